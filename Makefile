@@ -1,0 +1,40 @@
+# bayes_ccd: the two commands of the README do all set-up.
+#   make demo   create .venv if missing, install, run the default analysis into results/demo/
+#   make test   same set-up, then the whole test suite (fast, integration and slow tiers)
+# Other targets: make test-fast (skips `slow`), make bench, make lint, make clean.
+
+VENV   := .venv
+PY     := $(VENV)/bin/python
+STAMP  := $(VENV)/.installed
+export MPLBACKEND := Agg
+
+.PHONY: demo test test-fast bench lint clean
+
+$(STAMP): pyproject.toml constraints.txt
+	@if [ ! -x $(PY) ] || ! $(PY) -c 'import sys; sys.exit(sys.version_info < (3, 12))' 2>/dev/null; then \
+		PYBIN=$$(sh scripts/find-python.sh) || exit 1; \
+		echo "Creating $(VENV) with $$PYBIN"; \
+		rm -rf $(VENV); \
+		"$$PYBIN" -m venv $(VENV) || exit 1; \
+	fi
+	$(PY) -m pip install --quiet --disable-pip-version-check -c constraints.txt -e ".[test,dev]"
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/bayes-ccd run models/demo.toml
+
+test: $(STAMP)
+	$(PY) -m pytest
+
+test-fast: $(STAMP)
+	$(PY) -m pytest -m "not slow"
+
+bench: $(STAMP)
+	@for script in benchmarks/*.py; do echo "== $$script"; $(PY) $$script || exit 1; done
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check src tests benchmarks
+	$(VENV)/bin/ruff format --check src tests benchmarks
+
+clean:
+	rm -rf $(VENV) results/*/ .pytest_cache

@@ -1,0 +1,342 @@
+"""Configuration: the indicator system and the run configuration, both TOML.
+
+The defaults of every stage live in :data:`DEFAULTS`, and :func:`load_run_config`
+merges a user's file over them in one place (``defaults | user``, section by section).
+Unknown sections or keys are errors (a typo must not silently fall back to a default),
+and the merged configuration is what every output records in ``metadata.json``.
+
+Paths inside a configuration file are relative to that file; ``bundled:...`` names
+data shipped with the package.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any, Literal
+
+from bayes_ccd.conventions import DEFAULT_SEED
+from bayes_ccd.exceptions import ConfigError
+
+Direction = Literal["+", "-"]
+Transform = Literal["none", "log"]
+
+#: Marks a key every configuration must set.
+REQUIRED = "<required>"
+
+#: Defaults of every stage. A run configuration overrides any of them.
+DEFAULTS: dict[str, dict[str, Any]] = {
+    "run": {
+        "name": "",  # default: the configuration file's stem
+        "seed": DEFAULT_SEED,
+        "output_dir": "results",  # relative to the working directory
+    },
+    "data": {
+        "panel": REQUIRED,  # CSV path, or "bundled:demo" for the synthetic demo panel
+        "unit": REQUIRED,
+        "time": REQUIRED,
+        "missing": "error",  # or "linear": interpolate interior gaps within each unit
+        "regions": "bundled:provinces",  # CSV with columns unit,region
+        "region_unit_column": "unit",
+        "region_column": "region",
+    },
+    "indicators": {"file": REQUIRED},
+    "weights": {
+        "source": "bundled:province-contiguity",  # square CSV, edge list CSV or GAL
+        "transform": "r",  # "r" row-standardised, "o" as given
+    },
+    "entropy": {
+        "scope": "pooled",  # pooled over all unit-periods, or "per-period"
+        "shift": 1e-4,  # added to standardised values so that p*log(p) is defined
+    },
+    "coupling": {
+        "alpha": 0.5,  # weight of U1 in T = alpha*U1 + beta*U2
+        "beta": 0.5,
+        "formula": "classic",  # or "revised" (Wang et al. 2021)
+    },
+    "explore": {
+        "enabled": True,
+        "variables": ["D", "U1", "U2"],
+        "years": [],  # years to map; empty: first, middle and last
+        "permutations": 999,
+        "bandwidth": "silverman",
+        "significance": 0.05,
+        "boundary": "",  # optional GeoJSON/shapefile for true choropleths
+        "boundary_id": "",
+        "pdf": False,
+    },
+    "regression": {
+        "y": "D",
+        "model": "sdm",
+        "fe": "both",
+        "by_region": True,
+    },
+    "mle": {
+        "enabled": True,
+        "transform": "lee-yu",  # or "within" (uncorrected, for comparison)
+        "effects_draws": 5000,
+    },
+    "bayes": {
+        "enabled": True,
+        "sampler": "exact",  # or "nuts"
+        "prior": "default",  # "default", "reference" or a TOML file of priors
+        "draws": 2000,
+        "tune": 1000,
+        "chains": 4,
+    },
+    "dea": {
+        "enabled": True,
+        "year": 2021,
+        "inputs": ["beds", "physicians", "nurses", "health_expenditure"],
+        "outputs": ["outpatient_visits", "discharges"],
+        "orientation": "input",
+        "rts": "both",
+    },
+    "qca": {
+        "enabled": True,
+        "outcome": "crs",
+        "conditions": ["U1", "gdp_per_capita", "urbanisation_rate", "urban_density",
+                       "tertiary_share"],
+        "calibration": "percentiles",  # 95/50/5 sample percentiles
+        "incl_cut": 0.8,
+        "n_cut": 1,
+        "pri_cut": 0.5,
+    },
+}
+
+
+@dataclass(frozen=True)
+class Indicator:
+    """One indicator of a subsystem: its column, direction and place in the system."""
+
+    column: str
+    direction: Direction
+    subsystem: str
+    dimension: str
+    label: str = ""
+    unit: str = ""
+
+
+@dataclass(frozen=True)
+class Subsystem:
+    """A subsystem (e.g. digital economy) whose indicators make one composite index."""
+
+    key: str
+    index: str  # name of the composite index, "U1" or "U2"
+    label: str
+    indicators: tuple[Indicator, ...]
+
+    @property
+    def columns(self) -> list[str]:
+        return [i.column for i in self.indicators]
+
+    @property
+    def directions(self) -> list[Direction]:
+        return [i.direction for i in self.indicators]
+
+
+@dataclass(frozen=True)
+class Factor:
+    """An influencing factor (regression covariate): ``transform(scale * column)``."""
+
+    name: str
+    column: str
+    transform: Transform = "none"
+    scale: float = 1.0
+    label: str = ""
+    dimension: str = ""
+
+
+@dataclass(frozen=True)
+class IndicatorSystem:
+    """Two subsystems and the influencing factors, as read from TOML."""
+
+    title: str
+    subsystems: tuple[Subsystem, Subsystem]
+    factors: tuple[Factor, ...]
+    source: str = "<memory>"
+
+    @property
+    def indicator_columns(self) -> list[str]:
+        return [c for s in self.subsystems for c in s.columns]
+
+    @property
+    def factor_columns(self) -> list[str]:
+        return list(dict.fromkeys(f.column for f in self.factors))
+
+    @property
+    def indicators(self) -> list[Indicator]:
+        return [i for s in self.subsystems for i in s.indicators]
+
+
+def read_toml(path: str | Path) -> dict[str, Any]:
+    """Parse a TOML file; errors name the file and TOML's own line/column message."""
+    path = Path(path)
+    if not path.is_file():
+        raise ConfigError(f"configuration file {path} does not exist")
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{path}: not valid TOML: {error}") from None
+
+
+def _require(table: Mapping[str, Any], key: str, where: str, kind: type = str) -> Any:
+    if key not in table:
+        raise ConfigError(f"{where}: '{key}' is required")
+    value = table[key]
+    if not isinstance(value, kind):
+        raise ConfigError(f"{where}: '{key}' must be a {kind.__name__}, got {value!r}")
+    return value
+
+
+def parse_indicator_system(data: Mapping[str, Any], source: str = "<memory>"
+                           ) -> IndicatorSystem:
+    """Build an :class:`IndicatorSystem` from parsed TOML, checking its structure."""
+    subsystems_data = data.get("subsystems")
+    if not isinstance(subsystems_data, Mapping) or len(subsystems_data) != 2:
+        raise ConfigError(f"{source}: exactly two [subsystems.<name>] tables are needed "
+                          "(the two systems whose coupling is measured)")
+    subsystems = []
+    for key, table in subsystems_data.items():
+        where = f"{source} [subsystems.{key}]"
+        index = _require(table, "index", where)
+        entries = table.get("indicators")
+        if not isinstance(entries, list) or not entries:
+            raise ConfigError(f"{where}: no [[subsystems.{key}.indicators]] entries")
+        indicators = []
+        for k, entry in enumerate(entries, start=1):
+            where_i = f"{where} indicator {k}"
+            direction = entry.get("direction", "+")
+            if direction not in ("+", "-"):
+                raise ConfigError(f"{where_i}: direction must be '+' (benefit) or '-' "
+                                  f"(cost), got {direction!r}")
+            indicators.append(Indicator(
+                column=_require(entry, "column", where_i),
+                direction=direction,
+                subsystem=key,
+                dimension=str(entry.get("dimension", "")),
+                label=str(entry.get("label", entry["column"])),
+                unit=str(entry.get("unit", "")),
+            ))
+        subsystems.append(Subsystem(key, index, str(table.get("label", key)),
+                                    tuple(indicators)))
+    if sorted(s.index for s in subsystems) != ["U1", "U2"]:
+        raise ConfigError(f"{source}: the two subsystems need index = \"U1\" and "
+                          f"index = \"U2\", got {[s.index for s in subsystems]}")
+    subsystems.sort(key=lambda s: s.index)
+    columns = [i.column for s in subsystems for i in s.indicators]
+    repeated = sorted({c for c in columns if columns.count(c) > 1})
+    if repeated:
+        raise ConfigError(f"{source}: indicator column(s) {repeated} listed more than once")
+    factors = []
+    for k, entry in enumerate(data.get("factors", []), start=1):
+        where_f = f"{source} factor {k}"
+        transform = entry.get("transform", "none")
+        if transform not in ("none", "log"):
+            raise ConfigError(f"{where_f}: transform must be 'none' or 'log', got "
+                              f"{transform!r}")
+        scale = entry.get("scale", 1.0)
+        if not isinstance(scale, (int, float)) or scale <= 0:
+            raise ConfigError(f"{where_f}: scale must be a positive number, got {scale!r}")
+        column = _require(entry, "column", where_f)
+        factors.append(Factor(
+            name=str(entry.get("name", column)),
+            column=column,
+            transform=transform,
+            scale=float(scale),
+            label=str(entry.get("label", column)),
+            dimension=str(entry.get("dimension", "")),
+        ))
+    names = [f.name for f in factors]
+    if len(set(names)) != len(names):
+        raise ConfigError(f"{source}: factor names must be unique, got {names}")
+    return IndicatorSystem(str(data.get("title", "")), (subsystems[0], subsystems[1]),
+                           tuple(factors), source)
+
+
+def read_indicator_system(path: str | Path) -> IndicatorSystem:
+    """Read an indicator system TOML file (see ``models/indicators.toml``)."""
+    return parse_indicator_system(read_toml(path), source=str(path))
+
+
+def merge_config(user: Mapping[str, Any], source: str = "<memory>",
+                 defaults: Mapping[str, Mapping[str, Any]] = DEFAULTS) -> dict[str, Any]:
+    """``defaults | user`` for each section; unknown sections/keys and missing required
+    keys raise :class:`ConfigError` with a suggestion."""
+    merged = copy.deepcopy(dict(defaults))
+    for section, values in user.items():
+        if section not in defaults:
+            raise ConfigError(f"{source}: unknown section [{section}]"
+                              + _suggest(section, defaults))
+        if not isinstance(values, Mapping):
+            raise ConfigError(f"{source}: [{section}] must be a table")
+        for key, value in values.items():
+            if key not in defaults[section]:
+                raise ConfigError(f"{source}: unknown key '{key}' in [{section}]"
+                                  + _suggest(key, defaults[section]))
+            default = defaults[section][key]
+            if default != REQUIRED and not _same_kind(default, value):
+                raise ConfigError(f"{source}: [{section}] {key} = {value!r} should be of "
+                                  f"type {type(default).__name__}")
+        merged[section] = {**merged[section], **values}
+    for section, values in merged.items():
+        for key, value in values.items():
+            if value == REQUIRED:
+                raise ConfigError(f"{source}: [{section}] {key} is required")
+    return merged
+
+
+def _same_kind(default: Any, value: Any) -> bool:
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, (int, float)):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(default))
+
+
+def _suggest(word: str, options: Mapping[str, Any]) -> str:
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else f" (known: {sorted(options)})"
+
+
+def resolve_path(value: str, base: Path) -> str | Path:
+    """A path from a configuration: ``bundled:...`` as is, else relative to ``base``."""
+    if not value or value.startswith("bundled:"):
+        return value
+    path = Path(value).expanduser()
+    return path if path.is_absolute() else (base / path)
+
+
+def load_run_config(path: str | Path) -> dict[str, Any]:
+    """Read a run configuration, merge it over :data:`DEFAULTS`, resolve its paths.
+
+    The result also holds ``run.config_file``, the configuration's absolute path.
+    """
+    path = Path(path)
+    merged = merge_config(read_toml(path), source=str(path))
+    base = path.resolve().parent
+    merged["run"]["config_file"] = str(path.resolve())
+    if not merged["run"]["name"]:
+        merged["run"]["name"] = path.stem
+    for section, key in (("data", "panel"), ("data", "regions"), ("indicators", "file"),
+                         ("weights", "source"), ("explore", "boundary")):
+        merged[section][key] = str(resolve_path(merged[section][key], base))
+    return merged
+
+
+def bundled_models_dir() -> Path:
+    """The directory of the bundled TOML configurations.
+
+    In a wheel ``models/`` is installed inside the package; in a source checkout
+    (editable install) it is the repository's top-level ``models/``.
+    """
+    packaged = resources.files("bayes_ccd").joinpath("models")
+    if packaged.is_dir():
+        return Path(str(packaged))
+    return Path(__file__).resolve().parents[2] / "models"

@@ -1,0 +1,33 @@
+"""Shared fixtures. Figures are drawn off-screen; seeds are fixed per test."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import matplotlib
+import pytest
+
+os.environ.setdefault("MPLBACKEND", "Agg")
+matplotlib.use("Agg")
+
+REPO = Path(__file__).resolve().parents[1]
+REFERENCE_DATA = REPO.parent / "shared" / "reference-data"
+
+
+@pytest.fixture(scope="session")
+def repo() -> Path:
+    """The repository root (for models/ and the bundled files)."""
+    return REPO
+
+
+@pytest.fixture
+def write_csv(tmp_path):
+    """Write CSV text to a file in tmp_path and return its path."""
+
+    def _write(text: str, name: str = "panel.csv") -> Path:
+        path = tmp_path / name
+        path.write_text(text.strip() + "\n", encoding="utf-8")
+        return path
+
+    return _write

@@ -1,0 +1,73 @@
+"""Output helpers: all-or-nothing directories, stars, paper tables, Markdown and LaTeX."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pandas as pd
+import pytest
+
+from bayes_ccd.reports import (
+    atomic_output_dir,
+    paper_table,
+    run_metadata,
+    stars,
+    to_latex,
+    to_markdown,
+    write_json,
+)
+
+
+def test_atomic_output_dir_publishes_only_on_success(tmp_path):
+    target = tmp_path / "out"
+    with atomic_output_dir(target) as staging:
+        (staging / "a.txt").write_text("first")
+    assert (target / "a.txt").read_text() == "first"
+    with pytest.raises(RuntimeError), atomic_output_dir(target) as staging:
+        (staging / "a.txt").write_text("second")
+        raise RuntimeError("stage failed")
+    # the failed run left the earlier result intact and no staging directory behind
+    assert (target / "a.txt").read_text() == "first"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    with atomic_output_dir(target) as staging:
+        (staging / "b.txt").write_text("third")
+    assert sorted(p.name for p in target.iterdir()) == ["b.txt"]
+
+
+@pytest.mark.parametrize(("p", "mark"), [(0.001, "***"), (0.0099, "***"), (0.01, "**"),
+                                         (0.049, "**"), (0.05, "*"), (0.0999, "*"),
+                                         (0.1, ""), (math.nan, "")])
+def test_stars(p, mark):
+    assert stars(p) == mark
+
+
+def test_paper_table_layout():
+    long = pd.DataFrame({"variable": ["x", "x", "z", "z"],
+                         "effect": ["direct", "total", "direct", "total"],
+                         "estimate": [0.1234, -0.5, 2.0, 0.01],
+                         "std_error": [0.01, 0.3, 1.5, 0.2],
+                         "p_value": [0.001, 0.09, 0.2, 0.96]})
+    table = paper_table(long, row="variable", column="effect")
+    assert table.columns.tolist() == ["direct", "total"]
+    assert table.loc[("x", ""), "direct"] == "0.123***"
+    assert table.loc[("x", "se"), "direct"] == "(0.010)"
+    assert table.loc[("x", ""), "total"] == "-0.500*"
+    assert table.loc[("z", ""), "direct"] == "2.000"
+    md = to_markdown(table)
+    assert "| x |  | 0.123*** | -0.500* |" in md
+    tex = to_latex(table, caption="Effects")
+    assert r"0.123$^{***}$" in tex and r"\caption{Effects}" in tex
+
+
+def test_latex_escapes_special_characters():
+    tex = to_latex(pd.DataFrame({"name": ["a_b & 50%"], "v": [1.0]}), index=False)
+    assert r"a\_b \& 50\%" in tex
+
+
+def test_json_has_no_nan_tokens_and_metadata_records_versions(tmp_path):
+    path = write_json({"x": math.nan, "y": [1.0, math.inf]}, tmp_path / "m.json")
+    assert json.loads(path.read_text()) == {"x": None, "y": [1.0, None]}
+    meta = run_metadata({"a": 1}, seed=3)
+    assert meta["seed"] == 3 and meta["config"] == {"a": 1}
+    assert meta["packages"]["numpy"] != "not installed"
