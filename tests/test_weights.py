@@ -142,3 +142,25 @@ def test_weighted_edges_and_conflicting_duplicates(tmp_path):
     (tmp_path / "c.csv").write_text("source,target,weight\na,b,2\nb,a,3\n")
     with pytest.raises(WeightsError, match="twice with different weights"):
         read_weights(tmp_path / "c.csv")
+
+
+def test_eigenvalues_from_the_symmetric_similar_matrix_equal_the_general_solver():
+    # Symmetric contiguity (fast path), with an island, and an asymmetric W (general path).
+    rng = np.random.default_rng(3)
+    upper = np.triu(rng.random((40, 40)) < 0.15, 1).astype(float)
+    binary = upper + upper.T
+    binary[0, :] = binary[:, 0] = 0.0
+    with pytest.warns(WeightsWarning):
+        symmetric = from_dense(binary, [f"u{i}" for i in range(40)])
+    asymmetric_raw = (rng.random((40, 40)) < 0.1).astype(float)
+    np.fill_diagonal(asymmetric_raw, 0)
+    asymmetric_raw[asymmetric_raw.sum(axis=1) == 0, 1] = 1.0
+    asymmetric_raw[1, 1] = 0.0
+    asymmetric_raw[1, 2] = 1.0
+    asymmetric = from_dense(asymmetric_raw, [f"u{i}" for i in range(40)])
+    for w in (symmetric, asymmetric, province_contiguity()):
+        general = np.linalg.eigvals(w.dense)
+        ours = w.eigenvalues
+        key = lambda v: (np.round(v.real, 8), np.round(v.imag, 8))  # noqa: E731
+        np.testing.assert_allclose(sorted(ours, key=key), sorted(general, key=key),
+                                   atol=1e-10)

@@ -22,8 +22,9 @@ from bayes_ccd.coupling import ccd_by_period, ccd_table, levels_table
 from bayes_ccd.demo_data import SYNTHETIC_NOTICE, bundled_demo_path
 from bayes_ccd.entropy import EntropyResult, subsystem_indices
 from bayes_ccd.exceptions import DataError
-from bayes_ccd.panel import Panel, read_panel, read_regions
+from bayes_ccd.panel import Panel, read_panel, read_regions, transform_factors, validate_panel
 from bayes_ccd.reports import atomic_output_dir, run_metadata, write_json, write_table
+from bayes_ccd.spatial_panel import ModelSpec
 from bayes_ccd.weights import SpatialWeights, read_weights
 
 Progress = Callable[[str], None]
@@ -132,6 +133,119 @@ def write_coupling_outputs(entropy: EntropyResult, ccd: pd.DataFrame, panel: Pan
     return lines
 
 
+def exploration_stage(ccd: pd.DataFrame, inputs: Inputs, config: dict[str, Any],
+                      out_dir: Path, progress: Progress) -> list[str]:
+    """Kernel density evolution, global and local Moran's I, maps; summary lines."""
+    from bayes_ccd.exploration import explore
+
+    settings = config["explore"]
+    result = explore(
+        ccd, inputs.weights, inputs.regions, out_dir=out_dir,
+        variables=settings["variables"], years=settings["years"] or None,
+        permutations=settings["permutations"], seed=config["run"]["seed"],
+        bandwidth=settings["bandwidth"], significance=settings["significance"],
+        boundary=settings["boundary"] or None, boundary_id=settings["boundary_id"] or None,
+        pdf=settings["pdf"], metadata={"run": config["run"]["name"]}, progress=progress,
+    )
+    head = result.headline
+    lines = []
+    for key in ("moran_I_first", "moran_I_last"):
+        m = head[key]
+        lines.append(f"Global Moran's I of {head['variable']} in {m['period']}: "
+                     f"{m['I']:.4f} (p = {m['p_norm']:.3f} under normality, "
+                     f"{m['p_perm']:.3f} by permutation).")
+    clusters = ", ".join(f"{k} {v}" for k, v in head["lisa_last"].items())
+    lines.append(f"Significant LISA units in {head['moran_I_last']['period']}: {clusters}.")
+    for key in ("kde_national_first", "kde_national_last"):
+        k = head[key]
+        lines.append(f"National density of {head['variable']} in {k['period']}: main peak at "
+                     f"{k['peak']:.3f} (height {k['peak_density']:.2f}, {k['n_peaks']} "
+                     "peak(s)).")
+    lines += [f"Skipped: {reason}" for reason in result.skipped]
+    return lines
+
+
+def regression_panel(ccd: pd.DataFrame, inputs: Inputs, y: str) -> Panel:
+    """The panel of the spatial regressions: ``y`` (a column of the CCD table, ``D`` by
+    default) and the transformed influencing factors, per unit-period."""
+    factors = transform_factors(inputs.panel, inputs.system.factors)
+    if y not in ccd.columns:
+        raise DataError(f"regression outcome '{y}' is not a column of the coupling "
+                        f"table (choose one of U1, U2, C, T, D)")
+    frame = ccd[[UNIT, PERIOD, y]].merge(factors, on=[UNIT, PERIOD], how="inner")
+    return validate_panel(frame, unit=UNIT, time=PERIOD, source=inputs.panel.source)
+
+
+def model_spec(config: dict[str, Any], inputs: Inputs) -> ModelSpec:
+    """The spatial model of a run: ``[regression]`` and ``[mle] transform``."""
+    reg = config["regression"]
+    return ModelSpec(model=reg["model"], fe=reg["fe"], transform=config["mle"]["transform"],
+                     y=reg["y"], x=tuple(f.name for f in inputs.system.factors))
+
+
+def mle_stage(data: Panel, inputs: Inputs, config: dict[str, Any], out_dir: Path
+              ) -> list[str]:
+    """National and regional maximum-likelihood fits with effects and tests."""
+    from bayes_ccd.ml import fit_reports, write_fit_outputs
+
+    spec = model_spec(config, inputs)
+    regions = inputs.regions if config["regression"]["by_region"] else None
+    reports = fit_reports(data, inputs.weights, spec, regions=regions,
+                          n_draws=config["mle"]["effects_draws"], seed=config["run"]["seed"])
+    write_fit_outputs(reports, out_dir, metadata=run_metadata(
+        config, config["run"]["seed"], stage="mle", synthetic_data=inputs.synthetic))
+    lines = []
+    for label, report in reports.items():
+        info = report.info
+        spatial = spec.spatial_parameter
+        lines.append(f"{label}: {info['label']}, N = {info['N']}, T = {info['T']}, "
+                     f"{spatial} = {info[spatial]:.3f}, log-likelihood {info['loglik']:.1f}"
+                     + (f"; warnings: {'; '.join(info['warnings'])}" if info["warnings"]
+                        else ""))
+    total = reports[next(iter(reports))].effects.query("effect == 'total'")
+    significant = total[total["p_value"] < 0.05]["variable"].tolist()
+    lines.append("National total effects significant at 5%: "
+                 + (", ".join(significant) if significant else "none") + ".")
+    return lines
+
+
+def efficiency_stage(inputs: Inputs, config: dict[str, Any], out_dir: Path):
+    """DEA of healthcare resources for the configured year and the Malmquist index
+    across all periods; returns the DEA result and summary lines."""
+    from bayes_ccd.efficiency import (
+        dea,
+        dea_summary,
+        malmquist,
+        malmquist_summary,
+        summary_markdown,
+        write_dea_outputs,
+    )
+
+    settings = config["dea"]
+    frame = inputs.panel.frame
+    year = settings["year"]
+    rows = frame[frame[PERIOD] == year].set_index(UNIT)
+    if rows.empty:
+        raise DataError(f"DEA year {year} is not a period of the panel "
+                        f"({inputs.panel.periods[0]}-{inputs.panel.periods[-1]}); set "
+                        "[dea] year", file=inputs.panel.source)
+    result = dea(rows[settings["inputs"]], rows[settings["outputs"]],
+                 orientation=settings["orientation"], rts=settings["rts"], period=year)
+    index = malmquist(frame, unit=UNIT, time=PERIOD, inputs=settings["inputs"],
+                      outputs=settings["outputs"], orientation=settings["orientation"])
+    write_dea_outputs(result, out_dir, malmquist=index, config=settings)
+    lines = [line[2:] for line in summary_markdown(dea_summary(result), year).splitlines()
+             if line.startswith("- ")]
+    overall = malmquist_summary(index)["overall"]
+    lines.append(
+        f"Malmquist index {inputs.panel.periods[0]}-{inputs.panel.periods[-1]} (geometric "
+        f"mean over units and years, > 1 is growth): TFP change {overall['tfpch']:.4f} = "
+        f"efficiency change {overall['effch']:.4f} x technical change "
+        f"{overall['techch']:.4f}."
+    )
+    return result, lines
+
+
 def run_analysis(config: dict[str, Any], out_dir: str | Path | None = None,
                  progress: Progress = print) -> Path:
     """Run every enabled stage of ``config`` and write ``results/<run-name>/``.
@@ -158,15 +272,32 @@ def run_analysis(config: dict[str, Any], out_dir: str | Path | None = None,
     with atomic_output_dir(target) as staging:
         progress("entropy weights and coupling coordination degree")
         entropy, ccd = coupling_stage(inputs.panel, inputs.system, config, inputs.regions)
-        stage_dir = staging / "ccd"
-        stage_dir.mkdir()
         summary["Coupling coordination"] = write_coupling_outputs(
-            entropy, ccd, inputs.panel, stage_dir, synthetic=inputs.synthetic)
+            entropy, ccd, inputs.panel, _stage(staging, "ccd"), synthetic=inputs.synthetic)
+        if config["explore"]["enabled"]:
+            progress("kernel density, Moran's I and maps")
+            summary["Spatio-temporal exploration"] = exploration_stage(
+                ccd, inputs, config, _stage(staging, "explore"), progress)
+        if config["mle"]["enabled"]:
+            progress("maximum-likelihood spatial panel models, national and regional")
+            data = regression_panel(ccd, inputs, config["regression"]["y"])
+            summary["Spatial Durbin model (maximum likelihood)"] = mle_stage(
+                data, inputs, config, _stage(staging, "mle"))
+        if config["dea"]["enabled"]:
+            progress(f"DEA efficiency of {config['dea']['year']} and Malmquist index")
+            _, summary["Efficiency (DEA)"] = efficiency_stage(
+                inputs, config, _stage(staging, "dea"))
         write_run_summary(staging, config, inputs, summary)
         write_json(run_metadata(config, run["seed"], synthetic_data=inputs.synthetic,
                                 weights=inputs.weights.summary()),
                    staging / "metadata.json")
     return target
+
+
+def _stage(staging: Path, name: str) -> Path:
+    directory = staging / name
+    directory.mkdir()
+    return directory
 
 
 def write_run_summary(directory: Path, config: dict[str, Any], inputs: Inputs,

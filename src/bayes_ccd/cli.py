@@ -1,0 +1,411 @@
+"""The ``bayes-ccd`` command line: wires the stages of the analysis together.
+
+Each subcommand has an ``_add_<name>`` function that declares its arguments and a
+``_cmd_<name>`` function that runs it; both are registered in ``COMMANDS``. Bad input
+ends the command with exit code 2 and a one-line reason; nothing partial is written.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from bayes_ccd import __version__
+from bayes_ccd.exceptions import BayesCCDError
+
+Command = tuple[str, str, Callable[[argparse.ArgumentParser], None],
+                Callable[[argparse.Namespace], int]]
+
+
+def progress(message: str) -> None:
+    """Report progress of a long step on stderr (stdout stays for results)."""
+    print(f"[bayes-ccd] {message}", file=sys.stderr, flush=True)
+
+
+def _split_list(text: str) -> list[str]:
+    """Parse a comma-separated command-line list, ignoring blanks."""
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+#: (name, one-line help, add-arguments function, run function); filled below.
+COMMANDS: list[Command] = []
+
+
+def _add_run(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "config", nargs="?", default=None,
+        help="run configuration (TOML); default: the bundled demo, models/demo.toml",
+    )
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output directory (default: <run.output_dir>/<run.name>)")
+
+
+def _cmd_run(args: argparse.Namespace) -> int:
+    from bayes_ccd.config import bundled_models_dir, load_run_config
+    from bayes_ccd.pipeline import run_analysis
+
+    config_path = Path(args.config) if args.config else bundled_models_dir() / "demo.toml"
+    config = load_run_config(config_path)
+    target = run_analysis(config, args.out, progress=progress)
+    print((target / "summary.md").read_text(encoding="utf-8"))
+    print(f"Results written to {target}/")
+    return 0
+
+
+COMMANDS.append(("run", "run the whole analysis described by a TOML configuration",
+                 _add_run, _cmd_run))
+
+
+def _add_ccd(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", required=True, type=Path, help="long panel CSV")
+    parser.add_argument("--indicators", required=True, type=Path,
+                        help="indicator system TOML (e.g. models/indicators.toml)")
+    parser.add_argument("--unit", required=True, help="unit column of the panel")
+    parser.add_argument("--time", required=True, help="period column of the panel")
+    parser.add_argument("--out", required=True, type=Path, help="output directory")
+    parser.add_argument("--missing", choices=("error", "linear"), default="error",
+                        help="missing values: an error (default) or linear interpolation "
+                             "within each unit over time")
+    parser.add_argument("--scope", choices=("pooled", "per-period"), default="pooled",
+                        help="entropy weights from all unit-periods pooled (default) or "
+                             "within each period")
+    parser.add_argument("--shift", type=float, default=1e-4,
+                        help="entropy shift added to standardised values (default 1e-4)")
+    parser.add_argument("--alpha", type=float, default=0.5, help="weight of U1 in T")
+    parser.add_argument("--beta", type=float, default=0.5, help="weight of U2 in T")
+    parser.add_argument("--formula", choices=("classic", "revised"), default="classic",
+                        help="coupling degree: classic or revised (Wang et al. 2021)")
+    parser.add_argument("--regions", type=Path, default=None,
+                        help="CSV with columns unit,region (default: the bundled "
+                             "east/central/west provinces, when the units are provinces)")
+
+
+def _cmd_ccd(args: argparse.Namespace) -> int:
+    from bayes_ccd.config import DEFAULTS, read_indicator_system
+    from bayes_ccd.panel import read_panel, read_regions
+    from bayes_ccd.pipeline import coupling_stage, units_regions, write_coupling_outputs
+    from bayes_ccd.reports import atomic_output_dir, run_metadata, write_json
+
+    system = read_indicator_system(args.indicators)
+    progress(f"reading {args.data}")
+    panel = read_panel(args.data, unit=args.unit, time=args.time,
+                       columns=system.indicator_columns, missing=args.missing)
+    regions = units_regions(panel, read_regions(args.regions))
+    config = {
+        "entropy": {**DEFAULTS["entropy"], "scope": args.scope, "shift": args.shift},
+        "coupling": {"alpha": args.alpha, "beta": args.beta, "formula": args.formula},
+    }
+    progress("entropy weights and coupling coordination degree")
+    entropy, ccd = coupling_stage(panel, system, config, regions)
+    with atomic_output_dir(args.out) as staging:
+        lines = write_coupling_outputs(entropy, ccd, panel, staging)
+        write_json(run_metadata({**config, "data": str(args.data),
+                                 "indicators": str(args.indicators)}),
+                   staging / "metadata.json")
+    print("\n".join(lines))
+    print(f"Results written to {args.out}/")
+    return 0
+
+
+COMMANDS.append(("ccd", "entropy weights and coupling coordination degree of a panel",
+                 _add_ccd, _cmd_ccd))
+
+
+def _add_dea(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data", required=True, type=Path,
+                        help="CSV with one row per unit (or per unit and period)")
+    parser.add_argument("--unit", required=True, help="unit column")
+    parser.add_argument("--time", default=None,
+                        help="period column; without --year every period is analysed "
+                             "and the Malmquist index of consecutive periods is added")
+    parser.add_argument("--year", default=None, help="analyse this period only (needs --time)")
+    parser.add_argument("--inputs", required=True, type=_split_list,
+                        help="comma-separated input columns")
+    parser.add_argument("--outputs", required=True, type=_split_list,
+                        help="comma-separated output columns")
+    parser.add_argument("--orientation", choices=("input", "output"), default="input",
+                        help="radial input contraction (default) or output expansion")
+    parser.add_argument("--rts", choices=("crs", "vrs", "both"), default="both",
+                        help="returns to scale: CCR (crs), BCC (vrs) or both (default; "
+                             "adds scale efficiency and returns-to-scale classes)")
+    parser.add_argument("--no-super", action="store_true",
+                        help="skip Andersen-Petersen super-efficiency")
+    parser.add_argument("--out", required=True, type=Path, help="output directory")
+
+
+def _cmd_dea(args: argparse.Namespace) -> int:
+    from bayes_ccd import efficiency
+    from bayes_ccd.exceptions import ConfigError
+    from bayes_ccd.reports import atomic_output_dir
+
+    if args.year is not None and args.time is None:
+        raise ConfigError("--year selects a period of the --time column; give --time too")
+    progress(f"reading {args.data}")
+    table = efficiency.read_dea_table(args.data, unit=args.unit, inputs=args.inputs,
+                                      outputs=args.outputs, time=args.time, period=args.year)
+    options = {"orientation": args.orientation, "rts": args.rts,
+               "super_efficiency": not args.no_super}
+    malmquist = None
+    if args.time is None or args.year is not None:
+        rows = table.set_index(args.unit)
+        progress(f"DEA of {len(rows)} units")
+        results = efficiency.dea(rows[args.inputs], rows[args.outputs], **options,
+                                 period=None if args.year is None else int(args.year))
+    else:
+        progress(f"DEA of each period of {args.time}")
+        results = efficiency.dea_panel(table, unit=args.unit, time=args.time,
+                                       inputs=args.inputs, outputs=args.outputs, **options)
+        progress("Malmquist index of consecutive periods")
+        malmquist = efficiency.malmquist(table, args.unit, args.time, args.inputs,
+                                         args.outputs, args.orientation)
+    with atomic_output_dir(args.out) as staging:
+        summary = efficiency.write_dea_outputs(
+            results, staging, malmquist,
+            config={"data": str(args.data), "unit": args.unit, "time": args.time,
+                    "year": args.year})
+    print(summary)
+    print(f"Results written to {args.out}/")
+    return 0
+
+
+COMMANDS.append(("dea", "DEA efficiency (CCR/BCC, scale, super-efficiency) and Malmquist "
+                 "index", _add_dea, _cmd_dea))
+
+
+
+def _add_explore(parser: argparse.ArgumentParser) -> None:
+    from bayes_ccd.autocorrelation import ALTERNATIVES
+    from bayes_ccd.conventions import DEFAULT_SEED
+
+    parser.add_argument("--ccd", required=True, type=Path,
+                        help="coupling coordination table (ccd.csv of the ccd stage)")
+    parser.add_argument("--weights", required=True,
+                        help="spatial weights: square CSV, edge list CSV, GAL, or "
+                             "bundled:province-contiguity")
+    parser.add_argument("--regions", type=Path, default=None,
+                        help="CSV with columns unit,region (default: the region column "
+                             "of the ccd table, if any)")
+    parser.add_argument("--variables", type=_split_list, default=["D", "U1", "U2"],
+                        help="comma-separated columns to explore (default D,U1,U2)")
+    parser.add_argument("--years", type=_split_list, default=None,
+                        help="comma-separated years to map (default: first, middle, last)")
+    parser.add_argument("--permutations", type=int, default=999,
+                        help="permutations of the Moran tests (default 999)")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                        help=f"seed of the permutations (default {DEFAULT_SEED})")
+    parser.add_argument("--bandwidth", default="silverman",
+                        help="kernel bandwidth: silverman (default), scott, or a number")
+    parser.add_argument("--significance", type=float, default=0.05,
+                        help="significance level of the LISA clusters (default 0.05)")
+    parser.add_argument("--alternative", choices=ALTERNATIVES, default="two-sided",
+                        help="permutation p-values: two-sided (default) or directed "
+                             "(GeoDa's one-sided value in the observed direction)")
+    parser.add_argument("--boundary", type=Path, default=None,
+                        help="boundary file (GeoJSON, shapefile) for true choropleths "
+                             "instead of the province tile grid")
+    parser.add_argument("--boundary-id", default=None,
+                        help="column of the boundary file holding the unit labels")
+    parser.add_argument("--pdf", action="store_true", help="also write figures as PDF")
+    parser.add_argument("--out", required=True, type=Path, help="output directory")
+
+
+def _cmd_explore(args: argparse.Namespace) -> int:
+    from bayes_ccd.exceptions import ConfigError
+    from bayes_ccd.exploration import explore, read_ccd
+    from bayes_ccd.panel import read_regions
+    from bayes_ccd.reports import atomic_output_dir, to_markdown
+    from bayes_ccd.weights import read_weights
+
+    try:
+        years = None if args.years is None else [int(y) for y in args.years]
+    except ValueError:
+        raise ConfigError(f"--years must be comma-separated integers, not "
+                          f"{','.join(args.years)}") from None
+    progress(f"reading {args.ccd}")
+    ccd = read_ccd(args.ccd, args.variables)
+    weights = read_weights(args.weights)
+    regions = None if args.regions is None else read_regions(args.regions)
+    inputs = {"ccd": str(args.ccd), "weights": str(args.weights),
+              "regions": None if args.regions is None else str(args.regions)}
+    with atomic_output_dir(args.out) as staging:
+        result = explore(ccd, weights, regions, out_dir=staging, variables=args.variables,
+                         years=years, permutations=args.permutations, seed=args.seed,
+                         bandwidth=args.bandwidth, significance=args.significance,
+                         alternative=args.alternative, boundary=args.boundary,
+                         boundary_id=args.boundary_id, pdf=args.pdf,
+                         metadata={"inputs": inputs}, progress=progress)
+    headline = "D" if "D" in args.variables else args.variables[0]
+    print((args.out / f"moran_{headline}.md").read_text(encoding="utf-8"))
+    counts = result.cluster_counts
+    print(to_markdown(counts[counts["variable"] == headline], index=False))
+    for reason in result.skipped:
+        print(reason)
+    print(f"Results written to {args.out}/")
+    return 0
+
+
+COMMANDS.append(("explore", "kernel density evolution, global and local Moran's I and maps "
+                 "of the coordination degree", _add_explore, _cmd_explore))
+
+
+def _fit_mle(args: argparse.Namespace, panel: Any, weights: Any, spec: Any,
+             regions: Any) -> dict[str, Any]:
+    from bayes_ccd.ml import fit_reports
+
+    return fit_reports(panel, weights, spec, regions=regions,
+                       effects_method=args.effects_inference, n_draws=args.draws,
+                       seed=args.seed, tests=not args.no_tests,
+                       fixed_effects=args.fixed_effects)
+
+
+#: Estimators of ``bayes-ccd fit``: name -> function(args, panel, weights, spec, regions)
+#: returning ``{sample: FitReport}`` (national first, then regions), written by
+#: :func:`bayes_ccd.ml.write_fit_outputs`. Register another estimator by adding an entry.
+FIT_ESTIMATORS: dict[str, Callable[..., dict[str, Any]]] = {"mle": _fit_mle}
+
+
+def _add_fit(parser: argparse.ArgumentParser) -> None:
+    from bayes_ccd.conventions import DEFAULT_SEED
+    from bayes_ccd.effects import DEFAULT_EFFECT_DRAWS
+    from bayes_ccd.spatial_panel import FIXED_EFFECTS, MODELS, TRANSFORMS
+
+    parser.add_argument("--data", required=True, type=Path, help="long panel CSV")
+    parser.add_argument("--unit", required=True, help="unit column of the panel")
+    parser.add_argument("--time", required=True, help="period column of the panel")
+    parser.add_argument("--y", required=True, help="dependent variable column")
+    parser.add_argument("--x", required=True, type=_split_list,
+                        help="comma-separated covariate columns")
+    parser.add_argument("--weights", required=True,
+                        help="spatial weights: square CSV, edge list CSV, GAL, or "
+                             "bundled:province-contiguity")
+    parser.add_argument("--weights-transform", choices=("r", "o"), default="r",
+                        help="row-standardise the weights (r, default) or use them as "
+                             "given (o; time effects need row sums of one)")
+    parser.add_argument("--model", choices=MODELS, default="sdm",
+                        help="spatial Durbin (default), lag, error or Durbin error model")
+    parser.add_argument("--fe", choices=FIXED_EFFECTS, default="both",
+                        help="fixed effects (default both)")
+    parser.add_argument("--transform", choices=TRANSFORMS, default="lee-yu",
+                        help="remove fixed effects by the Lee-Yu transformation (default) or "
+                             "by the uncorrected within estimator")
+    parser.add_argument("--estimator", choices=tuple(FIT_ESTIMATORS), default="mle",
+                        help="estimation method (default mle)")
+    parser.add_argument("--missing", choices=("error", "linear"), default="error",
+                        help="missing values: an error (default) or linear interpolation "
+                             "within each unit over time")
+    parser.add_argument("--log", type=_split_list, default=[],
+                        help="comma-separated covariates to log-transform (named ln_<col>)")
+    parser.add_argument("--regions", type=Path, default=None,
+                        help="CSV with a unit column (named as --unit, or 'unit') and a "
+                             "'region' column; implies --by-region (default: the bundled "
+                             "east/central/west provinces)")
+    parser.add_argument("--by-region", action="store_true",
+                        help="also fit each region's sub-sample (W cut and re-standardised)")
+    parser.add_argument("--effects-inference", choices=("simulation", "delta"),
+                        default="simulation",
+                        help="inference on direct/indirect/total effects (default simulation)")
+    parser.add_argument("--draws", type=int, default=DEFAULT_EFFECT_DRAWS,
+                        help=f"parameter draws for simulated effects (default "
+                             f"{DEFAULT_EFFECT_DRAWS})")
+    parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
+                        help=f"seed of the simulation (default {DEFAULT_SEED})")
+    parser.add_argument("--fixed-effects", action="store_true",
+                        help="also write the estimated fixed effects (fixed_effects.csv)")
+    parser.add_argument("--no-tests", action="store_true",
+                        help="skip the specification tests (LM, LR, Wald)")
+    parser.add_argument("--out", required=True, type=Path, help="output directory")
+
+
+def _fit_regions(args: argparse.Namespace, panel: Any) -> Any:
+    import pandas as pd
+
+    from bayes_ccd.panel import read_regions, regions_for
+
+    if args.regions is None:
+        return regions_for(panel, read_regions())
+    header = pd.read_csv(args.regions, nrows=0).columns if args.regions.is_file() else []
+    unit = args.unit if args.unit in header else "unit"
+    return regions_for(panel, read_regions(args.regions, unit=unit))
+
+
+def _cmd_fit(args: argparse.Namespace) -> int:
+    from bayes_ccd.exceptions import ConfigError
+    from bayes_ccd.ml import write_fit_outputs
+    from bayes_ccd.panel import read_panel
+    from bayes_ccd.reports import atomic_output_dir, run_metadata
+    from bayes_ccd.spatial_panel import ModelSpec, log_columns
+    from bayes_ccd.weights import read_weights
+
+    unknown = [c for c in args.log if c not in args.x]
+    if unknown:
+        raise ConfigError(f"--log names {unknown}, which are not among --x {args.x}")
+    progress(f"reading {args.data}")
+    panel = read_panel(args.data, unit=args.unit, time=args.time, columns=[args.y, *args.x],
+                       missing=args.missing)
+    covariates = list(args.x)
+    if args.log:
+        panel, logged = log_columns(panel, args.log)
+        covariates = [logged.get(c, c) for c in covariates]
+    weights = read_weights(args.weights, transform=args.weights_transform)
+    spec = ModelSpec(args.model, args.fe, args.transform, args.y, tuple(covariates))
+    regions = _fit_regions(args, panel) if args.by_region or args.regions else None
+    progress(f"{spec.label()}, estimator {args.estimator}"
+             + (", national and by region" if regions is not None else ""))
+    reports = FIT_ESTIMATORS[args.estimator](args, panel, weights, spec, regions)
+    config = {key: str(value) if isinstance(value, Path) else value
+              for key, value in vars(args).items() if not key.startswith("_")}
+    with atomic_output_dir(args.out) as staging:
+        write_fit_outputs(reports, staging, metadata=run_metadata(config, args.seed))
+    for label, report in reports.items():
+        info = report.info
+        spatial = "rho" if "rho" in info else "lambda"
+        value, loglik = info.get(spatial, float("nan")), info.get("loglik", float("nan"))
+        print(f"{label}: N={info['N']}, T={info['T']}, {spatial}={value:.4f}, "
+              f"log-likelihood={loglik:.3f}")
+    print(f"Results written to {args.out}/")
+    return 0
+
+
+COMMANDS.append(("fit", "spatial panel models (SDM, SAR, SEM, SDEM) with fixed effects: "
+                 "coefficients, effects, specification tests", _add_fit, _cmd_fit))
+
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``bayes-ccd`` with every registered subcommand."""
+    parser = argparse.ArgumentParser(
+        prog="bayes-ccd",
+        description=(
+            "Coupling coordination of two subsystems across regions and years: entropy "
+            "weights, coupling coordination degree, spatial exploration, maximum-likelihood "
+            "and Bayesian spatial Durbin panels, DEA and fsQCA."
+        ),
+    )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for name, help_text, add_arguments, run in COMMANDS:
+        command_parser = sub.add_parser(name, help=help_text, description=help_text)
+        add_arguments(command_parser)
+        command_parser.set_defaults(_run=run)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``bayes-ccd`` console script."""
+    import matplotlib
+
+    matplotlib.use("Agg")  # figures are written to files; never open a window
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args._run(args))
+    except BayesCCDError as error:
+        print(f"bayes-ccd {args.command}: error: {error}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,484 @@
+"""Global and local Moran's I against esda called directly, hand-computed textbook
+values (Cliff & Ord 1981) and exact permutation probabilities; the exploration stage
+and its command end to end; bad input refused."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+import json
+from fractions import Fraction
+from importlib import resources
+
+import esda
+import libpysal
+import numpy as np
+import pandas as pd
+import pytest
+from esda.significance import calculate_significance
+from scipy import stats
+
+from bayes_ccd.autocorrelation import (
+    CLUSTER_TYPES,
+    cluster_counts,
+    global_moran,
+    global_moran_panel,
+    local_moran,
+    local_moran_panel,
+    moran_paper_table,
+    permutation_seed,
+)
+from bayes_ccd.cli import main
+from bayes_ccd.exceptions import ConfigError, DataError, DataWarning, WeightsError
+from bayes_ccd.exploration import explore, read_ccd
+from bayes_ccd.weights import from_dense, from_edges, province_contiguity, province_table
+
+
+@pytest.fixture(scope="module")
+def weights():
+    return province_contiguity()
+
+
+@pytest.fixture(scope="module")
+def esda_w():
+    """The bundled contiguity built directly as a libpysal W from the edge file, without
+    bayes_ccd's loaders; row-standardised by esda."""
+    with resources.as_file(resources.files("bayes_ccd.data") / "province_contiguity.csv") as p:
+        edges = pd.read_csv(p)
+    neighbours: dict[str, list[str]] = {u: [] for u in province_table()["province"]}
+    for a, b in edges.itertuples(index=False):
+        neighbours[a].append(b)
+        neighbours[b].append(a)
+    return libpysal.weights.W(neighbours, id_order=list(neighbours), silence_warnings=True)
+
+
+@pytest.fixture(scope="module")
+def values(esda_w) -> pd.Series:
+    """One cross-section over the provinces, listed in a shuffled order."""
+    rng = np.random.default_rng(2024)
+    ids = esda_w.id_order
+    y = pd.Series(rng.gamma(4.0, 0.1, len(ids)), index=ids)
+    return y.iloc[rng.permutation(len(ids))]
+
+
+def in_w_order(series: pd.Series, w) -> np.ndarray:
+    return series.loc[w.id_order].to_numpy()
+
+
+def esda_global(y, w, permutations, seed):
+    """esda's global Moran with its permutations seeded the only way esda allows: through
+    NumPy's legacy global generator."""
+    state = np.random.get_state()  # noqa: NPY002
+    np.random.seed(seed)  # noqa: NPY002
+    try:
+        return esda.Moran(y, w, transformation="r", permutations=permutations)
+    finally:
+        np.random.set_state(state)  # noqa: NPY002
+
+
+def test_global_moran_matches_esda(values, weights, esda_w):
+    ours = global_moran(values, weights, permutations=199, seed=5, alternative="directed")
+    ref = esda_global(in_w_order(values, esda_w), esda_w, 199, 5)
+    for key, attr in [
+        ("I", "I"),
+        ("EI", "EI"),
+        ("VI_norm", "VI_norm"),
+        ("z_norm", "z_norm"),
+        ("p_norm", "p_norm"),
+        ("VI_rand", "VI_rand"),
+        ("z_rand", "z_rand"),
+        ("p_rand", "p_rand"),
+        ("EI_perm", "EI_sim"),
+        ("sd_perm", "seI_sim"),
+    ]:
+        # same data and weights, different summation order: equal to rounding
+        assert ours[key] == pytest.approx(float(getattr(ref, attr)), rel=1e-10), key
+    assert ours["p_perm"] == pytest.approx(ref.p_sim)  # esda's p_sim is the directed one
+    two = global_moran(values, weights, permutations=199, seed=5)
+    expected = calculate_significance(ref.I, ref.sim, alternative="two-sided")
+    assert two["p_perm"] == pytest.approx(expected)
+
+
+def test_global_moran_leaves_the_global_generator_alone(values, weights):
+    before = np.random.get_state()[1].copy()  # noqa: NPY002
+    global_moran(values, weights, permutations=99, seed=1)
+    np.testing.assert_array_equal(np.random.get_state()[1], before)  # noqa: NPY002
+
+
+def test_local_moran_matches_esda(values, weights, esda_w):
+    ours = local_moran(values, weights, permutations=199, seed=17, significance=0.1)
+    ref = esda.Moran_Local(
+        in_w_order(values, esda_w),
+        esda_w,
+        transformation="r",
+        permutations=199,
+        seed=17,
+        alternative="two-sided",
+    )
+    ours = ours.set_index("unit").loc[esda_w.id_order]
+    np.testing.assert_allclose(ours["Ii"], ref.Is, rtol=1e-10)
+    np.testing.assert_allclose(ours["p_perm"], ref.p_sim)
+    np.testing.assert_allclose(ours["z_perm"], ref.z_sim, rtol=1e-8)
+    labels = pd.Series(ref.get_cluster_labels(crit_value=0.1)).replace(
+        {"Insignificant": "Not significant"}
+    )
+    assert ours["cluster"].tolist() == labels.tolist()
+    quadrant = {1: "High-High", 2: "Low-High", 3: "Low-Low", 4: "High-Low"}
+    assert ours["quadrant"].tolist() == [quadrant[q] for q in ref.q]
+    # the lag column is the spatial lag of z under the row-standardised W
+    lag = np.array(
+        [np.mean([ours.at[n, "z"] for n in esda_w.neighbors[u]]) for u in esda_w.id_order]
+    )
+    np.testing.assert_allclose(ours["lag"], lag, rtol=1e-12)
+
+
+def test_line_of_four_textbook_values():
+    # Units 1-2-3-4 on a line, binary weights, y = 1, 2, 3, 4. z = -1.5, -.5, .5, 1.5,
+    # sum z^2 = 5, S0 = 6, sum_ij w_ij z_i z_j = 2 (0.75 - 0.25 + 0.75) = 2.5,
+    # I = (4/6)(2.5/5) = 1/3, E[I] = -1/3. S1 = 12, S2 = 2^2 + 4^2 + 4^2 + 2^2 = 40.
+    # Normality (Cliff & Ord 1981, eq. 2.37): (16*12 - 4*40 + 3*36)/(15*36) - 1/9 = 4/27.
+    # Randomisation (eq. 2.38): b2 = 4 * 10.25 / 25 = 1.64,
+    # A = 4 (7*12 - 160 + 108) = 128, B = 1.64 (12*12 - 320 + 216) = 65.6,
+    # (128 - 65.6) / (3*2*1*36) - 1/9 = 8/45.
+    binary = np.diag(np.ones(3), 1) + np.diag(np.ones(3), -1)
+    w = from_dense(binary, list("abcd"), transform="o")
+    out = global_moran(
+        pd.Series([1.0, 2.0, 3.0, 4.0], index=list("abcd")), w, seed=1, permutations=99
+    )
+    assert out["I"] == pytest.approx(float(Fraction(1, 3)), rel=1e-14)
+    assert out["EI"] == pytest.approx(-1 / 3, rel=1e-14)
+    assert out["VI_norm"] == pytest.approx(float(Fraction(4, 27)), rel=1e-14)
+    assert out["VI_rand"] == pytest.approx(float(Fraction(8, 45)), rel=1e-12)
+    assert out["z_norm"] == pytest.approx(np.sqrt(3.0), rel=1e-13)  # (2/3)/sqrt(4/27)
+    assert out["p_norm"] == pytest.approx(2 * stats.norm.sf(np.sqrt(3.0)), rel=1e-12)
+
+
+@pytest.fixture(scope="module")
+def checkerboard():
+    """A 3 x 3 rook lattice with 1 on the corners and centre, 0 on the edge cells."""
+    ids = [f"r{i}c{j}" for i in range(3) for j in range(3)]
+    edges = [(f"r{i}c{j}", f"r{i}c{j + 1}") for i in range(3) for j in range(2)] + [
+        (f"r{i}c{j}", f"r{i + 1}c{j}") for i in range(2) for j in range(3)
+    ]
+    frame = pd.DataFrame(edges, columns=["source", "target"])
+    y = pd.Series([1.0 if (i + j) % 2 == 0 else 0.0 for i in range(3) for j in range(3)], index=ids)
+    return y, frame, ids
+
+
+def test_checkerboard_global_moran_is_minus_one(checkerboard):
+    # Every rook pair joins a 1 and a 0. With z = 4/9 on the ones and -5/9 on the zeros,
+    # each unit's lag is the other value, sum_i z_i lag_i = 5(4/9)(-5/9) + 4(-5/9)(4/9)
+    # = -180/81 = -sum z^2, so I = -1 row-standardised; with binary weights
+    # (9/24) * 12 edges * 2 (4/9)(-5/9) / (180/81) = -1 as well.
+    y, edges, ids = checkerboard
+    for transform in ("r", "o"):
+        w = from_edges(edges, ids, transform=transform)
+        assert global_moran(y, w, seed=3, permutations=99)["I"] == pytest.approx(-1.0)
+
+
+def test_checkerboard_lisa_types_and_exact_probabilities(checkerboard):
+    # With standardised z = 4/sqrt(20) (ones) and -5/sqrt(20) (zeros), sum z^2 = 9, every
+    # unit has I_i = 8 z_i lag_i / 9 = -8/9: ones are High-Low, zeros Low-High.
+    # Conditional permutation draws a unit's neighbours from the 8 other values, and
+    # the observed draw is the most extreme one, so P(I_i <= observed) is hypergeometric:
+    # centre (4 neighbours, all 0 among 4 zeros and 4 ones) 1/C(8,4) = 1/70;
+    # corner (2 neighbours, both 0) C(4,2)/C(8,2) = 3/14;
+    # edge cell (value 0; 3 neighbours, all 1 among 5 ones and 3 zeros) C(5,3)/C(8,3) = 5/28.
+    y, edges, ids = checkerboard
+    w = from_edges(edges, ids)
+    lisa = local_moran(y, w, permutations=9999, seed=8, alternative="lesser").set_index("unit")
+    np.testing.assert_allclose(lisa["Ii"], -8 / 9, rtol=1e-12)
+    ones = y.index[y == 1]
+    assert (lisa.loc[ones, "quadrant"] == "High-Low").all()
+    assert (lisa.loc[y.index[y == 0], "quadrant"] == "Low-High").all()
+    exact = pd.Series(5 / 28, index=ids)
+    exact[["r0c0", "r0c2", "r2c0", "r2c2"]] = 3 / 14
+    exact["r1c1"] = 1 / 70
+    # Monte Carlo error of a pseudo p-value with R = 9999: sd <= sqrt(p(1-p)/R) <= 0.0042;
+    # 4 sd.
+    np.testing.assert_allclose(lisa.loc[ids, "p_perm"], exact, atol=0.017)
+    assert abs(lisa.at["r1c1", "p_perm"] - 1 / 70) < 4 * np.sqrt((1 / 70) * (69 / 70) / 9999)
+    # only the centre is a significant cluster at 5 %: a High-Low outlier
+    assert lisa["cluster"].to_dict() == {
+        u: ("High-Low" if u == "r1c1" else "Not significant") for u in ids
+    }
+
+
+def synthetic_ccd(years=(2012, 2017, 2023), seed=0) -> pd.DataFrame:
+    """A ccd-like table for the 31 provinces with regional levels and trends."""
+    table = province_table()
+    rng = np.random.default_rng(seed)
+    level = {"east": 0.6, "central": 0.45, "west": 0.35}
+    rows = []
+    for k, year in enumerate(years):
+        for province, region in zip(table["province"], table["region"], strict=True):
+            u1 = level[region] + 0.02 * k + rng.normal(0, 0.08)
+            u2 = level[region] + 0.015 * k + rng.normal(0, 0.08)
+            c = 2 * np.sqrt(u1 * u2) / (u1 + u2)
+            t = (u1 + u2) / 2
+            rows.append(
+                {
+                    "unit": province,
+                    "period": year,
+                    "region": region,
+                    "U1": u1,
+                    "U2": u2,
+                    "C": c,
+                    "T": t,
+                    "D": np.sqrt(c * t),
+                    "level": 5,
+                    "label": "barely coordinated",
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_panel_tables_and_seed_threading(weights):
+    ccd = synthetic_ccd()
+    table = global_moran_panel(ccd, weights, ["D", "U1"], permutations=99, seed=42)
+    assert table[["variable", "period"]].values.tolist() == [
+        [v, y] for v in ("D", "U1") for y in (2012, 2017, 2023)
+    ]
+    assert table["seed"].is_unique  # one stream per variable and year
+    again = global_moran_panel(ccd, weights, ["D", "U1"], permutations=99, seed=42)
+    pd.testing.assert_frame_equal(table, again)
+    other = global_moran_panel(ccd, weights, ["D", "U1"], permutations=99, seed=43)
+    assert not np.allclose(table["EI_perm"], other["EI_perm"])
+    # a year re-run alone with the recorded seed gives the same permutation results
+    row = table.iloc[4]
+    cross = ccd[ccd["period"] == row["period"]].set_index("unit")[row["variable"]]
+    alone = global_moran(cross, weights, permutations=99, seed=int(row["seed"]))
+    assert alone["p_perm"] == row["p_perm"] and alone["EI_perm"] == row["EI_perm"]
+    assert row["seed"] == permutation_seed(42, "U1", 2017)
+
+    lisa = local_moran_panel(
+        ccd,
+        weights,
+        ["D"],
+        permutations=99,
+        seed=42,
+        regions=province_table().set_index("province")["region"],
+    )
+    assert len(lisa) == 3 * 31 and lisa["region"].notna().all()
+    assert lisa.groupby("period")["seed"].nunique().eq(1).all()
+    assert lisa["seed"].nunique() == 3
+    assert set(lisa["seed"]).isdisjoint(table["seed"])
+    repeat = local_moran_panel(ccd, weights, ["D"], permutations=99, seed=42)
+    np.testing.assert_array_equal(lisa["p_perm"], repeat["p_perm"])
+
+
+def test_cluster_counts_by_hand():
+    lisa = pd.DataFrame(
+        {
+            "variable": ["D"] * 5 + ["U1"] * 2,
+            "period": [2012, 2012, 2012, 2013, 2013, 2012, 2012],
+            "cluster": [
+                "High-High",
+                "Not significant",
+                "High-High",
+                "Low-High",
+                "Low-Low",
+                "High-Low",
+                "Not significant",
+            ],
+        }
+    )
+    counts = cluster_counts(lisa)
+    assert list(counts.columns) == ["variable", "period", *CLUSTER_TYPES]
+    assert counts.values.tolist() == [
+        ["D", 2012, 2, 0, 0, 0, 1],
+        ["D", 2013, 0, 1, 0, 1, 0],
+        ["U1", 2012, 0, 0, 1, 0, 1],
+    ]
+
+
+def test_paper_table_stars():
+    table = pd.DataFrame(
+        {
+            "variable": "D",
+            "period": [2012, 2013, 2014, 2015],
+            "I": [-0.0815, -0.09, -0.0555, 0.2],
+            "EI": -1 / 30,
+            "sd_norm": 0.1,
+            "z_norm": [-2.9, -2.2, -1.8, 0.3],
+            "p_norm": [0.004, 0.03, 0.07, 0.76],
+        }
+    )
+    paper = moran_paper_table(table, "D")
+    assert paper.columns.tolist() == ["Year", "Moran's I", "E(I)", "sd(I)", "z", "p-value"]
+    assert paper["Moran's I"].tolist() == ["-0.0815***", "-0.0900**", "-0.0555*", "0.2000"]
+    with pytest.raises(ConfigError):
+        moran_paper_table(table, "D", inference="bootstrap")
+
+
+def test_bad_inputs(weights, values):
+    fewer = weights.subset(weights.units[:30])
+    with pytest.raises(WeightsError, match=r"not in the weights: \['Xinjiang'\]"):
+        global_moran(values, fewer, seed=1)
+    small = from_dense(np.ones((3, 3)) - np.eye(3), ["a", "b", "c"])
+    with pytest.raises(DataError, match="at least 4"):
+        global_moran(pd.Series([1.0, 2.0, 4.0], index=list("abc")), small, seed=1)
+    ccd = synthetic_ccd()
+    flat = ccd.assign(D=np.where(ccd["period"] == 2017, 0.5, ccd["D"]))
+    with pytest.raises(DataError, match=r"column 'D', period 2017: the variable is constant"):
+        global_moran_panel(flat, weights, ["D"], permutations=99, seed=1)
+    with pytest.raises(DataError, match=r"column 'D', period 2017: the variable is constant"):
+        local_moran_panel(flat, weights, ["D"], permutations=99, seed=1)
+    gappy = ccd[
+        ~((ccd["period"] == 2023) & (ccd["unit"] != "Beijing") & (ccd["unit"] != "Tianjin"))
+    ]
+    with pytest.raises(DataError, match="unbalanced"):
+        global_moran_panel(gappy, weights, ["D"], permutations=99, seed=1)
+    with pytest.raises(DataError, match=r"\['U3'\]"):
+        global_moran_panel(ccd, weights, ["U3"], permutations=99, seed=1)
+    with pytest.raises(ConfigError, match="permutations"):
+        global_moran(values, weights, permutations=0, seed=1)
+    with pytest.raises(ConfigError, match="smallest pseudo p-value"):
+        local_moran(values, weights, permutations=19, seed=1, significance=0.05)
+    with pytest.raises(ConfigError, match="alternative"):
+        local_moran(values, weights, seed=1, alternative="both")
+
+
+@pytest.mark.integration
+def test_explore_writes_every_output(weights, tmp_path):
+    ccd = synthetic_ccd()
+    result = explore(ccd, weights, out_dir=tmp_path / "explore", permutations=99, seed=7)
+    out = tmp_path / "explore"
+    for name in (
+        "kde_features.csv",
+        "kde_features.md",
+        "kde_features.tex",
+        "kde_curves.csv",
+        "moran_global.csv",
+        "moran_D.md",
+        "moran_U1.tex",
+        "lisa.csv",
+        "lisa_counts.md",
+        "metadata.json",
+    ):
+        assert (out / name).is_file(), name
+    for stem in ("kde_surface", "kde_ridgeline", "map", "lisa"):
+        for variable in ("D", "U1", "U2"):
+            assert (out / "figures" / f"{stem}_{variable}.png").stat().st_size > 20_000
+    assert result.cluster_counts[list(CLUSTER_TYPES)].sum(axis=1).eq(31).all()
+    assert {p.name for p in result.files} >= {"metadata.json", "lisa_D.png", "moran_D.tex"}
+    meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["seed"] == 7 and meta["config"]["map_years"] == [2012, 2017, 2023]
+    first = result.global_moran.query("variable == 'D' and period == 2012").iloc[0]
+    assert meta["headline"]["moran_I_first"]["I"] == pytest.approx(first["I"])
+    assert result.density.groups("D") == ["national", "east", "central", "west"]
+    assert "***" in (out / "moran_D.md").read_text(encoding="utf-8")
+
+
+@pytest.mark.integration
+def test_explore_skips_maps_for_other_units(tmp_path):
+    rng = np.random.default_rng(4)
+    units = list("ABCDEF")
+    frame = pd.DataFrame(
+        {"unit": units * 2, "period": [1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2], "D": rng.random(12)}
+    )
+    ring = np.roll(np.eye(6), 1, axis=1) + np.roll(np.eye(6), -1, axis=1)
+    with pytest.warns(DataWarning, match="maps skipped"):
+        result = explore(
+            frame,
+            from_dense(ring, units),
+            out_dir=tmp_path,
+            variables=["D"],
+            permutations=99,
+            seed=1,
+        )
+    assert result.skipped and not list((tmp_path / "figures").glob("map_*"))
+    assert (tmp_path / "figures" / "kde_surface_D.png").is_file()
+
+
+def test_read_ccd_checks_columns(tmp_path):
+    path = tmp_path / "ccd.csv"
+    synthetic_ccd().drop(columns="U2").to_csv(path, index=False)
+    with pytest.raises(DataError, match=r"ccd.csv.*\['U2'\]"):
+        read_ccd(path)
+    frame = read_ccd(path, ["D", "U1"])
+    assert frame.columns.tolist() == ["unit", "period", "region", "D", "U1"]
+
+
+@pytest.mark.integration
+def test_explore_command(tmp_path, capsys):
+    ccd_path = tmp_path / "ccd.csv"
+    synthetic_ccd().to_csv(ccd_path, index=False)
+    out = tmp_path / "out"
+    code = main(
+        [
+            "explore",
+            "--ccd",
+            str(ccd_path),
+            "--weights",
+            "bundled:province-contiguity",
+            "--variables",
+            "D",
+            "--years",
+            "2012,2023",
+            "--permutations",
+            "99",
+            "--seed",
+            "3",
+            "--bandwidth",
+            "scott",
+            "--out",
+            str(out),
+        ]
+    )
+    assert code == 0
+    printed = capsys.readouterr().out
+    assert "Global Moran's I of D" in printed and "High-High" in printed
+    assert (out / "figures" / "lisa_D.png").is_file()
+    meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["config"]["map_years"] == [2012, 2023] and meta["config"]["bandwidth"] == "scott"
+
+    # weights whose units do not match the data: a clear error, nothing written
+    square = tmp_path / "w.csv"
+    units = province_table()["province"].tolist()[:30]
+    pd.DataFrame(np.ones((30, 30)) - np.eye(30), index=units, columns=units).to_csv(square)
+    bad_out = tmp_path / "bad"
+    assert (
+        main(
+            [
+                "explore",
+                "--ccd",
+                str(ccd_path),
+                "--weights",
+                str(square),
+                "--permutations",
+                "99",
+                "--out",
+                str(bad_out),
+            ]
+        )
+        == 2
+    )
+    assert "not in the weights: ['Xinjiang']" in capsys.readouterr().err
+    assert not bad_out.exists()
+    assert (
+        main(
+            [
+                "explore",
+                "--ccd",
+                str(ccd_path),
+                "--weights",
+                "bundled:province-contiguity",
+                "--years",
+                "2030",
+                "--permutations",
+                "99",
+                "--out",
+                str(bad_out),
+            ]
+        )
+        == 2
+    )
+    assert "2030" in capsys.readouterr().err and not bad_out.exists()
+
+
+def test_explore_refuses_a_frame_without_units(weights, tmp_path):
+    with pytest.raises(DataError, match="unit column 'unit' is not in the data"):
+        explore(synthetic_ccd().drop(columns="unit"), weights, out_dir=tmp_path)

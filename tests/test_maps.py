@@ -1,0 +1,210 @@
+"""The province tile grid keeps neighbours near; tile and geopandas maps render; boundary
+files are checked."""
+
+from __future__ import annotations
+
+import matplotlib
+
+matplotlib.use("Agg")
+
+from importlib import resources
+
+import geopandas
+import numpy as np
+import pandas as pd
+import pytest
+from matplotlib import image as mpimg
+from matplotlib import pyplot as plt
+from shapely.geometry import box
+
+from bayes_ccd.exceptions import DataError
+from bayes_ccd.maps import (
+    plot_choropleth,
+    plot_lisa_map,
+    province_tiles,
+    read_boundary,
+    tile_positions,
+)
+from bayes_ccd.weights import province_table
+
+CLUSTERS = ["High-High", "Low-Low", "High-Low", "Low-High", "Not significant"]
+
+
+def assert_png(path, min_bytes: int = 20_000) -> None:
+    """A readable PNG with real content, not a blank canvas."""
+    assert path.suffix == ".png" and path.stat().st_size > min_bytes
+    pixels = mpimg.imread(path)
+    assert pixels.ndim == 3 and pixels.shape[0] > 300 and pixels.shape[1] > 300
+    assert pixels[..., :3].std() > 0.05
+
+
+@pytest.fixture(scope="module")
+def contiguity() -> pd.DataFrame:
+    with resources.as_file(resources.files("bayes_ccd.data") / "province_contiguity.csv") as p:
+        return pd.read_csv(p)
+
+
+def test_tiles_cover_each_province_once():
+    tiles = province_tiles()
+    assert sorted(tiles["province"]) == sorted(province_table()["province"])
+    assert not tiles.duplicated(["col", "row"]).any()
+    assert tiles["abbr"].is_unique and tiles["abbr"].str.fullmatch("[A-Z]{2}").all()
+
+
+def test_tiles_keep_contiguous_provinces_near(contiguity):
+    at = province_tiles().set_index("province")[["col", "row"]]
+    a = at.loc[contiguity["source"]].to_numpy()
+    b = at.loc[contiguity["target"]].to_numpy()
+    chebyshev = np.abs(a - b).max(axis=1)
+    near = chebyshev <= 1  # the tiles share an edge or a corner
+    assert near.mean() >= 0.9
+    far = sorted(tuple(sorted(pair)) for pair in contiguity.loc[~near].to_numpy())
+    # exactly the exceptions documented in bayes_ccd.maps
+    assert far == [("Gansu", "Inner Mongolia"), ("Inner Mongolia", "Shaanxi"), ("Sichuan", "Tibet")]
+
+
+def test_tile_positions_by_any_identifier():
+    table = province_table()
+    by_name = tile_positions(["beijing", "Hainan", "INNER MONGOLIA"])
+    assert by_name["abbr"].tolist() == ["BJ", "HI", "NM"]
+    by_zh = tile_positions(table["name_zh"].tolist())
+    assert by_zh["province"].tolist() == table["province"].tolist()
+    assert tile_positions([str(c) for c in table["code"]])["abbr"].iloc[0] == "BJ"
+    assert tile_positions(["BJ", "sh"])["province"].tolist() == ["Beijing", "Shanghai"]
+    assert tile_positions(["Beijing", "Atlantis"]) is None
+
+
+@pytest.fixture(scope="module")
+def provinces_panel() -> pd.DataFrame:
+    rng = np.random.default_rng(9)
+    units = province_table()["province"]
+    return pd.DataFrame(
+        {
+            "unit": np.tile(units, 3),
+            "period": np.repeat([2012, 2017, 2023], 31),
+            "D": rng.uniform(0.3, 0.9, 93),
+        }
+    )
+
+
+@pytest.fixture(scope="module")
+def provinces_lisa(provinces_panel) -> pd.DataFrame:
+    rng = np.random.default_rng(10)
+    return provinces_panel.assign(
+        variable="D", cluster=rng.choice(CLUSTERS, size=len(provinces_panel))
+    )
+
+
+def test_tile_choropleth_renders(provinces_panel, tmp_path):
+    files = plot_choropleth(provinces_panel, "D", [2012, 2017, 2023], tmp_path / "map_D", pdf=True)
+    assert [f.suffix for f in files] == [".png", ".pdf"]
+    assert_png(files[0])
+    assert plt.get_fignums() == []
+
+
+def test_tile_maps_draw_a_subset_of_provinces(provinces_panel, provinces_lisa, tmp_path):
+    keep = provinces_panel["unit"] != "Tibet"
+    assert_png(
+        plot_choropleth(provinces_panel[keep], "D", [2023], tmp_path / "a")[0], min_bytes=10_000
+    )
+    assert_png(
+        plot_lisa_map(provinces_lisa[keep], "D", [2023], tmp_path / "b")[0], min_bytes=10_000
+    )
+
+
+def test_tile_lisa_map_renders(provinces_lisa, tmp_path):
+    files = plot_lisa_map(provinces_lisa, "D", [2012, 2023], tmp_path / "lisa_D")
+    assert_png(files[0])
+
+
+def test_maps_refuse_bad_requests(provinces_panel, provinces_lisa, tmp_path):
+    with pytest.raises(DataError, match=r"period\(s\) \[2030\]"):
+        plot_choropleth(provinces_panel, "D", [2030], tmp_path / "x")
+    with pytest.raises(DataError, match="variable 'U1'"):
+        plot_lisa_map(provinces_lisa, "U1", [2012], tmp_path / "x")
+    other = provinces_panel.assign(unit=provinces_panel["unit"] + " county")
+    with pytest.raises(DataError, match="boundary file"):
+        plot_choropleth(other, "D", [2012], tmp_path / "x")
+
+
+@pytest.fixture()
+def squares(tmp_path):
+    """A synthetic GeoJSON: four unit squares in a row, ids in column ``name``."""
+    shapes = geopandas.GeoDataFrame(
+        {"name": ["A", "B", "C", "D"], "pop": [1, 2, 3, 4]},
+        geometry=[box(i, 0, i + 1, 1) for i in range(4)],
+        crs="EPSG:4326",
+    )
+    path = tmp_path / "squares.geojson"
+    shapes.to_file(path, driver="GeoJSON")
+    return path
+
+
+def test_boundary_choropleth_and_lisa_map(squares, tmp_path):
+    shapes = read_boundary(squares, "name")
+    assert shapes["unit"].tolist() == ["A", "B", "C", "D"] and "name" not in shapes
+    frame = pd.DataFrame(
+        {
+            "unit": list("ABCD") * 2,
+            "period": [1] * 4 + [2] * 4,
+            "D": [0.2, 0.4, 0.6, 0.8, 0.3, 0.5, 0.7, 0.9],
+        }
+    )
+    assert_png(
+        plot_choropleth(frame, "D", [1, 2], tmp_path / "map", boundary=shapes)[0], min_bytes=10_000
+    )
+    lisa = frame.assign(variable="D", cluster=CLUSTERS[:4] + CLUSTERS[1:])
+    assert_png(
+        plot_lisa_map(lisa, "D", [1, 2], tmp_path / "lisa", boundary=shapes)[0], min_bytes=10_000
+    )
+    # a unit with no shape in the boundary file is an error, not a hole in the map
+    with pytest.raises(DataError, match=r"\['E'\] have no shape"):
+        plot_choropleth(
+            pd.concat([frame, frame.iloc[:1].assign(unit="E")]),
+            "D",
+            [1],
+            tmp_path / "x",
+            boundary=shapes,
+        )
+
+
+def test_read_boundary_errors(squares, tmp_path):
+    with pytest.raises(DataError, match="does not exist"):
+        read_boundary(tmp_path / "none.geojson", "name")
+    with pytest.raises(DataError, match="'code' is not in the boundary file"):
+        read_boundary(squares, "code")
+    twice = geopandas.read_file(squares).assign(name=["A", "A", "C", "D"])
+    path = tmp_path / "twice.geojson"
+    twice.to_file(path, driver="GeoJSON")
+    with pytest.raises(DataError, match="'A' names two features"):
+        read_boundary(path, "name")
+    garbage = tmp_path / "garbage.geojson"
+    garbage.write_text("{not json", encoding="utf-8")
+    with pytest.raises(DataError, match="could not be read"):
+        read_boundary(garbage, "name")
+
+
+@pytest.mark.integration
+def test_explore_draws_true_choropleths_from_a_boundary_file(squares, tmp_path):
+    from bayes_ccd.exploration import explore
+    from bayes_ccd.weights import from_dense
+
+    rng = np.random.default_rng(12)
+    frame = pd.DataFrame(
+        {"unit": list("ABCD") * 3, "period": np.repeat([1, 2, 3], 4), "D": rng.random(12)}
+    )
+    line = np.diag(np.ones(3), 1) + np.diag(np.ones(3), -1)
+    out = tmp_path / "out"
+    result = explore(
+        frame,
+        from_dense(line, list("ABCD")),
+        out_dir=out,
+        variables=["D"],
+        permutations=99,
+        seed=2,
+        boundary=squares,
+        boundary_id="name",
+    )
+    assert result.skipped == []
+    assert_png(out / "figures" / "map_D.png", min_bytes=10_000)
+    assert_png(out / "figures" / "lisa_D.png", min_bytes=10_000)
