@@ -261,10 +261,34 @@ def _fit_mle(args: argparse.Namespace, panel: Any, weights: Any, spec: Any,
                        fixed_effects=args.fixed_effects)
 
 
+def _fit_bayes(args: argparse.Namespace, panel: Any, weights: Any, spec: Any,
+               regions: Any) -> Any:
+    from bayes_ccd.bayes import fit_bayes_reports
+
+    return fit_bayes_reports(panel, weights, spec, regions=regions, prior=args.prior,
+                             sampler=args.sampler, draws=args.draws, tune=args.tune,
+                             chains=args.chains, seed=args.seed, progress=progress)
+
+
+def _write_bayes_fit(args: argparse.Namespace, fit: Any, config: dict[str, Any]) -> int:
+    """Write a Bayesian fit (posterior columns, posterior.nc, diagnostics) and print one
+    line per sample with its convergence verdict."""
+    from bayes_ccd.bayes import summary_lines, write_bayes_outputs
+    from bayes_ccd.reports import atomic_output_dir, run_metadata
+
+    with atomic_output_dir(args.out) as staging:
+        write_bayes_outputs(fit, staging, metadata=run_metadata(config, args.seed))
+    print("\n".join(summary_lines(fit)))
+    print(f"Results written to {args.out}/")
+    return 0
+
+
 #: Estimators of ``bayes-ccd fit``: name -> function(args, panel, weights, spec, regions)
 #: returning ``{sample: FitReport}`` (national first, then regions), written by
-#: :func:`bayes_ccd.ml.write_fit_outputs`. Register another estimator by adding an entry.
-FIT_ESTIMATORS: dict[str, Callable[..., dict[str, Any]]] = {"mle": _fit_mle}
+#: :func:`bayes_ccd.ml.write_fit_outputs`; ``bayes`` returns a
+#: :class:`bayes_ccd.bayes.BayesFit`, written by :func:`_write_bayes_fit`. Register another
+#: estimator by adding an entry.
+FIT_ESTIMATORS: dict[str, Callable[..., Any]] = {"mle": _fit_mle, "bayes": _fit_bayes}
 
 
 def _add_fit(parser: argparse.ArgumentParser) -> None:
@@ -293,6 +317,16 @@ def _add_fit(parser: argparse.ArgumentParser) -> None:
                              "by the uncorrected within estimator")
     parser.add_argument("--estimator", choices=tuple(FIT_ESTIMATORS), default="mle",
                         help="estimation method (default mle)")
+    parser.add_argument("--sampler", choices=("exact", "nuts"), default="exact",
+                        help="bayes: exact independent draws (conjugate priors, default) "
+                             "or NUTS (nutpie)")
+    parser.add_argument("--prior", default="default",
+                        help="bayes: prior 'default' (weakly informative), 'reference' "
+                             "(flat; posterior mode = MLE) or a TOML file (see "
+                             "models/priors.toml)")
+    parser.add_argument("--chains", type=int, default=4, help="bayes: chains (default 4)")
+    parser.add_argument("--tune", type=int, default=1000,
+                        help="bayes: NUTS warm-up draws per chain (default 1000)")
     parser.add_argument("--missing", choices=("error", "linear"), default="error",
                         help="missing values: an error (default) or linear interpolation "
                              "within each unit over time")
@@ -308,8 +342,8 @@ def _add_fit(parser: argparse.ArgumentParser) -> None:
                         default="simulation",
                         help="inference on direct/indirect/total effects (default simulation)")
     parser.add_argument("--draws", type=int, default=DEFAULT_EFFECT_DRAWS,
-                        help=f"parameter draws for simulated effects (default "
-                             f"{DEFAULT_EFFECT_DRAWS})")
+                        help=f"mle: parameter draws for simulated effects; bayes: posterior "
+                             f"draws per chain (default {DEFAULT_EFFECT_DRAWS})")
     parser.add_argument("--seed", type=int, default=DEFAULT_SEED,
                         help=f"seed of the simulation (default {DEFAULT_SEED})")
     parser.add_argument("--fixed-effects", action="store_true",
@@ -357,6 +391,8 @@ def _cmd_fit(args: argparse.Namespace) -> int:
     reports = FIT_ESTIMATORS[args.estimator](args, panel, weights, spec, regions)
     config = {key: str(value) if isinstance(value, Path) else value
               for key, value in vars(args).items() if not key.startswith("_")}
+    if args.estimator == "bayes":
+        return _write_bayes_fit(args, reports, config)
     with atomic_output_dir(args.out) as staging:
         write_fit_outputs(reports, staging, metadata=run_metadata(config, args.seed))
     for label, report in reports.items():
@@ -372,6 +408,137 @@ def _cmd_fit(args: argparse.Namespace) -> int:
 COMMANDS.append(("fit", "spatial panel models (SDM, SAR, SEM, SDEM) with fixed effects: "
                  "coefficients, effects, specification tests", _add_fit, _cmd_fit))
 
+
+def _add_compare(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--mle", required=True, type=Path,
+                        help="output directory of `bayes-ccd fit --estimator mle`")
+    parser.add_argument("--bayes", required=True, type=Path,
+                        help="output directory of `bayes-ccd fit --estimator bayes` (same "
+                             "data, model and fixed effects)")
+    parser.add_argument("--no-figures", action="store_true",
+                        help="skip the forest plots overlaying both estimates")
+    parser.add_argument("--out", required=True, type=Path, help="output directory")
+
+
+def _cmd_compare(args: argparse.Namespace) -> int:
+    from bayes_ccd.comparison import (
+        compare_reports,
+        comparison_summary,
+        read_fit_directory,
+        write_comparison_outputs,
+    )
+    from bayes_ccd.reports import atomic_output_dir, run_metadata
+
+    progress(f"reading {args.mle} and {args.bayes}")
+    tables = compare_reports(read_fit_directory(args.mle), read_fit_directory(args.bayes))
+    config = {"mle": str(args.mle), "bayes": str(args.bayes)}
+    with atomic_output_dir(args.out) as staging:
+        write_comparison_outputs(tables, staging, metadata=run_metadata(config),
+                                 figures=not args.no_figures)
+    print("\n".join(comparison_summary(tables)))
+    print(f"Results written to {args.out}/")
+    return 0
+
+
+COMMANDS.append(("compare", "posterior versus maximum likelihood: side-by-side estimates, "
+                 "intervals and forest plots of two fit output directories",
+                 _add_compare, _cmd_compare))
+
+
+
+def _add_qca(parser: argparse.ArgumentParser) -> None:
+    from bayes_ccd.configurations import DEFAULT_MAX_MODELS, HALF_MEMBERSHIP_RULES
+
+    parser.add_argument("--data", required=True, type=Path,
+                        help="CSV with one row per case")
+    parser.add_argument("--case", required=True, help="column holding the case names")
+    parser.add_argument("--outcome", required=True, help="outcome column")
+    parser.add_argument("--conditions", required=True, type=_split_list,
+                        help="comma-separated condition columns")
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--calibrate", metavar="FILE|percentiles",
+        help="calibrate raw values by Ragin's direct method: 'percentiles' uses the "
+             "95th/50th/5th sample percentiles of every column as full membership/"
+             "crossover/full non-membership; FILE is a CSV with header "
+             "'column,full,crossover,non' (or a TOML file with one [column] table of "
+             "full, crossover, non) giving numbers or percentiles such as p95; full < "
+             "non makes a decreasing set; unlisted columns must already be memberships")
+    source.add_argument("--calibrated", action="store_true",
+                        help="the columns are already memberships in [0, 1]")
+    parser.add_argument("--incl-cut", type=float, default=0.8,
+                        help="raw consistency cut-off of positive rows (default 0.8)")
+    parser.add_argument("--n-cut", type=int, default=1,
+                        help="minimum cases of a non-remainder row (default 1)")
+    parser.add_argument("--pri-cut", type=float, default=0.0,
+                        help="PRI cut-off of positive rows (default 0)")
+    parser.add_argument("--dir-exp", default=None,
+                        help="directional expectations for the intermediate solution, "
+                             "e.g. 'DEV,URB,~IND' (~ = contributes when absent; "
+                             "unlisted = no expectation)")
+    parser.add_argument("--half-membership", choices=HALF_MEMBERSHIP_RULES, default="nudge",
+                        help="treatment of condition memberships of exactly 0.5 (default "
+                             "nudge: add 0.001, Fiss 2011)")
+    parser.add_argument("--criterion", choices=("terms", "literals"), default="terms",
+                        help="minimal models: fewest terms (default, as R's QCA) or "
+                             "fewest terms then fewest literals")
+    parser.add_argument("--max-models", type=int, default=DEFAULT_MAX_MODELS,
+                        help=f"cap on tied models per solution (default {DEFAULT_MAX_MODELS})")
+    parser.add_argument("--pdf", action="store_true", help="also write the chart as PDF")
+    parser.add_argument("--out", required=True, type=Path, help="output directory")
+
+
+def _cmd_qca(args: argparse.Namespace) -> int:
+    from bayes_ccd.calibration import (
+        calibrate_frame,
+        percentile_anchors,
+        read_anchors,
+        read_cases,
+        validate_memberships,
+    )
+    from bayes_ccd.configurations import fsqca, write_qca_outputs
+    from bayes_ccd.exceptions import ConfigError
+    from bayes_ccd.reports import atomic_output_dir
+
+    columns = [args.outcome, *args.conditions]
+    progress(f"reading {args.data}")
+    data = read_cases(args.data, args.case, columns)
+    anchors = {}
+    if args.calibrated:
+        validate_memberships(data, columns, file=args.data)
+    elif args.calibrate is None:
+        raise ConfigError("say whether the data are raw values (--calibrate FILE or "
+                          "--calibrate percentiles) or already memberships (--calibrated)")
+    else:
+        anchors = (percentile_anchors(columns) if args.calibrate == "percentiles"
+                   else read_anchors(args.calibrate))
+        unknown = [c for c in anchors if c not in columns]
+        if unknown:
+            raise ConfigError(f"{args.calibrate}: anchors for {', '.join(unknown)}, which "
+                              "are neither the outcome nor a condition")
+        data = calibrate_frame(data, anchors)
+        validate_memberships(data, [c for c in columns if c not in anchors], file=args.data)
+    progress("truth table and Boolean minimisation")
+    result = fsqca(data, args.outcome, args.conditions, incl_cut=args.incl_cut,
+                   n_cut=args.n_cut, pri_cut=args.pri_cut, dir_exp=args.dir_exp,
+                   half_membership=args.half_membership, criterion=args.criterion,
+                   max_models=args.max_models)
+    config = {"data": str(args.data), "case": args.case, "calibrate": args.calibrate,
+              "anchors": {c: [a.full, a.crossover, a.non] for c, a in anchors.items()}}
+    with atomic_output_dir(args.out) as staging:
+        write_qca_outputs(result, staging, config=config,
+                          figure_formats=("png", "pdf") if args.pdf else ("png",))
+    for name, solution in result.solutions.items():
+        for model in solution.models:
+            print(f"{name} {model.label}: {model.expression} (consistency "
+                  f"{model.consistency:.3f}, coverage {model.coverage:.3f})")
+    print(f"Results written to {args.out}/")
+    return 0
+
+
+COMMANDS.append(("qca", "fsQCA: calibration, necessity, truth table, conservative/"
+                 "parsimonious/intermediate solutions and configuration chart",
+                 _add_qca, _cmd_qca))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -88,6 +88,8 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "draws": 2000,
         "tune": 1000,
         "chains": 4,
+        "target_accept": 0.8,  # NUTS; raise (e.g. 0.95) after divergences
+        "ppc_draws": 200,  # posterior draws replicated for the predictive check; 0: none
     },
     "dea": {
         "enabled": True,

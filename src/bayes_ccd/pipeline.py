@@ -183,9 +183,9 @@ def model_spec(config: dict[str, Any], inputs: Inputs) -> ModelSpec:
                      y=reg["y"], x=tuple(f.name for f in inputs.system.factors))
 
 
-def mle_stage(data: Panel, inputs: Inputs, config: dict[str, Any], out_dir: Path
-              ) -> list[str]:
-    """National and regional maximum-likelihood fits with effects and tests."""
+def mle_stage(data: Panel, inputs: Inputs, config: dict[str, Any], out_dir: Path):
+    """National and regional maximum-likelihood fits with effects and tests; returns
+    the fit reports and summary lines."""
     from bayes_ccd.ml import fit_reports, write_fit_outputs
 
     spec = model_spec(config, inputs)
@@ -206,7 +206,36 @@ def mle_stage(data: Panel, inputs: Inputs, config: dict[str, Any], out_dir: Path
     significant = total[total["p_value"] < 0.05]["variable"].tolist()
     lines.append("National total effects significant at 5%: "
                  + (", ".join(significant) if significant else "none") + ".")
-    return lines
+    return reports, lines
+
+
+def bayes_stage(data: Panel, inputs: Inputs, config: dict[str, Any], out_dir: Path,
+                progress: Progress):
+    """National and regional Bayesian fits, diagnostics and posterior files; returns
+    the fit and summary lines (non-convergence is stated in them)."""
+    from bayes_ccd.bayes import fit_bayes_reports, summary_lines, write_bayes_outputs
+
+    regions = inputs.regions if config["regression"]["by_region"] else None
+    fit = fit_bayes_reports(data, inputs.weights, model_spec(config, inputs),
+                            regions=regions, config=config, progress=progress)
+    write_bayes_outputs(fit, out_dir, metadata=run_metadata(
+        config, config["run"]["seed"], stage="bayes", synthetic_data=inputs.synthetic))
+    return fit, summary_lines(fit)
+
+
+def comparison_stage(mle_reports, bayes_reports, config: dict[str, Any], out_dir: Path
+                     ) -> list[str]:
+    """Posterior versus maximum likelihood, sample by sample."""
+    from bayes_ccd.comparison import (
+        compare_reports,
+        comparison_summary,
+        write_comparison_outputs,
+    )
+
+    tables = compare_reports(mle_reports, bayes_reports)
+    write_comparison_outputs(tables, out_dir, metadata=run_metadata(
+        config, config["run"]["seed"], stage="compare"))
+    return comparison_summary(tables)
 
 
 def efficiency_stage(inputs: Inputs, config: dict[str, Any], out_dir: Path):
@@ -278,11 +307,21 @@ def run_analysis(config: dict[str, Any], out_dir: str | Path | None = None,
             progress("kernel density, Moran's I and maps")
             summary["Spatio-temporal exploration"] = exploration_stage(
                 ccd, inputs, config, _stage(staging, "explore"), progress)
+        mle_reports = None
+        if config["mle"]["enabled"] or config["bayes"]["enabled"]:
+            data = regression_panel(ccd, inputs, config["regression"]["y"])
         if config["mle"]["enabled"]:
             progress("maximum-likelihood spatial panel models, national and regional")
-            data = regression_panel(ccd, inputs, config["regression"]["y"])
-            summary["Spatial Durbin model (maximum likelihood)"] = mle_stage(
+            mle_reports, summary["Spatial panel model (maximum likelihood)"] = mle_stage(
                 data, inputs, config, _stage(staging, "mle"))
+        if config["bayes"]["enabled"]:
+            progress(f"Bayesian spatial panel models ({config['bayes']['sampler']} sampler), "
+                     "national and regional")
+            fit, summary["Spatial panel model (Bayesian)"] = bayes_stage(
+                data, inputs, config, _stage(staging, "bayes"), progress)
+            if mle_reports is not None:
+                summary["Posterior versus maximum likelihood"] = comparison_stage(
+                    mle_reports, fit.reports, config, _stage(staging, "compare"))
         if config["dea"]["enabled"]:
             progress(f"DEA efficiency of {config['dea']['year']} and Malmquist index")
             _, summary["Efficiency (DEA)"] = efficiency_stage(
