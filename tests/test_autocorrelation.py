@@ -9,6 +9,7 @@ import matplotlib
 matplotlib.use("Agg")
 
 import json
+import re
 from fractions import Fraction
 from importlib import resources
 
@@ -20,8 +21,11 @@ import pytest
 from esda.significance import calculate_significance
 from scipy import stats
 
+from bayes_ccd import autocorrelation, density, exploration
 from bayes_ccd.autocorrelation import (
+    ALTERNATIVES,
     CLUSTER_TYPES,
+    check_permutation_test,
     cluster_counts,
     global_moran,
     global_moran_panel,
@@ -29,10 +33,12 @@ from bayes_ccd.autocorrelation import (
     local_moran_panel,
     moran_paper_table,
     permutation_seed,
+    smallest_p_value,
 )
 from bayes_ccd.cli import main
 from bayes_ccd.exceptions import ConfigError, DataError, DataWarning, WeightsError
 from bayes_ccd.exploration import explore, read_ccd
+from bayes_ccd.panel import validate_panel
 from bayes_ccd.weights import from_dense, from_edges, province_contiguity, province_table
 
 
@@ -335,10 +341,64 @@ def test_bad_inputs(weights, values):
         global_moran_panel(ccd, weights, ["U3"], permutations=99, seed=1)
     with pytest.raises(ConfigError, match="permutations"):
         global_moran(values, weights, permutations=0, seed=1)
-    with pytest.raises(ConfigError, match="smallest pseudo p-value"):
+    with pytest.raises(ConfigError, match="smallest attainable two-sided p-value"):
         local_moran(values, weights, permutations=19, seed=1, significance=0.05)
     with pytest.raises(ConfigError, match="alternative"):
         local_moran(values, weights, seed=1, alternative="both")
+
+
+@pytest.mark.parametrize("permutations", [1, 19, 49, 99])
+@pytest.mark.parametrize("alternative", ALTERNATIVES)
+def test_smallest_p_value_is_esdas(permutations, alternative):
+    # esda's own p-value of an observed statistic beyond every simulated value (on
+    # either side): the most extreme outcome there is.
+    reference = np.random.default_rng(permutations).normal(size=permutations)
+    extreme = min(
+        calculate_significance(stat, reference, alternative=alternative)
+        for stat in (reference.min() - 1.0, reference.max() + 1.0)
+    )
+    assert smallest_p_value(permutations, alternative) == pytest.approx(extreme, rel=1e-12)
+
+
+def test_49_two_sided_permutations_cannot_reach_5_percent(values, weights, esda_w):
+    # The reviewed defect: with R = 49 esda's two-sided LISA p-values are at least
+    # 3/50 = 0.06, so at 5 % every unit came out "Not significant".
+    ref = esda.Moran_Local(
+        in_w_order(values, esda_w), esda_w, permutations=49, seed=1, alternative="two-sided"
+    )
+    assert ref.p_sim.min() >= 3 / 50
+    message = (
+        r"with 49 permutations the smallest attainable two-sided p-value is 3/\(49\+1\) = "
+        r"0\.06, not below the significance level 0\.05, so no result could be "
+        r"significant; use at least 60 permutations"
+    )
+    with pytest.raises(ConfigError, match=message):
+        local_moran(values, weights, permutations=49, seed=1)
+    with pytest.raises(ConfigError, match=message):
+        global_moran(values, weights, permutations=49, seed=1)
+    ccd = synthetic_ccd()
+    with pytest.raises(ConfigError, match=message):
+        global_moran_panel(ccd, weights, ["D"], permutations=49, seed=1)
+    with pytest.raises(ConfigError, match=message):
+        local_moran_panel(ccd, weights, ["D"], permutations=49, seed=1)
+    # 60 two-sided permutations, or 49 one-sided ones (1/50 = 0.02), can reach 5 %
+    check_permutation_test(60, "two-sided", 0.05)
+    check_permutation_test(49, "directed", 0.05)
+
+
+@pytest.mark.parametrize("significance", [0.1, 0.05, 0.01, 0.001, 0.003])
+@pytest.mark.parametrize("alternative", ["two-sided", "greater"])
+def test_permutations_advised_are_the_fewest_that_reach_the_level(significance, alternative):
+    with pytest.raises(ConfigError, match="use at least") as raised:
+        check_permutation_test(1, alternative, significance)
+    needed = int(re.search(r"use at least (\d+) permutations", str(raised.value))[1])
+    # brute force over R in exact arithmetic: the first R whose smallest p is below
+    smallest = Fraction(3 if alternative == "two-sided" else 1)
+    level = Fraction(str(significance))
+    assert needed == next(r for r in range(1, 10_000) if smallest / (r + 1) < level)
+    check_permutation_test(needed, alternative, significance)
+    with pytest.raises(ConfigError, match="use at least"):
+        check_permutation_test(needed - 1, alternative, significance)
 
 
 @pytest.mark.integration
@@ -370,6 +430,11 @@ def test_explore_writes_every_output(weights, tmp_path):
     assert meta["headline"]["moran_I_first"]["I"] == pytest.approx(first["I"])
     assert result.density.groups("D") == ["national", "east", "central", "west"]
     assert "***" in (out / "moran_D.md").read_text(encoding="utf-8")
+    counts_table = (out / "lisa_counts.md").read_text(encoding="utf-8")
+    assert "Number of units by LISA cluster type" in counts_table
+    # 3/(99 + 1): the note tells the reader how small a p-value could get
+    assert "99 permutations, two-sided pseudo p-values, smallest attainable 0.03" in (counts_table)
+    assert not (out / "filled_cells.csv").exists()
 
 
 @pytest.mark.integration
@@ -380,15 +445,26 @@ def test_explore_skips_maps_for_other_units(tmp_path):
         {"unit": units * 2, "period": [1, 1, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2], "D": rng.random(12)}
     )
     ring = np.roll(np.eye(6), 1, axis=1) + np.roll(np.eye(6), -1, axis=1)
-    with pytest.warns(DataWarning, match="maps skipped"):
-        result = explore(
-            frame,
-            from_dense(ring, units),
-            out_dir=tmp_path,
-            variables=["D"],
-            permutations=99,
-            seed=1,
-        )
+    validations = []
+
+    def counted(*args, **kwargs):
+        validations.append(kwargs.get("columns"))
+        return validate_panel(*args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        for module in (exploration, density, autocorrelation):
+            patch.setattr(module, "validate_panel", counted)
+        with pytest.warns(DataWarning, match="maps skipped"):
+            result = explore(
+                frame,
+                from_dense(ring, units),
+                out_dir=tmp_path,
+                variables=["D"],
+                permutations=99,
+                seed=1,
+            )
+    # the table is validated once, at the entry point; the stages trust the Panel
+    assert validations == [["D"]]
     assert result.skipped and not list((tmp_path / "figures").glob("map_*"))
     assert (tmp_path / "figures" / "kde_surface_D.png").is_file()
 
@@ -398,8 +474,11 @@ def test_read_ccd_checks_columns(tmp_path):
     synthetic_ccd().drop(columns="U2").to_csv(path, index=False)
     with pytest.raises(DataError, match=r"ccd.csv.*\['U2'\]"):
         read_ccd(path)
-    frame = read_ccd(path, ["D", "U1"])
-    assert frame.columns.tolist() == ["unit", "period", "region", "D", "U1"]
+    panel, regions = read_ccd(path, ["D", "U1"])
+    assert panel.frame.columns.tolist() == ["unit", "period", "D", "U1"]
+    assert panel.n_units == 31 and panel.periods == [2012, 2017, 2023]
+    bundled = province_table().set_index("province")["region"]
+    assert regions.to_dict() == bundled.to_dict()
 
 
 @pytest.mark.integration
@@ -477,6 +556,149 @@ def test_explore_command(tmp_path, capsys):
         == 2
     )
     assert "2030" in capsys.readouterr().err and not bad_out.exists()
+
+
+def _explore_args(ccd, out, *extra, weights="bundled:province-contiguity"):
+    return [
+        "explore",
+        "--ccd",
+        str(ccd),
+        "--weights",
+        str(weights),
+        "--variables",
+        "D",
+        "--permutations",
+        "99",
+        "--out",
+        str(out),
+        *extra,
+    ]
+
+
+def _one_line_error(capsys) -> str:
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if not line.startswith("[bayes-ccd]")]
+    assert len(errors) == 1 and errors[0].startswith("bayes-ccd explore: error: "), err
+    return errors[0]
+
+
+def _write_lines(path, lines):
+    path.write_text("".join(f"{line}\n" for line in lines), encoding="utf-8")
+    return path
+
+
+def _square_weights(path, units):
+    n = len(units)
+    pd.DataFrame(np.ones((n, n)) - np.eye(n), index=units, columns=units).to_csv(path)
+    return path
+
+
+@pytest.mark.parametrize(
+    ("case", "message"),
+    [
+        ("empty ccd", "ccd.csv: coupling table is empty"),
+        ("header-only ccd", "ccd.csv: coupling table has a header but no data rows"),
+        (
+            "non-numeric D",
+            "ccd.csv, line 6, column 'D', unit 'Shanxi', period 2012: 'n/a?' is not a number",
+        ),
+        (
+            "missing D",
+            "ccd.csv, line 33, column 'D', unit 'Beijing', period 2017: missing "
+            "value; fill it, or choose an interpolation policy",
+        ),
+        ("weights with extra units", "units in the weights but not in the data: ['Atlantis']"),
+        ("empty weights", "w.csv: weights file is empty"),
+        ("header-only weights", "weights file has a header but no data rows"),
+        ("49 two-sided permutations", "smallest attainable two-sided p-value is 3/(49+1) = 0.06"),
+    ],
+)
+def test_explore_command_refuses_bad_input(tmp_path, capsys, case, message):
+    frame = synthetic_ccd()
+    ccd, weights = tmp_path / "ccd.csv", "bundled:province-contiguity"
+    extra: list[str] = []
+    if case == "empty ccd":
+        ccd.write_text("", encoding="utf-8")
+    elif case == "header-only ccd":
+        _write_lines(ccd, [",".join(frame.columns), "", " "])
+    elif case == "non-numeric D":
+        # Row 3 of the table (Shanxi 2012) sits on line 6 after the header and a blank line.
+        text = frame.astype({"D": object}).assign(D=lambda f: f["D"].where(f.index != 3, "n/a?"))
+        _write_lines(
+            ccd,
+            [
+                text.to_csv(index=False).splitlines()[0],
+                "",
+                *text.to_csv(index=False).splitlines()[1:],
+            ],
+        )
+    elif case == "missing D":
+        frame.astype({"D": object}).assign(D=lambda f: f["D"].where(f.index != 31, "")).to_csv(
+            ccd, index=False
+        )
+    else:
+        frame.to_csv(ccd, index=False)
+    if case == "weights with extra units":
+        weights = _square_weights(tmp_path / "w.csv", [*frame["unit"].unique(), "Atlantis"])
+    elif case == "empty weights":
+        weights = _write_lines(tmp_path / "w.csv", [])
+    elif case == "header-only weights":
+        weights = _write_lines(tmp_path / "w.csv", ["source,target"])
+    elif case == "49 two-sided permutations":
+        extra = ["--permutations", "49"]
+    out = tmp_path / "out"
+    assert main(_explore_args(ccd, out, *extra, weights=weights)) == 2
+    line = _one_line_error(capsys)
+    assert message in line, line
+    if case == "missing D":
+        assert "--missing linear" in line  # an option explore has
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith((".out", "out"))]
+
+
+@pytest.mark.integration
+def test_explore_command_interpolates_missing_values(tmp_path, capsys):
+    frame = synthetic_ccd()
+    ccd = tmp_path / "ccd.csv"
+    # row 31 is Beijing 2017, between 2012 (row 0) and 2023 (row 62)
+    assert tuple(frame.loc[[0, 31, 62], "period"]) == (2012, 2017, 2023)
+    assert set(frame.loc[[0, 31, 62], "unit"]) == {"Beijing"}
+    early, late = frame.at[0, "D"], frame.at[62, "D"]
+    frame.astype({"D": object}).assign(D=lambda f: f["D"].where(f.index != 31, "")).to_csv(
+        ccd, index=False
+    )
+    out = tmp_path / "out"
+    assert main(_explore_args(ccd, out, "--missing", "linear")) == 0
+    assert "1 missing cell(s) filled by linear interpolation" in capsys.readouterr().out
+    filled = pd.read_csv(out / "filled_cells.csv")
+    assert filled[["unit", "period", "column"]].values.tolist() == [["Beijing", 2017, "D"]]
+    # linear in time: 5 of the 11 years from 2012 to 2023
+    assert filled.at[0, "value"] == pytest.approx(early + 5 / 11 * (late - early), rel=1e-12)
+    meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["filled_cells"] == 1 and meta["inputs"]["missing"] == "linear"
+
+
+def test_read_ccd_locates_region_problems(tmp_path):
+    frame = synthetic_ccd()
+    path = tmp_path / "ccd.csv"
+    # row 40 is Jiangsu (east) in 2017, on line 42 of the file
+    assert tuple(frame.loc[40, ["unit", "period", "region"]]) == ("Jiangsu", 2017, "east")
+    frame.assign(region=frame["region"].where(frame.index != 40, " ")).to_csv(path, index=False)
+    with pytest.raises(
+        DataError, match="ccd.csv, line 42, column 'region', unit 'Jiangsu': empty region"
+    ):
+        read_ccd(path)
+    frame.assign(region=np.where(frame.index == 40, "north", frame["region"])).to_csv(
+        path, index=False
+    )
+    with pytest.raises(
+        DataError,
+        match=r"ccd.csv, column 'region', unit 'Jiangsu': unit has more than one region "
+        r"\['east', 'north'\]",
+    ):
+        read_ccd(path)
+    frame.assign(region="").to_csv(path, index=False)
+    assert read_ccd(path, ["D"])[1] is None  # an empty column: national densities only
 
 
 def test_explore_refuses_a_frame_without_units(weights, tmp_path):

@@ -823,6 +823,26 @@ def test_cli_fit_bayes_and_compare(sdm_data, tmp_path, capsys) -> None:
     assert (tmp_path / "cmp" / "compare_forest.png").is_file()
 
 
+def test_cli_bayes_fit_reports_the_interpolated_cells(sdm_data, tmp_path, capsys) -> None:
+    _write_panel_csv(sdm_data, tmp_path / "panel.csv")
+    frame = pd.read_csv(tmp_path / "panel.csv")
+    cell = (frame["province"] == "Hubei") & (frame["year"] == 4)
+    # Linear interpolation between periods 3 and 5: their mean, by hand.
+    value = frame.loc[(frame["province"] == "Hubei") & frame["year"].isin([3, 5]), "x2"].mean()
+    frame["x2"] = frame["x2"].astype(object)
+    frame.loc[cell, "x2"] = ""
+    frame.to_csv(tmp_path / "panel.csv", index=False)
+    args = _fit_args(tmp_path, "bayes", "bayes", "--draws", "200", "--missing", "linear")
+    assert main(args) == 0
+    expected = pd.DataFrame({"unit": ["Hubei"], "period": [4], "column": ["x2"], "value": [value]})
+    # np.interp and the mean may differ in the last bit.
+    written = pd.read_csv(tmp_path / "bayes" / "filled_cells.csv")
+    pd.testing.assert_frame_equal(written, expected, rtol=1e-12)
+    info = json.loads((tmp_path / "bayes" / "fit.json").read_text(encoding="utf-8"))
+    pd.testing.assert_frame_equal(pd.DataFrame(info["filled_cells"]), expected, rtol=1e-12)
+    assert "1 cell(s) (listed in filled_cells.csv): Hubei 4 x2" in capsys.readouterr().out
+
+
 def test_cli_compare_rejects_swapped_directories(sdm_data, tmp_path, capsys) -> None:
     _write_panel_csv(sdm_data, tmp_path / "panel.csv")
     assert main(_fit_args(tmp_path, "bayes", "bayes", "--draws", "300")) == 0

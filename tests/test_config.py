@@ -103,3 +103,21 @@ def test_default_indicator_system_reproduces_the_seed_structure():
 def test_indicator_system_errors(data, message):
     with pytest.raises(ConfigError, match=message):
         parse_indicator_system(data, "test.toml")
+
+
+@pytest.mark.parametrize(
+    ("section", "values", "message"),
+    [
+        ("entropy", {"scope": "bogus"}, r"\[entropy\] scope = 'bogus' is not one of"),
+        ("entropy", {"shift": -1.0}, r"shift = -1.0 must be in \(0, 1\]"),
+        ("coupling", {"formula": "x"}, r"formula = 'x' is not one of \['classic'"),
+        ("coupling", {"alpha": 0.7}, r"alpha \+ beta must be 1"),
+        ("regression", {"model": "slx"}, r"model = 'slx' is not one of"),
+        ("bayes", {"chains": 0}, r"chains = 0 must be an integer from 1 to 64"),
+        ("bayes", {"draws": 10.5}, r"draws = 10.5 must be a positive integer"),
+        ("explore", {"significance": 1.0}, r"significance = 1.0 must be in \(0, 1\)"),
+    ],
+)
+def test_bad_values_are_caught_when_the_configuration_is_read(section, values, message):
+    with pytest.raises(ConfigError, match=message):
+        merge_config({**MINIMAL, section: values})

@@ -23,8 +23,10 @@ from bayes_ccd.density import (
     parse_bandwidth,
     plot_density_ridgeline,
     plot_density_surface,
+    resolve_regions,
 )
 from bayes_ccd.exceptions import ConfigError, DataError
+from bayes_ccd.panel import validate_panel
 
 
 def cross_section(values: np.ndarray, period: int = 2020, name: str = "D") -> pd.DataFrame:
@@ -196,6 +198,40 @@ def test_regions_given_explicitly_override_the_column(panel):
     assert result.groups("D") == ["national", "north", "south"]
     with pytest.raises(DataError, match="no region"):
         kernel_density_evolution(panel, ["D"], regions=regions.iloc[:-1])
+
+
+def test_region_column_and_region_table(panel):
+    # labels are compared stripped, as the panel contract strips unit labels
+    padded = panel.assign(unit=" " + panel["unit"], region=panel["region"] + " ")
+    membership = resolve_regions(padded, None)
+    assert membership.index.tolist() == list(dict.fromkeys(panel["unit"]))
+    assert membership.to_dict() == dict(zip(panel["unit"], panel["region"], strict=True))
+    conflict = panel.copy()
+    conflict.loc[conflict["unit"].eq("east0") & conflict["period"].eq(2013), "region"] = "west"
+    with pytest.raises(
+        DataError,
+        match=r"column 'region', unit 'east0': unit has more than one region "
+        r"\['east', 'west'\]",
+    ):
+        resolve_regions(conflict, None)
+    table = panel.drop_duplicates("unit").set_index("unit")["region"]
+    with pytest.raises(
+        DataError, match=r"ccd.csv: unit\(s\) \['west3'\] have no region in the region table"
+    ):
+        resolve_regions(panel, table.drop("west3"), source="ccd.csv")
+    assert resolve_regions(panel.drop(columns="region"), None) is None
+
+
+def test_a_validated_panel_is_used_as_is(panel):
+    validated = validate_panel(panel, unit="unit", time="period", columns=["D"])
+    assert kernel_density_evolution(validated, ["D"]).groups("D") == ["national"]
+    regions = panel.drop_duplicates("unit").set_index("unit")["region"]
+    result = kernel_density_evolution(validated, ["D"], regions=regions)
+    assert result.groups("D") == ["national", "east", "central", "west"]
+    west = panel[(panel["region"] == "west") & (panel["period"] == 2014)]["D"]
+    row = result.features.query("region == 'west' and period == 2014").iloc[0]
+    assert row["n"] == 4 and row["mean"] == pytest.approx(west.mean(), rel=1e-14)
+    assert row["sd"] == pytest.approx(west.std(ddof=1), rel=1e-12)
 
 
 def test_too_few_units_in_a_region(panel):

@@ -628,8 +628,28 @@ def test_other_bad_input(hospitals: pd.DataFrame) -> None:
         dea(x, y.iloc[::-1])
     with pytest.raises(DataError, match="more than once"):
         dea(pd.concat([x, x.iloc[:1]]), pd.concat([y, y.iloc[:1]]))
-    with pytest.raises(DataError, match="both inputs and outputs"):
+    with pytest.raises(DataError, match="'doctors' is named as input and output"):
         dea(x, x)
+    with pytest.raises(DataError, match="'doctors' is named 2 times as input"):
+        dea(hospitals[["doctors", "doctors"]], y)
+
+
+@pytest.mark.parametrize(
+    ("inputs", "outputs", "message"),
+    [
+        (["x", "x"], ["y"], "'x' is named 2 times as input"),
+        (["x"], ["y", "x"], "'x' is named as input and output"),
+        (["x", "unit"], ["y"], "'unit' is named as unit and input"),
+    ],
+)
+def test_panel_functions_reject_a_column_named_twice(
+    inputs: list[str], outputs: list[str], message: str
+) -> None:
+    panel = pd.DataFrame({"unit": ["A", "B"], "t": [1, 1], "x": [1.0, 2.0], "y": [1.0, 3.0]})
+    with pytest.raises(ConfigError, match=message):
+        efficiency.dea_panel(panel, unit="unit", time="t", inputs=inputs, outputs=outputs)
+    with pytest.raises(ConfigError, match=message):
+        malmquist(panel, "unit", "t", inputs, outputs)
 
 
 def test_lp_failure_names_the_unit(
@@ -650,37 +670,145 @@ def test_lp_failure_names_the_unit(
 def test_read_dea_table_reports_line_and_column(tmp_path: Path) -> None:
     path = tmp_path / "data.csv"
     path.write_text("unit,x,y\nA,1,2\nB,oops,3\n", encoding="utf-8")
-    with pytest.raises(DataError, match="not a finite number") as error:
+    with pytest.raises(DataError, match="'oops' is not a number") as error:
         read_dea_table(path, unit="unit", inputs=["x"], outputs=["y"])
-    assert (error.value.line, error.value.column, error.value.unit) == (3, "x", "B")
+    assert (error.value.file, error.value.line) == (str(path), 3)
+    assert (error.value.column, error.value.unit) == ("x", "B")
 
-    path.write_text("unit,x,y\nA,1,2\nB,,3\n", encoding="utf-8")
-    with pytest.raises(DataError, match="empty cell") as error:
+    # Line numbers are those of the file, also after a blank line.
+    path.write_text("unit,x,y\nA,1,2\n\nB,,3\n", encoding="utf-8")
+    with pytest.raises(DataError, match="missing value") as error:
+        read_dea_table(path, unit="unit", inputs=["x"], outputs=["y"])
+    assert error.value.line == 4
+
+    path.write_text("unit,x,y\nA,1,2\nB,inf,3\n", encoding="utf-8")
+    with pytest.raises(DataError, match="infinite") as error:
         read_dea_table(path, unit="unit", inputs=["x"], outputs=["y"])
     assert error.value.line == 3
 
     path.write_text("unit,x,y\nA,1,2\nB,2,3\nA,1,2\n", encoding="utf-8")
-    with pytest.raises(DataError, match="duplicate unit row") as error:
+    with pytest.raises(DataError, match=r"duplicate unit row \(also on line\(s\) \[4\]\)") as error:
         read_dea_table(path, unit="unit", inputs=["x"], outputs=["y"])
-    assert (error.value.line, error.value.unit) == (4, "A")
+    assert (error.value.line, error.value.unit) == (2, "A")
+
+    path.write_text("unit,x,y\nA,1,2\n ,2,3\n", encoding="utf-8")
+    with pytest.raises(DataError, match="unit label is empty") as error:
+        read_dea_table(path, unit="unit", inputs=["x"], outputs=["y"])
+    assert error.value.line == 3
 
     path.write_text("unit,t,x,y\nA,1,1,2\nA,2,2,3\nA,1,1,2\n", encoding="utf-8")
     with pytest.raises(DataError, match="duplicate unit-period row") as error:
         read_dea_table(path, unit="unit", time="t", inputs=["x"], outputs=["y"])
-    assert (error.value.line, error.value.period) == (4, 1)
+    assert (error.value.line, error.value.period) == (2, 1)
 
-    # A gap in another period does not block the analysis of one period.
-    path.write_text("unit,t,x,y\nA,1,,2\nA,2,2,3\nB,2,3,4\nB,1,1,1\n", encoding="utf-8")
+    path.write_text("unit,t,x,y\nA,1,1,2\nB,1,2,3\nA,2,2,3\n", encoding="utf-8")
+    with pytest.raises(DataError, match="unbalanced panel") as error:
+        read_dea_table(path, unit="unit", time="t", inputs=["x"], outputs=["y"])
+    assert error.value.unit == "B"
+
+    path.write_text("unit,x,y\nA,1,2\n", encoding="utf-8")
+    with pytest.raises(DataError, match=r"\['z'\] are not in the data"):
+        read_dea_table(path, unit="unit", inputs=["x"], outputs=["z"])
+
+
+def test_read_dea_table_values_and_lines(tmp_path: Path) -> None:
+    path = tmp_path / "data.csv"
+    path.write_text("unit,x,y,note\n A ,1.5,2,a\n\nB,3,4e1,b\n", encoding="utf-8")
+    data = read_dea_table(path, unit="unit", inputs=["x"], outputs=["y"])
+    assert data.table.to_dict("index") == {
+        2: {"unit": "A", "x": 1.5, "y": 2.0},
+        4: {"unit": "B", "x": 3.0, "y": 40.0},
+    }
+    assert data.source == str(path) and data.filled.empty
+
+
+def test_read_dea_table_selects_one_period(tmp_path: Path) -> None:
+    path = tmp_path / "panel.csv"
+    # A gap (line 2) and an unbalanced unit C in period 1 do not block period 2.
+    path.write_text("unit,t,x,y\nA,1,,2\nA,2,2,3\nB,2,3,4\nB,1,1,1\nC,2,1,5\n", encoding="utf-8")
     kept = read_dea_table(path, unit="unit", time="t", period=2, inputs=["x"], outputs=["y"])
-    assert kept["unit"].tolist() == ["A", "B"] and kept["x"].tolist() == [2.0, 3.0]
-    with pytest.raises(DataError, match="empty cell") as error:
+    assert kept.table.to_dict("index") == {
+        3: {"unit": "A", "t": 2, "x": 2.0, "y": 3.0},
+        4: {"unit": "B", "t": 2, "x": 3.0, "y": 4.0},
+        6: {"unit": "C", "t": 2, "x": 1.0, "y": 5.0},
+    }
+    with pytest.raises(DataError, match="unbalanced panel") as error:
+        read_dea_table(path, unit="unit", time="t", inputs=["x"], outputs=["y"])
+    assert error.value.unit == "C"
+    path.write_text("unit,t,x,y\nA,1,,2\nA,2,2,3\nB,2,3,4\nB,1,1,1\n", encoding="utf-8")
+    with pytest.raises(DataError, match="missing value") as error:
         read_dea_table(path, unit="unit", time="t", inputs=["x"], outputs=["y"])
     assert (error.value.line, error.value.period) == (2, 1)
-    with pytest.raises(DataError, match="no rows for period 3"):
+    with pytest.raises(DataError, match=r"no rows for period 3 \(periods in the data: \[1, 2\]\)"):
         read_dea_table(path, unit="unit", time="t", period=3, inputs=["x"], outputs=["y"])
+    with pytest.raises(ConfigError, match="period 'x2' is not an integer"):
+        read_dea_table(path, unit="unit", time="t", period="x2", inputs=["x"], outputs=["y"])
+    with pytest.raises(ConfigError, match="needs a panel"):
+        read_dea_table(path, unit="unit", missing="linear", inputs=["x"], outputs=["y"])
 
-    with pytest.raises(DataError, match=r"\['z'\] are not in the file"):
-        read_dea_table(path, unit="unit", inputs=["x"], outputs=["z"])
+    # A period cell that is no integer is still an error: its row might belong to the
+    # selected period.
+    path.write_text("unit,t,x,y\nA,2,1,2\nB,2x,3,4\n", encoding="utf-8")
+    with pytest.raises(DataError, match="period '2x' is not an integer") as error:
+        read_dea_table(path, unit="unit", time="t", period=2, inputs=["x"], outputs=["y"])
+    assert error.value.line == 3
+
+
+def test_read_dea_table_interpolates_on_request(tmp_path: Path) -> None:
+    path = tmp_path / "panel.csv"
+    # Hand calculation: A's y in period 2 lies halfway between 2 (period 1) and 4
+    # (period 3), so linear interpolation gives 3.
+    path.write_text(
+        "unit,t,x,y\nA,1,1,2\nA,2,1,\nA,3,1,4\nB,1,2,3\nB,2,2,3\nB,3,2,5\n",
+        encoding="utf-8",
+    )
+    data = read_dea_table(
+        path, unit="unit", time="t", inputs=["x"], outputs=["y"], missing="linear"
+    )
+    assert data.table.loc[3, "y"] == 3.0
+    assert data.filled.to_dict("records") == [
+        {"unit": "A", "period": 2, "column": "y", "value": 3.0}
+    ]
+    one = read_dea_table(
+        path, unit="unit", time="t", period=3, inputs=["x"], outputs=["y"], missing="linear"
+    )
+    assert one.table.index.tolist() == [4, 7] and one.filled.empty
+
+
+@pytest.mark.parametrize(
+    ("text", "time", "where"),
+    [
+        ("unit,x,y\nA,1,2\nB,2,3\nC,-1,4\nD,0,5\n", None, (4, "x", "C", None)),
+        ("unit,t,x,y\nA,1,1,2\nB,1,2,3\nA,2,1,0\nB,2,2,3\n", "t", (4, "y", "A", 2)),
+    ],
+)
+def test_read_dea_table_locates_non_positive_values(
+    tmp_path: Path, text: str, time: str | None, where: tuple
+) -> None:
+    path = tmp_path / "data.csv"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(DataError, match="strictly positive") as error:
+        read_dea_table(path, unit="unit", time=time, inputs=["x"], outputs=["y"])
+    found = error.value
+    assert found.file == str(path)
+    assert (found.line, found.column, found.unit, found.period) == where
+
+
+@pytest.mark.parametrize(
+    ("inputs", "outputs", "message"),
+    [
+        (["x", "x"], ["y"], "'x' is named 2 times as input"),
+        (["x"], ["x"], "'x' is named as input and output"),
+        (["t"], ["y"], "'t' is named as period and input"),
+        (["x", "period"], ["y"], "may not be called 'period'"),
+    ],
+)
+def test_read_dea_table_rejects_column_roles_before_reading(
+    tmp_path: Path, inputs: list[str], outputs: list[str], message: str
+) -> None:
+    # The file does not exist: the configuration error must come first.
+    with pytest.raises(ConfigError, match=message):
+        read_dea_table(tmp_path / "absent.csv", unit="u", time="t", inputs=inputs, outputs=outputs)
 
 
 def dea_args(data: Path, out: Path, *extra: str) -> list[str]:
@@ -782,6 +910,110 @@ def test_cli_dea_bad_input_exits_2_and_writes_nothing(
 
     assert main(dea_args(data, out, "--year", "2021")) == 2  # --year without --time
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("columns", "message"),
+    [
+        (["--inputs", "doctors,doctors"], "column 'doctors' is named 2 times as input"),
+        (["--outputs", "outpat,doctors"], "column 'doctors' is named as input and output"),
+        (["--unit", "nurses"], "column 'nurses' is named as unit and input"),
+    ],
+)
+def test_cli_dea_rejects_a_column_named_twice(
+    hospitals: pd.DataFrame, tmp_path: Path, capsys, columns: list[str], message: str
+) -> None:
+    data = tmp_path / "hospitals.csv"
+    hospitals.rename_axis("hospital").to_csv(data)
+    out = tmp_path / "dea"
+    assert main([*dea_args(data, out), *columns]) == 2  # argparse: the last value wins
+    assert not out.exists()
+    error = capsys.readouterr().err
+    assert message in error and "Traceback" not in error
+
+
+@pytest.mark.parametrize(
+    ("text", "reason"),
+    [("", "DEA data is empty"), ("hospital,doctors,nurses,outpat,inpat\n\n", "no data rows")],
+)
+def test_cli_dea_empty_or_header_only_file(tmp_path: Path, capsys, text: str, reason: str) -> None:
+    data = tmp_path / "empty.csv"
+    data.write_text(text, encoding="utf-8")
+    out = tmp_path / "dea"
+    assert main(dea_args(data, out)) == 2
+    assert not out.exists()
+    lines = [
+        line
+        for line in capsys.readouterr().err.splitlines()
+        if not line.startswith("[bayes-ccd]")  # progress messages
+    ]
+    assert len(lines) == 1  # the reason, no traceback
+    assert lines[0].startswith("bayes-ccd dea: error: ")
+    assert reason in lines[0] and str(data) in lines[0]
+
+
+def test_cli_dea_errors_name_the_file(hospitals: pd.DataFrame, tmp_path: Path, capsys) -> None:
+    bad = hospitals.rename_axis("hospital").copy()
+    bad.loc["D", "inpat"] = -4  # D is the 4th hospital: line 5 (the header is line 1)
+    data = tmp_path / "bad.csv"
+    bad.to_csv(data)
+    out = tmp_path / "dea"
+    assert main(dea_args(data, out)) == 2
+    error = capsys.readouterr().err
+    assert f"{data}, line 5, column 'inpat', unit 'D'" in error and "strictly positive" in error
+
+    # An error found by the DEA itself (a column constant across units) names the file.
+    hospitals.assign(doctors=7).rename_axis("hospital").to_csv(data)
+    assert main(dea_args(data, out)) == 2
+    assert not out.exists()
+    error = capsys.readouterr().err
+    assert f"{data}, column 'doctors'" in error and "same value for every unit" in error
+
+
+def test_cli_dea_fills_missing_values_on_request(hospitals: pd.DataFrame, tmp_path: Path) -> None:
+    # Three periods; A's outpatients are missing in the middle one and lie halfway
+    # between its values in the first and last (100 and 120), so they are filled as 110.
+    periods = [
+        hospitals.assign(year=y, outpat=hospitals["outpat"] + k * 10)
+        for k, y in enumerate((2019, 2020, 2021))
+    ]
+    panel = pd.concat(periods).rename_axis("hospital").astype({"outpat": object})
+    a_2020 = (panel.index == "A") & (panel["year"] == 2020)
+    expected = float(hospitals.loc["A", "outpat"] + 10)
+    panel.loc[a_2020, "outpat"] = ""
+    data = tmp_path / "panel.csv"
+    panel.to_csv(data)
+    args = dea_args(data, tmp_path / "dea", "--time", "year", "--year", "2020", "--no-super")
+    assert main(args) == 2  # by default a missing value is an error
+    assert main([*args, "--missing", "linear"]) == 0
+    filled = pd.read_csv(tmp_path / "dea" / "filled_cells.csv")
+    assert filled.to_dict("records") == [
+        {"unit": "A", "period": 2020, "column": "outpat", "value": expected}
+    ]
+    # The 2020 scores are those of the complete 2020 cross-section (filled by hand).
+    complete = hospitals.assign(outpat=hospitals["outpat"] + 10)
+    by_hand = dea(complete[["doctors", "nurses"]], complete[["outpat", "inpat"]], rts="crs")
+    written = pd.read_csv(tmp_path / "dea" / "efficiency.csv", index_col="unit")
+    # Same LPs on the same numbers; the CSV keeps full precision (repr of floats).
+    np.testing.assert_allclose(written["crs"], by_hand.efficiency["crs"], rtol=1e-12)
+    assert (
+        "Filled by linear interpolation (1 cells): A 2020 outpat"
+        in (tmp_path / "dea" / "summary.md").read_text()
+    )
+    metadata = json.loads((tmp_path / "dea" / "metadata.json").read_text())
+    assert metadata["config"]["missing"] == "linear"
+
+
+def test_cli_dea_refuses_an_output_directory_holding_its_input(
+    hospitals: pd.DataFrame, tmp_path: Path, capsys
+) -> None:
+    data = tmp_path / "hospitals.csv"
+    hospitals.rename_axis("hospital").to_csv(data)
+    before = data.read_bytes()
+    with pytest.warns(DataWarning, match="super-efficiency"):
+        assert main(dea_args(data, tmp_path)) == 2
+    assert data.read_bytes() == before
+    assert "contains the input" in capsys.readouterr().err
 
 
 def test_write_dea_outputs_is_usable_without_the_cli(

@@ -3,11 +3,16 @@
 Checked against: the true parameters of simulated panels; spreg's ML_LagFE,
 Panel_FE_Lag and ML_ErrorFE; a dense log-likelihood built in this file from explicit
 orthonormal transformation matrices and np.linalg.slogdet; a numerical Hessian of that
-dense likelihood; a dummy-variable regression for the fixed effects.
+dense likelihood; transformed arrays, residuals, R-squared and information criteria
+recomputed from the raw arrays with explicit demeaning matrices and parameters counted
+by hand; a dummy-variable regression for the fixed effects; interpolated cells and
+log values computed by hand from the CSV written in the test.
 """
 
 from __future__ import annotations
 
+import dataclasses
+import json
 import warnings
 
 import libpysal
@@ -40,11 +45,9 @@ from bayes_ccd.panel import Panel, read_regions, validate_panel
 from bayes_ccd.spatial_panel import (
     ModelSpec,
     PanelArrays,
+    build_design,
     helmert,
-    lee_yu_transform,
-    log_columns,
     simulate_panel,
-    within_transform,
 )
 from bayes_ccd.weights import from_dense, province_contiguity
 
@@ -355,14 +358,43 @@ def test_helmert_is_an_orthonormal_basis_of_deviations() -> None:
     np.testing.assert_allclose(H.T @ H, np.eye(m) - 1 / m, atol=1e-14)
 
 
-def test_lee_yu_and_within_transforms_have_equal_sums_of_squares() -> None:
-    values = np.random.default_rng(0).normal(size=(6, 9, 2))
-    for fe in ("both", "individual", "time", "none"):
-        a, b = lee_yu_transform(values, fe), within_transform(values, fe)
-        np.testing.assert_allclose(
-            np.einsum("tnk,tnl->kl", a, a), np.einsum("tnk,tnl->kl", b, b), rtol=1e-12
-        )
-    assert lee_yu_transform(values, "both").shape == (5, 8, 2)
+def _demeaning(m: int, remove: bool) -> np.ndarray:
+    """The (m, m) matrix I - 1 1'/m (or I)."""
+    return np.eye(m) - (np.ones((m, m)) / m if remove else 0.0)
+
+
+@pytest.mark.parametrize("transform", ["lee-yu", "within"])
+@pytest.mark.parametrize("fe", ["both", "individual", "time", "none"])
+def test_design_equals_a_dense_transformation_of_the_raw_arrays(lattice, fe, transform) -> None:
+    """The design's demeaned arrays equal Q_T Z Q_N with explicit demeaning matrices;
+    its orthonormal arrays (Helmert contrasts) have the cross-products of F_T' Z F_N
+    with F from an eigen-decomposition of Q (any orthonormal basis gives the same)."""
+    data = _simulate(lattice, "sdm", fe, seed=24, n_periods=6)
+    design = build_design(data, lattice, ModelSpec("sdm", fe, transform))
+    n_periods, n_units = data.y.shape
+    W = lattice.dense
+    x = np.concatenate([data.x, np.einsum("ij,tjk->tik", W, data.x)], axis=2)
+    if fe == "none":
+        x = np.concatenate([np.ones((n_periods, n_units, 1)), x], axis=2)
+    wx = np.einsum("ij,tjk->tik", W, x)
+    raw = [data.y, data.y @ W.T, *np.moveaxis(x, 2, 0), *np.moveaxis(wx, 2, 0)]
+    individual, time = fe in ("individual", "both"), fe in ("time", "both")
+    q_t, q_n = _demeaning(n_periods, individual), _demeaning(n_units, time)
+    ours = [design.y, design.wy, *np.moveaxis(design.X, 2, 0), *np.moveaxis(design.WX, 2, 0)]
+    for a, b in zip(ours, raw, strict=True):
+        np.testing.assert_allclose(a, q_t @ b @ q_n, atol=1e-12)
+    if transform == "lee-yu":
+        f_t = _orthonormal_complement(n_periods) if individual else np.eye(n_periods)
+        f_n = _orthonormal_complement(n_units) if time else np.eye(n_units)
+    else:  # dummies: the demeaned data with all N T rows
+        f_t, f_n = q_t, q_n
+    dense = np.column_stack([(f_t.T @ b @ f_n).ravel() for b in raw])
+    ortho = design.orthonormal()
+    z = np.column_stack([ortho.y, ortho.wy, ortho.X, ortho.WX])
+    assert z.shape == dense.shape == (design.n_effective, dense.shape[1])
+    gram = dense.T @ dense
+    # Rounding of sums over a few hundred terms, relative to the largest cross-product.
+    np.testing.assert_allclose(z.T @ z, gram, rtol=1e-10, atol=1e-10 * np.abs(gram).max())
 
 
 def test_orthonormal_design_reproduces_the_likelihood(sdm_two_way: MLResult) -> None:
@@ -402,18 +434,69 @@ def test_fixed_effects_match_dummy_variable_regression(lattice) -> None:
     assert abs(mu.sum()) < 1e-9 and abs(alpha.sum()) < 1e-9
 
 
-def test_r_squared_and_information_criteria(sdm_two_way: MLResult) -> None:
-    r2 = sdm_two_way.r_squared
-    e = sdm_two_way.residuals
-    y = sdm_two_way.design.y
-    assert r2["r2"] == pytest.approx(1 - np.sum(e**2) / np.sum(y**2), rel=1e-12)
-    assert 0 < r2["r2"] < r2["r2_overall"] < 1 and 0 < r2["corr2"] < 1
-    assert sdm_two_way.aic == pytest.approx(-2 * sdm_two_way.loglik + 2 * 6)
-    assert sdm_two_way.bic == pytest.approx(-2 * sdm_two_way.loglik + 6 * np.log(19 * 48))
-    table = sdm_two_way.coefficients()
-    assert list(table["term"]) == ["x1", "x2", "W*x1", "W*x2", "rho", "sigma2"]
-    inside = (table["lower"] < table["estimate"]) & (table["estimate"] < table["upper"])
-    assert inside.all()
+@pytest.mark.parametrize(
+    ("model", "fe", "transform", "n_params", "n_effective"),
+    [
+        ("sdm", "both", "lee-yu", 2 + 2 + 1 + 1, 19 * 48),  # beta, theta, rho, sigma2
+        ("sar", "individual", "lee-yu", 2 + 1 + 1, 19 * 49),  # beta, rho, sigma2
+        ("sem", "both", "within", 2 + 1 + 1, 20 * 49),  # beta, lambda, sigma2
+    ],
+)
+def test_information_criteria_and_r_squared_by_hand(
+    lattice, model, fe, transform, n_params, n_effective
+) -> None:
+    data = _simulate(lattice, model, fe, seed=25)
+    result = fit_ml(data, lattice, ModelSpec(model, fe, transform))
+    loglik = dense_loglik(data, lattice.dense, model, fe, transform, result.params)
+    assert result.aic == pytest.approx(2 * n_params - 2 * loglik, rel=1e-10)
+    assert result.bic == pytest.approx(n_params * np.log(n_effective) - 2 * loglik, rel=1e-10)
+    # R-squared from the raw arrays: residuals and reduced-form prediction of the
+    # untransformed model, demeaned by explicit matrices, with the estimated parameters.
+    n_periods, n_units = data.y.shape
+    W = lattice.dense
+    x = data.x
+    if model in ("sdm", "sdem"):
+        x = np.concatenate([x, np.einsum("ij,tjk->tik", W, x)], axis=2)
+    k = x.shape[2]
+    beta, spatial = result.params[:k], result.params[k]
+    mean = x @ beta
+    if model in ("sdm", "sar"):
+        structural = data.y - spatial * data.y @ W.T - mean
+        prediction = mean @ np.linalg.inv(np.eye(n_units) - spatial * W).T
+    else:
+        structural = (data.y - mean) - spatial * (data.y - mean) @ W.T
+        prediction = mean
+    q_t = _demeaning(n_periods, fe in ("individual", "both"))
+    q_n = _demeaning(n_units, fe in ("time", "both"))
+    e, y = q_t @ structural @ q_n, q_t @ data.y @ q_n
+    r2 = result.r_squared
+    assert r2["r2"] == pytest.approx(1 - np.sum(e**2) / np.sum((y - y.mean()) ** 2), rel=1e-10)
+    overall = 1 - np.sum(e**2) / np.sum((data.y - data.y.mean()) ** 2)
+    assert r2["r2_overall"] == pytest.approx(overall, rel=1e-10)
+    corr = np.corrcoef(y.ravel(), (q_t @ prediction @ q_n).ravel())[0, 1]
+    assert r2["corr2"] == pytest.approx(corr**2, rel=1e-10)
+    # Wald intervals: estimate -/+ z_0.975 se, z_0.975 = 1.959963984540054.
+    table = result.coefficients()
+    half = 1.959963984540054 * table["std_error"]
+    np.testing.assert_allclose(table["upper"] - table["estimate"], half, rtol=1e-12)
+    np.testing.assert_allclose(table["estimate"] - table["lower"], half, rtol=1e-12)
+
+
+def test_row_stochastic_w_has_upper_bound_exactly_one(lattice, sdm_two_way) -> None:
+    # The eigen-solver returns the unit eigenvalue only to rounding (1/that was
+    # 1.0000000000000002 for this lattice, ...04 for the provinces); it is exactly 1.
+    assert lattice.rho_bounds()[1] == 1.0 and province_contiguity().rho_bounds()[1] == 1.0
+    assert sdm_two_way.summary()["rho_bounds"][1] == 1.0
+
+
+def test_effects_simulation_warning_is_recorded_in_the_report(sdm_two_way) -> None:
+    """rho two standard errors below 1: about 2.3% of the normal draws exceed 1, more
+    than the 1% that triggers the warning, far below the 25% that is an error."""
+    se = sdm_two_way.std_errors[sdm_two_way.terms.index("rho")]
+    near_bound = dataclasses.replace(sdm_two_way, spatial=1.0 - 2.0 * se)
+    with pytest.warns(NumericalWarning, match="fall outside its interval"):
+        report = report_from_result(near_bound, tests=False, n_draws=2000, seed=3)
+    assert any("fall outside its interval" in m for m in report.info["warnings"])
 
 
 # --- numerical trouble and bad input ----------------------------------------------------
@@ -573,14 +656,12 @@ def _write_panel_csv(data: PanelArrays, path) -> None:
     frame.to_csv(path, index=False)
 
 
-def test_cli_fit_writes_the_output_layout(provinces, tmp_path, capsys) -> None:
-    data, weights = provinces
-    _write_panel_csv(data, tmp_path / "panel.csv")
-    out = tmp_path / "fit"
-    args = [
+def _fit_args(data, out, *extra: str, x: str = "gdp,edu") -> list[str]:
+    """``bayes-ccd fit`` of the CSV of :func:`_write_panel_csv` on the bundled W."""
+    return [
         "fit",
         "--data",
-        str(tmp_path / "panel.csv"),
+        str(data),
         "--unit",
         "province",
         "--time",
@@ -588,11 +669,24 @@ def test_cli_fit_writes_the_output_layout(provinces, tmp_path, capsys) -> None:
         "--y",
         "y",
         "--x",
-        "gdp,edu",
-        "--log",
-        "gdp",
+        x,
         "--weights",
         "bundled:province-contiguity",
+        "--out",
+        str(out),
+        *extra,
+    ]
+
+
+def test_cli_fit_writes_the_output_layout(provinces, tmp_path, capsys) -> None:
+    data, weights = provinces
+    _write_panel_csv(data, tmp_path / "panel.csv")
+    out = tmp_path / "fit"
+    args = _fit_args(
+        tmp_path / "panel.csv",
+        out,
+        "--log",
+        "gdp",
         "--model",
         "sdm",
         "--fe",
@@ -602,9 +696,7 @@ def test_cli_fit_writes_the_output_layout(provinces, tmp_path, capsys) -> None:
         "--by-region",
         "--draws",
         "300",
-        "--out",
-        str(out),
-    ]
+    )
     with pytest.warns(WeightsWarning):
         assert main(args) == 0
     coefficients = pd.read_csv(out / "coefficients.csv")
@@ -644,46 +736,91 @@ def test_cli_fit_writes_the_output_layout(provinces, tmp_path, capsys) -> None:
     expected = fit_ml(data, weights, ModelSpec("sdm", "both"))
     # gdp went through exp() into the CSV and log() out of it: rounding only.
     np.testing.assert_allclose(coefficients["estimate"], expected.params, rtol=1e-8)
-    assert "national" in capsys.readouterr().out
+    output = capsys.readouterr().out
+    assert "national" in output and "Filled by linear interpolation" not in output
+    assert fit["filled_cells"] == [] and not (out / "filled_cells.csv").exists()
 
 
-def test_cli_bad_column_fails_without_output(provinces, tmp_path, capsys) -> None:
+@pytest.mark.parametrize(
+    ("x", "extra", "message"),
+    [
+        ("gdp,missing_column", (), "missing_column"),
+        ("gdp,gdp", (), "covariate(s) ['gdp'] listed twice"),
+        ("y,gdp", (), "'y' is both the dependent variable and a covariate"),
+        ("gdp,ln_gdp", ("--log", "gdp"), "covariate(s) ['ln_gdp'] listed twice"),
+    ],
+)
+def test_cli_bad_variables_fail_without_output(provinces, tmp_path, capsys, x, extra, message):
     data, _ = provinces
     _write_panel_csv(data, tmp_path / "panel.csv")
     out = tmp_path / "fit"
-    code = main(
-        [
-            "fit",
-            "--data",
-            str(tmp_path / "panel.csv"),
-            "--unit",
-            "province",
-            "--time",
-            "year",
-            "--y",
-            "y",
-            "--x",
-            "gdp,missing_column",
-            "--weights",
-            "bundled:province-contiguity",
-            "--out",
-            str(out),
-        ]
-    )
-    assert code == 2
-    assert "missing_column" in capsys.readouterr().err
+    assert main(_fit_args(tmp_path / "panel.csv", out, *extra, x=x)) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
     assert not out.exists()
 
 
-def test_log_columns_names_the_bad_cell(lattice) -> None:
-    frame = _long_frame(_simulate(lattice, "sar", "both", seed=3))
-    frame["x1"] = np.exp(frame["x1"])
-    logged, names = log_columns(validate_panel(frame, unit=UNIT, time=PERIOD), ["x1"])
-    assert names == {"x1": "ln_x1"}
-    np.testing.assert_allclose(logged.frame["ln_x1"], np.log(logged.frame["x1"]), rtol=1e-15)
-    frame.loc[7, "x1"] = 0.0  # unit u07 in period 1
-    with pytest.raises(DataError, match=r"column 'x1', unit 'u07', period 1"):
-        log_columns(validate_panel(frame, unit=UNIT, time=PERIOD), ["x1"])
+def test_cli_log_of_a_non_positive_value_names_the_cell(provinces, tmp_path, capsys) -> None:
+    data, _ = provinces
+    _write_panel_csv(data, tmp_path / "panel.csv")
+    frame = pd.read_csv(tmp_path / "panel.csv")
+    frame.loc[(frame["province"] == "Hubei") & (frame["year"] == 5), "gdp"] = 0.0
+    frame.to_csv(tmp_path / "panel.csv", index=False)
+    out = tmp_path / "fit"
+    assert main(_fit_args(tmp_path / "panel.csv", out, "--log", "gdp")) == 2
+    assert "column 'gdp', unit 'Hubei', period 5" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def test_cli_fit_reports_the_interpolated_cells(provinces, tmp_path, capsys) -> None:
+    data, weights = provinces
+    _write_panel_csv(data, tmp_path / "panel.csv")
+    frame = pd.read_csv(tmp_path / "panel.csv")
+    hubei = frame["province"] == "Hubei"
+    # Linear interpolation between periods 5 and 7 of Hubei: their mean, by hand.
+    before, after = (frame.loc[hubei & (frame["year"] == t), "edu"].item() for t in (5, 7))
+    frame["edu"] = frame["edu"].astype(object)
+    frame.loc[hubei & (frame["year"] == 6), "edu"] = ""
+    frame.to_csv(tmp_path / "panel.csv", index=False)
+    out = tmp_path / "fit"
+    args = _fit_args(
+        tmp_path / "panel.csv",
+        out,
+        "--missing",
+        "linear",
+        "--by-region",
+        "--no-tests",
+        "--effects-inference",
+        "delta",
+    )
+    with pytest.warns(WeightsWarning):
+        assert main(args) == 0
+    expected = pd.DataFrame(
+        {"unit": ["Hubei"], "period": [6], "column": ["edu"], "value": [(before + after) / 2]}
+    )
+    # np.interp and the mean may differ in the last bit.
+    pd.testing.assert_frame_equal(pd.read_csv(out / "filled_cells.csv"), expected, rtol=1e-12)
+    info = json.loads((out / "fit.json").read_text(encoding="utf-8"))
+    pd.testing.assert_frame_equal(pd.DataFrame(info["filled_cells"]), expected, rtol=1e-12)
+    # Hubei is a central province: only that region's sample lists the cell.
+    central = json.loads((out / "regions" / "central" / "fit.json").read_text(encoding="utf-8"))
+    east = json.loads((out / "regions" / "east" / "fit.json").read_text(encoding="utf-8"))
+    pd.testing.assert_frame_equal(pd.DataFrame(central["filled_cells"]), expected, rtol=1e-12)
+    assert east["filled_cells"] == []
+    assert (out / "regions" / "central" / "filled_cells.csv").is_file()
+    assert not (out / "regions" / "east" / "filled_cells.csv").exists()
+    output = capsys.readouterr().out
+    assert (
+        "Filled by linear interpolation, 1 cell(s) (listed in filled_cells.csv): Hubei 6 edu"
+        in output
+    )
+    # The fit used the interpolated value (the CSV holds gdp = exp(x1), not logged here).
+    x = np.concatenate([np.exp(data.x[..., :1]), data.x[..., 1:]], axis=2)
+    x[5, data.units.index("Hubei"), 1] = (before + after) / 2  # period 6 is row 5
+    expected_fit = fit_ml(dataclasses.replace(data, x=x), weights, ModelSpec("sdm", "both"))
+    coefficients = pd.read_csv(out / "coefficients.csv")
+    # The CSV round trip of the values costs rounding only.
+    np.testing.assert_allclose(coefficients["estimate"], expected_fit.params, rtol=1e-8)
 
 
 def test_write_fit_outputs_for_one_sample(sdm_two_way: MLResult, tmp_path) -> None:

@@ -164,3 +164,35 @@ def test_region_file_errors(write_csv):
     path = write_csv("name,region\nA,east\n", name="regions2.csv")
     with pytest.raises(DataError, match="column 'unit' is not in the region file"):
         read_regions(path)
+
+
+def test_blank_lines_are_skipped_and_lines_still_counted(write_csv):
+    path = write_csv("unit,year,x\nA,2020,1\n\nA,2021,oops\nB,2020,3\nB,2021,4\n\n\n")
+    with pytest.raises(DataError, match=r"line 4, column 'x', unit 'A', period 2021"):
+        read_panel(path, unit="unit", time="year")
+
+
+def test_empty_and_header_only_files(write_csv, tmp_path):
+    (tmp_path / "empty.csv").write_text("")
+    with pytest.raises(DataError, match="empty.csv: panel file is empty"):
+        read_panel(tmp_path / "empty.csv", unit="unit", time="year")
+    with pytest.raises(DataError, match="header but no data rows"):
+        read_panel(write_csv("unit,year,x\n"), unit="unit", time="year")
+
+
+def test_repeated_columns_are_refused(write_csv):
+    with pytest.raises(DataError, match=r"\['x'\] requested more than once"):
+        read_panel(write_csv(GOOD), unit="unit", time="year", columns=["x", "x"])
+    with pytest.raises(DataError, match=r"\['year'\] requested more than once"):
+        read_panel(write_csv(GOOD), unit="unit", time="year", columns=["x", "year"])
+
+
+def test_data_columns_may_not_take_the_internal_key_names():
+    frame = pd.DataFrame({"province": ["A", "A", "B", "B"], "year": [1, 2, 1, 2],
+                          "period": [5.0, 6, 7, 8]})
+    with pytest.raises(DataError, match=r"\['period'\] clash with the names"):
+        validate_panel(frame, unit="province", time="year")
+    # the key columns themselves may carry those names
+    panel = validate_panel(frame.rename(columns={"period": "x", "year": "period"}),
+                           unit="province", time="period")
+    assert panel.periods == [1, 2]

@@ -8,6 +8,7 @@ import math
 import pandas as pd
 import pytest
 
+from bayes_ccd.exceptions import OutputError
 from bayes_ccd.reports import (
     atomic_output_dir,
     paper_table,
@@ -22,6 +23,7 @@ from bayes_ccd.reports import (
 def test_atomic_output_dir_publishes_only_on_success(tmp_path):
     target = tmp_path / "out"
     with atomic_output_dir(target) as staging:
+        (staging / "metadata.json").write_text("{}")
         (staging / "a.txt").write_text("first")
     assert (target / "a.txt").read_text() == "first"
     with pytest.raises(RuntimeError), atomic_output_dir(target) as staging:
@@ -30,9 +32,36 @@ def test_atomic_output_dir_publishes_only_on_success(tmp_path):
     # the failed run left the earlier result intact and no staging directory behind
     assert (target / "a.txt").read_text() == "first"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
+    # an earlier bayes_ccd output (it holds metadata.json) is replaced as a whole
     with atomic_output_dir(target) as staging:
         (staging / "b.txt").write_text("third")
     assert sorted(p.name for p in target.iterdir()) == ["b.txt"]
+
+
+def test_atomic_output_dir_refuses_targets_it_would_destroy(tmp_path, monkeypatch):
+    foreign = tmp_path / "thesis"
+    foreign.mkdir()
+    (foreign / "chapter.tex").write_text("years of work")
+    with pytest.raises(OutputError, match="did not write"), atomic_output_dir(foreign):
+        pass
+    assert (foreign / "chapter.tex").read_text() == "years of work"
+    data = tmp_path / "study"
+    data.mkdir()
+    (data / "metadata.json").write_text("{}")
+    (data / "panel.csv").write_text("unit,period\n")
+    with pytest.raises(OutputError, match="contains the input"), \
+            atomic_output_dir(data, protect=[data / "panel.csv"]):
+        pass
+    assert (data / "panel.csv").exists()
+    monkeypatch.chdir(data)
+    with pytest.raises(OutputError, match="working directory"), atomic_output_dir("."):
+        pass
+    with pytest.raises(OutputError, match="working directory"), atomic_output_dir(tmp_path):
+        pass
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(OutputError, match="is a file"), atomic_output_dir(tmp_path / "file"):
+        pass
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "study", "thesis"]
 
 
 @pytest.mark.parametrize(("p", "mark"), [(0.001, "***"), (0.0099, "***"), (0.01, "**"),

@@ -14,7 +14,7 @@ from scipy import optimize, sparse
 
 from bayes_ccd.exceptions import SpecificationError
 from bayes_ccd.ml import fit_ml
-from bayes_ccd.spatial_panel import ModelSpec, simulate_panel, within_transform
+from bayes_ccd.spatial_panel import ModelSpec, simulate_panel
 from bayes_ccd.specification import (
     fixed_effects_lr_tests,
     lm_tests,
@@ -60,8 +60,11 @@ def _complement(m: int) -> np.ndarray:
 @pytest.mark.parametrize("fe", ["individual", "both"])
 def test_within_lm_tests_match_spreg_on_demeaned_pooled_regression(lattice, sdm_data, fe):
     n_periods, n_units = sdm_data.y.shape
-    y = within_transform(sdm_data.y, fe).reshape(-1, 1)
-    x = within_transform(sdm_data.x, fe).reshape(n_periods * n_units, -1)
+    # Demeaning over time (and over units for two-way effects) by explicit matrices.
+    q_t = np.eye(n_periods) - np.ones((n_periods, n_periods)) / n_periods
+    q_n = np.eye(n_units) - (np.ones((n_units, n_units)) / n_units if fe == "both" else 0.0)
+    y = (q_t @ sdm_data.y @ q_n).reshape(-1, 1)
+    x = np.einsum("ts,snk,nm->tmk", q_t, sdm_data.x, q_n).reshape(n_periods * n_units, -1)
     block = sparse.kron(sparse.identity(n_periods), sparse.csr_matrix(lattice.dense))
     # The block-diagonal W has one component per period; libpysal would warn about it.
     w = libpysal.weights.WSP(sparse.csr_matrix(block)).to_W(silence_warnings=True)

@@ -28,12 +28,31 @@ a cluster of that type when its pseudo p-value is below ``significance`` (defaul
 
 Permutation p-values and seeds
 ------------------------------
-Pseudo p-values are ``(M + 1) / (R + 1)`` with ``R`` permutations and ``M`` the number
-as extreme as observed, under ``alternative`` (esda's ``calculate_significance``):
-``"two-sided"`` (default, esda's recommendation) or ``"directed"``, the one-sided
-p-value in the observed direction reported by GeoDa and by esda before 2.6 (use it to
-reproduce such results; it is about half the two-sided value). Every period and
-variable gets its own seed, derived from the run's seed by
+Pseudo p-values follow esda's ``calculate_significance`` (esda 2.10,
+``esda/significance.py``) with ``R`` permutations, reading the observed statistic
+against its ``R`` simulated values. ``alternative`` is one of
+
+- ``"two-sided"`` (default, esda's recommendation): ``p = (M + 1) / (R + 1)``; with
+  ``q`` the share of simulated values at or below the observed one, ``M`` counts the
+  simulated values at or below their ``min(q, 1 - q)`` quantile plus those at or above
+  their ``max(q, 1 - q)`` quantile. Both tails always hold at least one
+  simulated value (the smallest and the largest), so ``M >= 2`` and the smallest
+  attainable p-value is ``3 / (R + 1)``: 0.06 with 49 permutations, 0.03 with 99,
+  0.003 with 999;
+- ``"directed"``: the one-sided p-value in the observed direction,
+  ``(min(M, R - M) + 1) / (R + 1)`` with ``M`` the simulated values at or above the
+  observed one, reported by GeoDa and by esda before 2.6 (use it to reproduce such
+  results; it is about half the two-sided value);
+- ``"greater"`` / ``"lesser"``: ``(M + 1) / (R + 1)`` with ``M`` the simulated values
+  at or above (below) the observed one;
+- ``"folded"``: the same after folding the values about the simulated mean.
+
+The last four reach ``1 / (R + 1)``. A unit or year can only be significant at level
+``a`` if this smallest p-value is below ``a``; with fewer permutations every result
+would be "Not significant" whatever the data, so such settings are refused
+(:func:`check_permutation_test`).
+
+Every period and variable gets its own seed, derived from the run's seed by
 :func:`permutation_seed` and written to the tables, so one year can be re-run alone.
 esda's global Moran draws its permutations from NumPy's legacy global generator; it
 is seeded for the call and restored afterwards, leaving the caller's stream untouched.
@@ -42,6 +61,7 @@ is seeded for the call and restored afterwards, leaving the caller's stream unto
 from __future__ import annotations
 
 import contextlib
+import math
 import zlib
 from collections.abc import Iterator, Sequence
 from typing import Literal
@@ -54,12 +74,16 @@ from libpysal.graph import Graph
 
 from bayes_ccd.conventions import PERIOD, REGION, UNIT
 from bayes_ccd.exceptions import ConfigError, DataError
-from bayes_ccd.panel import validate_panel
+from bayes_ccd.panel import Panel, validate_panel
 from bayes_ccd.reports import stars
 from bayes_ccd.weights import SpatialWeights, check_units
 
 Alternative = Literal["two-sided", "directed", "greater", "lesser", "folded"]
 ALTERNATIVES: tuple[str, ...] = ("two-sided", "directed", "greater", "lesser", "folded")
+
+#: ``(R + 1)`` times the smallest pseudo p-value ``R`` permutations can give, by
+#: alternative (esda's ``_permutation_significance``; see the module docstring).
+_SMALLEST_P_NUMERATOR = {"two-sided": 3, "directed": 1, "greater": 1, "lesser": 1, "folded": 1}
 
 #: Moran's I needs four units: its randomisation variance divides by (n-1)(n-2)(n-3).
 MIN_MORAN_UNITS = 4
@@ -102,22 +126,45 @@ def _legacy_seed(seed: int) -> Iterator[None]:
         np.random.set_state(state)  # noqa: NPY002
 
 
-def _check_permutations(permutations: int, alternative: str) -> None:
+def smallest_p_value(permutations: int, alternative: str = "two-sided") -> float:
+    """The smallest pseudo p-value ``R`` permutations can give under ``alternative``:
+    ``3 / (R + 1)`` two-sided, ``1 / (R + 1)`` otherwise (see the module docstring)."""
     if alternative not in ALTERNATIVES:
         raise ConfigError(f"alternative {alternative!r} is not one of {ALTERNATIVES}")
-    if int(permutations) != permutations or permutations < 1:
+    return _SMALLEST_P_NUMERATOR[alternative] / (permutations + 1)
+
+
+def check_permutation_test(permutations: int, alternative: str, significance: float) -> None:
+    """Refuse permutation settings under which no result could be significant.
+
+    Raises
+    ------
+    ConfigError
+        An unknown ``alternative``, ``permutations`` not a positive integer,
+        ``significance`` outside ``(0, 1)``, or a smallest attainable p-value
+        (:func:`smallest_p_value`) not below ``significance``; the message gives the
+        fewest permutations that would do.
+    """
+    if alternative not in ALTERNATIVES:
+        raise ConfigError(f"alternative {alternative!r} is not one of {ALTERNATIVES}")
+    if isinstance(permutations, bool) or int(permutations) != permutations or permutations < 1:
         raise ConfigError(f"permutations must be a positive integer, not {permutations}")
-
-
-def _check_significance(permutations: int, significance: float) -> None:
     if not 0.0 < significance < 1.0:
         raise ConfigError(f"significance level must lie in (0, 1), not {significance}")
-    if 1.0 / (permutations + 1) >= significance:
-        raise ConfigError(
-            f"with {permutations} permutations the smallest pseudo p-value is "
-            f"1/{permutations + 1}, not below the significance level {significance}; "
-            "use more permutations (999 is usual)"
-        )
+    smallest = smallest_p_value(permutations, alternative)
+    if smallest < significance:
+        return
+    k = _SMALLEST_P_NUMERATOR[alternative]
+    # The fewest R with k / (R + 1) < significance, found with the same float test.
+    needed = max(1, math.floor(k / significance) - 1)
+    while k / (needed + 1) >= significance:
+        needed += 1
+    raise ConfigError(
+        f"with {permutations} permutations the smallest attainable {alternative} p-value "
+        f"is {k}/({permutations}+1) = {smallest:.4g}, not below the significance level "
+        f"{significance:g}, so no result could be significant; use at least {needed} "
+        "permutations (999 is usual)"
+    )
 
 
 def _cross_section(
@@ -166,6 +213,7 @@ def global_moran(
     permutations: int = 999,
     seed: int,
     alternative: Alternative = "two-sided",
+    significance: float = 0.05,
     variable: str = "value",
     period: object = None,
 ) -> dict[str, float]:
@@ -181,6 +229,9 @@ def global_moran(
         Spatial weights over exactly these units, used with their own transform.
     permutations, seed, alternative
         Permutation test settings; ``seed`` seeds this test alone.
+    significance
+        The level ``p_perm`` will be read at: settings under which it could never fall
+        below it are refused (:func:`check_permutation_test`).
     variable, period
         Names used in error messages.
 
@@ -190,7 +241,7 @@ def global_moran(
         ``n, I, EI, VI_norm, sd_norm, z_norm, p_norm, VI_rand, sd_rand, z_rand,
         p_rand, permutations, EI_perm, VI_perm, sd_perm, z_perm, p_perm, seed``.
     """
-    _check_permutations(permutations, alternative)
+    check_permutation_test(permutations, alternative, significance)
     ordered, graph = _cross_section(values, weights, variable, period)
     with _legacy_seed(seed):
         moran = esda.Moran(ordered.to_numpy(), graph, transformation="O", permutations=permutations)
@@ -238,9 +289,14 @@ def local_moran(
         quadrant`` (where the unit sits in the Moran scatter plot, whatever its
         significance) and ``cluster`` (the quadrant if ``p_perm < significance``,
         otherwise "Not significant"), plus ``seed``.
+
+    Raises
+    ------
+    ConfigError
+        Permutation settings under which no unit could be significant
+        (:func:`check_permutation_test`), e.g. 49 two-sided permutations at 5 %.
     """
-    _check_permutations(permutations, alternative)
-    _check_significance(permutations, significance)
+    check_permutation_test(permutations, alternative, significance)
     ordered, graph = _cross_section(values, weights, variable, period)
     lisa = esda.Moran_Local(
         ordered.to_numpy(),
@@ -270,28 +326,36 @@ def local_moran(
     )
 
 
-def _long_frame(frame: pd.DataFrame, variables: Sequence[str]) -> pd.DataFrame:
-    """The frame validated against the panel contract (balanced, numeric)."""
-    return validate_panel(frame, unit=UNIT, time=PERIOD, columns=list(variables)).frame
+def _panel(data: Panel | pd.DataFrame, variables: Sequence[str]) -> Panel:
+    """A :class:`~bayes_ccd.panel.Panel` is trusted as validated; a table is validated
+    against the panel contract (balanced, numeric) here."""
+    if isinstance(data, Panel):
+        return data
+    return validate_panel(data, unit=UNIT, time=PERIOD, columns=list(variables))
 
 
 def global_moran_panel(
-    frame: pd.DataFrame,
+    data: Panel | pd.DataFrame,
     weights: SpatialWeights,
     variables: Sequence[str],
     *,
     permutations: int = 999,
     seed: int,
     alternative: Alternative = "two-sided",
+    significance: float = 0.05,
 ) -> pd.DataFrame:
     """Global Moran's I of each variable in each period (the seed paper's Table 5).
 
     Parameters
     ----------
-    frame
-        Long table with ``unit``, ``period`` and the variables.
+    data
+        A validated :class:`~bayes_ccd.panel.Panel` holding the variables (used as
+        is), or a long table with ``unit``, ``period`` and the variables (validated
+        here).
     seed
         Run seed; each variable-period test uses :func:`permutation_seed`.
+    permutations, alternative, significance
+        As in :func:`global_moran`.
 
     Returns
     -------
@@ -299,10 +363,11 @@ def global_moran_panel(
         One row per variable and period: ``variable, period`` and the fields of
         :func:`global_moran`.
     """
-    data = _long_frame(frame, variables)
+    check_permutation_test(permutations, alternative, significance)
+    frame = _panel(data, variables).frame
     rows = []
     for variable in variables:
-        for period, cross in data.groupby(PERIOD, sort=True):
+        for period, cross in frame.groupby(PERIOD, sort=True):
             values = cross.set_index(UNIT)[variable]
             rows.append(
                 {
@@ -314,6 +379,7 @@ def global_moran_panel(
                         permutations=permutations,
                         seed=permutation_seed(seed, variable, period),
                         alternative=alternative,
+                        significance=significance,
                         variable=variable,
                         period=period,
                     ),
@@ -323,7 +389,7 @@ def global_moran_panel(
 
 
 def local_moran_panel(
-    frame: pd.DataFrame,
+    data: Panel | pd.DataFrame,
     weights: SpatialWeights,
     variables: Sequence[str],
     *,
@@ -335,16 +401,20 @@ def local_moran_panel(
 ) -> pd.DataFrame:
     """Local Moran's I of each variable, unit and period (the seed paper's Figure 4).
 
+    ``data`` is a validated :class:`~bayes_ccd.panel.Panel` or a long table (validated
+    here), as in :func:`global_moran_panel`; ``regions`` maps units to regions.
+
     Returns
     -------
     pandas.DataFrame
         ``variable, period, unit`` (and ``region`` when known) followed by the columns
         of :func:`local_moran`.
     """
-    data = _long_frame(frame, variables)
+    check_permutation_test(permutations, alternative, significance)
+    frame = _panel(data, variables).frame
     tables = []
     for variable in variables:
-        for period, cross in data.groupby(PERIOD, sort=True):
+        for period, cross in frame.groupby(PERIOD, sort=True):
             table = local_moran(
                 cross.set_index(UNIT)[variable],
                 weights,

@@ -95,7 +95,6 @@ import json
 import math
 import os
 import time
-import warnings
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -117,15 +116,18 @@ from bayes_ccd.conventions import (
     UNIT,
 )
 from bayes_ccd.effects import effects_from_draws
-from bayes_ccd.exceptions import (
-    ConfigError,
-    ConvergenceWarning,
-    DataWarning,
-    NumericalWarning,
-    SpecificationError,
-    WeightsWarning,
+from bayes_ccd.exceptions import ConfigError, SpecificationError
+from bayes_ccd.ml import (
+    FitReport,
+    Islands,
+    Sample,
+    main_sample,
+    recorded_warnings,
+    regional_samples,
+    sample_directory,
+    write_by_region,
+    write_sample_files,
 )
-from bayes_ccd.ml import FitReport, Islands, _region_membership, _slug, regional_weights
 from bayes_ccd.panel import Panel
 from bayes_ccd.reports import write_json, write_table
 from bayes_ccd.spatial_panel import (
@@ -1365,29 +1367,15 @@ def _fit_info(
     diagnostics: Diagnostics,
     timings: Mapping[str, float],
 ) -> dict[str, Any]:
-    spec = design.spec
-    return {
-        "model": spec.model,
-        "fe": spec.fe,
-        "transform": spec.transform,
+    return design.facts() | {
         "estimator": "bayes",
-        "label": spec.label(),
-        "y": design.data.y_name,
-        "x": list(design.data.x_names),
-        "N": design.n_units,
-        "T": design.n_periods,
-        "n_observations": design.n_observations,
-        "n_effective": design.n_effective,
-        "spatial_parameter": spec.spatial_parameter,
+        "spatial_parameter": design.spec.spatial_parameter,
         "sampler": settings.sampler,
         "draws": settings.draws,
         "chains": settings.chains,
         "tune": settings.tune if settings.sampler == "nuts" else None,
         "seed": settings.seed,
         "prior": prior.to_dict(),
-        "rho_bounds": list(design.rho_bounds),
-        "units": list(design.data.units),
-        "weights": design.weights.summary(),
         "converged": diagnostics.converged,
         "verdict": diagnostics.verdict,
         "divergences": diagnostics.divergences,
@@ -1434,9 +1422,6 @@ def report_from_tree(tree: xr.DataTree, *, prob: float = INTERVAL_PROB) -> FitRe
 
 
 # --- national and regional runs ----------------------------------------------------------
-
-#: Warnings of the package recorded in ``fit.json`` (third-party ones are only re-issued).
-_REPORTED: Final = (ConvergenceWarning, NumericalWarning, WeightsWarning, DataWarning)
 
 
 class BayesFit(NamedTuple):
@@ -1505,32 +1490,20 @@ def fit_bayes_reports(
         config, prior=prior, sampler=sampler, draws=draws, tune=tune, chains=chains, seed=seed
     )
     estimator = SpatialPanelBayes(spec, prior=chosen_prior, settings=settings)
-    arrays = as_arrays(data, spec)
-    samples: dict[str, tuple[PanelArrays, SpatialWeights, list[str], list[str]]] = {
-        NATIONAL: (arrays, weights, [], [])
-    }
+    samples = {NATIONAL: Sample(as_arrays(data, spec), weights)}
     if regions is not None:
-        membership = _region_membership(arrays, regions)
-        for region in dict.fromkeys(membership.tolist()):
-            units = [u for u, r in membership.items() if r == region]
-            sub, dropped, notes = regional_weights(weights, units, str(region), islands)
-            samples[str(region)] = (arrays.subset(list(sub.units)), sub, dropped, notes)
+        samples |= regional_samples(data, weights, regions, spec, islands)
     reports, trees = {}, {}
-    for label, (sample, sample_weights, dropped, notes) in samples.items():
+    for label, sample in samples.items():
         if progress is not None:
             progress(f"Bayesian {spec.model.upper()} ({settings.sampler}), sample {label}")
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter("always")
-            result = estimator.fit(sample, sample_weights)
-        for item in caught:
-            warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+        notes = list(sample.notes)
+        with recorded_warnings(notes):
+            result = estimator.fit(sample.data, sample.weights)
         info = result.info | {
             "sample": label,
-            "dropped_units": list(dropped),
-            "warnings": [
-                *notes,
-                *(str(w.message) for w in caught if issubclass(w.category, _REPORTED)),
-            ],
+            "dropped_units": list(sample.dropped),
+            "warnings": list(dict.fromkeys(notes)),
         }
         result.tree.attrs["fit_info"] = json.dumps(info, default=_json_default)
         trees[label] = result.tree
@@ -1575,11 +1548,12 @@ def _write_sample(
 ) -> list[Path]:
     from bayes_ccd.diagnostics import diagnose, write_diagnostic_plots
 
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = [directory / "coefficients.csv", directory / "effects.csv"]
-    report.coefficients[list(BAYES_COEFFICIENT_COLUMNS)].to_csv(paths[0], index=False)
-    report.effects[list(BAYES_EFFECT_COLUMNS)].to_csv(paths[1], index=False)
-    paths.append(write_json(report.info, directory / "fit.json"))
+    paths = write_sample_files(
+        report,
+        directory,
+        coefficient_columns=BAYES_COEFFICIENT_COLUMNS,
+        effect_columns=BAYES_EFFECT_COLUMNS,
+    )
     paths.append(save_posterior(tree, directory / "posterior.nc"))
     diagnostics = diagnose(tree, warn=False)
     paths.append(directory / "diagnostics.csv")
@@ -1605,8 +1579,9 @@ def write_bayes_outputs(
 
     - ``coefficients.csv`` (``term`` + :data:`POSTERIOR_COLUMNS`), ``effects.csv``
       (``variable, effect`` + :data:`POSTERIOR_COLUMNS`), ``fit.json``, ``posterior.nc``,
-      ``diagnostics.csv`` and (``figures``) ``trace.png``, ``rank.png``,
-      ``effects_forest.png``, ``ppc.png`` of the national sample;
+      ``diagnostics.csv``, ``filled_cells.csv`` (when the missing-value policy filled
+      cells) and (``figures``) ``trace.png``, ``rank.png``, ``effects_forest.png``,
+      ``ppc.png`` of the national sample;
     - ``regions/<region>/`` with the same files for each region;
     - ``regression_table`` and ``effects_table`` (``.csv/.md/.tex``): posterior means
       with central intervals, one column per sample (the seed paper's Tables 7-8);
@@ -1617,19 +1592,12 @@ def write_bayes_outputs(
     from bayes_ccd.diagnostics import diagnose
 
     reports, trees = fit.reports, fit.trees
-    if not reports:
-        raise SpecificationError("no Bayesian fits to write")
     directory = Path(directory)
-    main = NATIONAL if NATIONAL in reports else next(iter(reports))
-    written = _write_sample(reports[main], trees[main], directory, figures=figures)
-    for label in reports:
-        if label != main:
-            written += _write_sample(
-                reports[label],
-                trees[label],
-                directory / "regions" / _slug(label),
-                figures=figures,
-            )
+    main = main_sample(reports)
+    written = []
+    for label, report in reports.items():
+        target = sample_directory(directory, label, main)
+        written += _write_sample(report, trees[label], target, figures=figures)
     prob = reports[main].info.get("interval_prob", INTERVAL_PROB)
     note = (
         f"Posterior means; {prob:.0%} central posterior intervals below. "
@@ -1673,27 +1641,18 @@ def write_bayes_outputs(
         notes=note,
     )
     if len(reports) > 1:
-        for name, columns in (
-            ("coefficients", BAYES_COEFFICIENT_COLUMNS),
-            ("effects", BAYES_EFFECT_COLUMNS),
-        ):
-            long = pd.concat(
-                [
-                    getattr(r, name)[list(columns)].assign(region=label)
-                    for label, r in reports.items()
-                ],
-                ignore_index=True,
-            )
-            path = directory / f"{name}_by_region.csv"
-            long[["region", *columns]].to_csv(path, index=False)
-            written.append(path)
-        long = pd.concat(
-            [diagnose(trees[label], warn=False).table.assign(region=label) for label in reports],
-            ignore_index=True,
-        )
-        path = directory / "diagnostics_by_region.csv"
-        long[["region", *long.columns.drop("region")]].to_csv(path, index=False)
-        written.append(path)
+        by_region = {
+            "coefficients": {
+                label: r.coefficients[list(BAYES_COEFFICIENT_COLUMNS)]
+                for label, r in reports.items()
+            },
+            "effects": {
+                label: r.effects[list(BAYES_EFFECT_COLUMNS)] for label, r in reports.items()
+            },
+            "diagnostics": {label: diagnose(trees[label], warn=False).table for label in reports},
+        }
+        for name, tables in by_region.items():
+            written.append(write_by_region(tables, directory / f"{name}_by_region.csv"))
     if metadata is not None:
         written.append(write_json(dict(metadata), directory / "metadata.json"))
     return written

@@ -25,6 +25,13 @@ def progress(message: str) -> None:
     print(f"[bayes-ccd] {message}", file=sys.stderr, flush=True)
 
 
+def _input_paths(args: argparse.Namespace) -> list[Path]:
+    """Every existing file or directory an argument other than ``--out`` names: the
+    output directory may not contain them (replacing it would delete them)."""
+    values = [v for k, v in vars(args).items() if k != "out" and isinstance(v, (str, Path))]
+    return [Path(v) for v in values if Path(v).exists()]
+
+
 def _split_list(text: str) -> list[str]:
     """Parse a comma-separated command-line list, ignoring blanks."""
     return [item.strip() for item in text.split(",") if item.strip()]
@@ -84,23 +91,24 @@ def _add_ccd(parser: argparse.ArgumentParser) -> None:
 
 
 def _cmd_ccd(args: argparse.Namespace) -> int:
-    from bayes_ccd.config import DEFAULTS, read_indicator_system
+    from bayes_ccd.config import DEFAULTS, check_settings, read_indicator_system
     from bayes_ccd.panel import read_panel, read_regions
     from bayes_ccd.pipeline import coupling_stage, units_regions, write_coupling_outputs
     from bayes_ccd.reports import atomic_output_dir, run_metadata, write_json
 
+    config = {
+        "entropy": {**DEFAULTS["entropy"], "scope": args.scope, "shift": args.shift},
+        "coupling": {"alpha": args.alpha, "beta": args.beta, "formula": args.formula},
+    }
+    check_settings(config, "command line")
     system = read_indicator_system(args.indicators)
     progress(f"reading {args.data}")
     panel = read_panel(args.data, unit=args.unit, time=args.time,
                        columns=system.indicator_columns, missing=args.missing)
     regions = units_regions(panel, read_regions(args.regions))
-    config = {
-        "entropy": {**DEFAULTS["entropy"], "scope": args.scope, "shift": args.shift},
-        "coupling": {"alpha": args.alpha, "beta": args.beta, "formula": args.formula},
-    }
     progress("entropy weights and coupling coordination degree")
     entropy, ccd = coupling_stage(panel, system, config, regions)
-    with atomic_output_dir(args.out) as staging:
+    with atomic_output_dir(args.out, protect=_input_paths(args)) as staging:
         lines = write_coupling_outputs(entropy, ccd, panel, staging)
         write_json(run_metadata({**config, "data": str(args.data),
                                  "indicators": str(args.indicators)}),
@@ -133,39 +141,48 @@ def _add_dea(parser: argparse.ArgumentParser) -> None:
                              "adds scale efficiency and returns-to-scale classes)")
     parser.add_argument("--no-super", action="store_true",
                         help="skip Andersen-Petersen super-efficiency")
+    parser.add_argument("--missing", choices=("error", "linear"), default="error",
+                        help="missing values: an error (default) or linear interpolation "
+                             "within each unit over time (needs --time)")
     parser.add_argument("--out", required=True, type=Path, help="output directory")
 
 
 def _cmd_dea(args: argparse.Namespace) -> int:
     from bayes_ccd import efficiency
-    from bayes_ccd.exceptions import ConfigError
+    from bayes_ccd.exceptions import ConfigError, DataError
     from bayes_ccd.reports import atomic_output_dir
 
     if args.year is not None and args.time is None:
         raise ConfigError("--year selects a period of the --time column; give --time too")
     progress(f"reading {args.data}")
-    table = efficiency.read_dea_table(args.data, unit=args.unit, inputs=args.inputs,
-                                      outputs=args.outputs, time=args.time, period=args.year)
+    data = efficiency.read_dea_table(args.data, unit=args.unit, inputs=args.inputs,
+                                     outputs=args.outputs, time=args.time, period=args.year,
+                                     missing=args.missing)
+    table = data.table
     options = {"orientation": args.orientation, "rts": args.rts,
                "super_efficiency": not args.no_super}
     malmquist = None
-    if args.time is None or args.year is not None:
-        rows = table.set_index(args.unit)
-        progress(f"DEA of {len(rows)} units")
-        results = efficiency.dea(rows[args.inputs], rows[args.outputs], **options,
-                                 period=None if args.year is None else int(args.year))
-    else:
-        progress(f"DEA of each period of {args.time}")
-        results = efficiency.dea_panel(table, unit=args.unit, time=args.time,
-                                       inputs=args.inputs, outputs=args.outputs, **options)
-        progress("Malmquist index of consecutive periods")
-        malmquist = efficiency.malmquist(table, args.unit, args.time, args.inputs,
-                                         args.outputs, args.orientation)
-    with atomic_output_dir(args.out) as staging:
+    try:
+        if args.time is None or args.year is not None:
+            rows = table.set_index(args.unit)
+            progress(f"DEA of {len(rows)} units")
+            results = efficiency.dea(rows[args.inputs], rows[args.outputs], **options,
+                                     period=None if args.year is None else int(args.year))
+        else:
+            progress(f"DEA of each period of {args.time}")
+            results = efficiency.dea_panel(table, unit=args.unit, time=args.time,
+                                           inputs=args.inputs, outputs=args.outputs,
+                                           **options)
+            progress("Malmquist index of consecutive periods")
+            malmquist = efficiency.malmquist(table, args.unit, args.time, args.inputs,
+                                             args.outputs, args.orientation)
+    except DataError as error:
+        raise data.locate(error) from None
+    with atomic_output_dir(args.out, protect=_input_paths(args)) as staging:
         summary = efficiency.write_dea_outputs(
-            results, staging, malmquist,
+            results, staging, malmquist, filled=data.filled,
             config={"data": str(args.data), "unit": args.unit, "time": args.time,
-                    "year": args.year})
+                    "year": args.year, "missing": args.missing})
     print(summary)
     print(f"Results written to {args.out}/")
     return 0
@@ -199,10 +216,16 @@ def _add_explore(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--bandwidth", default="silverman",
                         help="kernel bandwidth: silverman (default), scott, or a number")
     parser.add_argument("--significance", type=float, default=0.05,
-                        help="significance level of the LISA clusters (default 0.05)")
+                        help="significance level of the LISA clusters (default 0.05); "
+                             "the permutations must be able to reach it")
     parser.add_argument("--alternative", choices=ALTERNATIVES, default="two-sided",
-                        help="permutation p-values: two-sided (default) or directed "
-                             "(GeoDa's one-sided value in the observed direction)")
+                        help="permutation p-values: two-sided (default; smallest "
+                             "attainable 3/(permutations+1)), directed (GeoDa's one-sided "
+                             "value in the observed direction), greater, lesser or folded "
+                             "(smallest 1/(permutations+1))")
+    parser.add_argument("--missing", choices=("error", "linear"), default="error",
+                        help="missing values: an error (default) or linear interpolation "
+                             "within each unit over time")
     parser.add_argument("--boundary", type=Path, default=None,
                         help="boundary file (GeoJSON, shapefile) for true choropleths "
                              "instead of the province tile grid")
@@ -225,13 +248,14 @@ def _cmd_explore(args: argparse.Namespace) -> int:
         raise ConfigError(f"--years must be comma-separated integers, not "
                           f"{','.join(args.years)}") from None
     progress(f"reading {args.ccd}")
-    ccd = read_ccd(args.ccd, args.variables)
+    panel, ccd_regions = read_ccd(args.ccd, args.variables, missing=args.missing)
     weights = read_weights(args.weights)
-    regions = None if args.regions is None else read_regions(args.regions)
+    regions = ccd_regions if args.regions is None else read_regions(args.regions)
     inputs = {"ccd": str(args.ccd), "weights": str(args.weights),
-              "regions": None if args.regions is None else str(args.regions)}
-    with atomic_output_dir(args.out) as staging:
-        result = explore(ccd, weights, regions, out_dir=staging, variables=args.variables,
+              "regions": None if args.regions is None else str(args.regions),
+              "missing": args.missing}
+    with atomic_output_dir(args.out, protect=_input_paths(args)) as staging:
+        result = explore(panel, weights, regions, out_dir=staging, variables=args.variables,
                          years=years, permutations=args.permutations, seed=args.seed,
                          bandwidth=args.bandwidth, significance=args.significance,
                          alternative=args.alternative, boundary=args.boundary,
@@ -243,6 +267,9 @@ def _cmd_explore(args: argparse.Namespace) -> int:
     print(to_markdown(counts[counts["variable"] == headline], index=False))
     for reason in result.skipped:
         print(reason)
+    if len(panel.filled):
+        print(f"{len(panel.filled)} missing cell(s) filled by linear interpolation "
+              "(filled_cells.csv)")
     print(f"Results written to {args.out}/")
     return 0
 
@@ -270,25 +297,42 @@ def _fit_bayes(args: argparse.Namespace, panel: Any, weights: Any, spec: Any,
                              chains=args.chains, seed=args.seed, progress=progress)
 
 
-def _write_bayes_fit(args: argparse.Namespace, fit: Any, config: dict[str, Any]) -> int:
-    """Write a Bayesian fit (posterior columns, posterior.nc, diagnostics) and print one
-    line per sample with its convergence verdict."""
+def _write_bayes_fit(args: argparse.Namespace, fit: Any, config: dict[str, Any]) -> Any:
+    """Write a Bayesian fit (posterior columns, posterior.nc, diagnostics), print one
+    line per sample with its convergence verdict and return the reports."""
     from bayes_ccd.bayes import summary_lines, write_bayes_outputs
     from bayes_ccd.reports import atomic_output_dir, run_metadata
 
-    with atomic_output_dir(args.out) as staging:
+    with atomic_output_dir(args.out, protect=_input_paths(args)) as staging:
         write_bayes_outputs(fit, staging, metadata=run_metadata(config, args.seed))
     print("\n".join(summary_lines(fit)))
-    print(f"Results written to {args.out}/")
-    return 0
+    return fit.reports
 
 
-#: Estimators of ``bayes-ccd fit``: name -> function(args, panel, weights, spec, regions)
-#: returning ``{sample: FitReport}`` (national first, then regions), written by
-#: :func:`bayes_ccd.ml.write_fit_outputs`; ``bayes`` returns a
-#: :class:`bayes_ccd.bayes.BayesFit`, written by :func:`_write_bayes_fit`. Register another
-#: estimator by adding an entry.
-FIT_ESTIMATORS: dict[str, Callable[..., Any]] = {"mle": _fit_mle, "bayes": _fit_bayes}
+def _write_mle_fit(args: argparse.Namespace, reports: Any, config: dict[str, Any]) -> Any:
+    """Write maximum-likelihood reports, print one line per sample and return them."""
+    from bayes_ccd.ml import write_fit_outputs
+    from bayes_ccd.reports import atomic_output_dir, run_metadata
+
+    with atomic_output_dir(args.out, protect=_input_paths(args)) as staging:
+        write_fit_outputs(reports, staging, metadata=run_metadata(config, args.seed))
+    for label, report in reports.items():
+        info = report.info
+        spatial = "rho" if "rho" in info else "lambda"
+        print(f"{label}: N={info['N']}, T={info['T']}, {spatial}={info[spatial]:.4f}, "
+              f"log-likelihood={info['loglik']:.3f}")
+    return reports
+
+
+#: Estimators of ``bayes-ccd fit``: name -> (fit, write). ``fit(args, panel, weights, spec,
+#: regions)`` returns the fits (``{sample: FitReport}`` for ``mle``, a
+#: :class:`bayes_ccd.bayes.BayesFit` for ``bayes``); ``write(args, fits, config)`` writes
+#: them, prints one line per sample and returns ``{sample: FitReport}`` (national first).
+#: Register another estimator by adding an entry.
+FIT_ESTIMATORS: dict[str, tuple[Callable[..., Any], Callable[..., Any]]] = {
+    "mle": (_fit_mle, _write_mle_fit),
+    "bayes": (_fit_bayes, _write_bayes_fit),
+}
 
 
 def _add_fit(parser: argparse.ArgumentParser) -> None:
@@ -354,53 +398,49 @@ def _add_fit(parser: argparse.ArgumentParser) -> None:
 
 
 def _fit_regions(args: argparse.Namespace, panel: Any) -> Any:
-    import pandas as pd
-
-    from bayes_ccd.panel import read_regions, regions_for
+    from bayes_ccd.panel import read_csv_cells, read_regions, regions_for
 
     if args.regions is None:
-        return regions_for(panel, read_regions())
-    header = pd.read_csv(args.regions, nrows=0).columns if args.regions.is_file() else []
+        return regions_for(panel.units, read_regions(), source=panel.source)
+    header = read_csv_cells(args.regions, what="region file").columns
     unit = args.unit if args.unit in header else "unit"
-    return regions_for(panel, read_regions(args.regions, unit=unit))
+    return regions_for(panel.units, read_regions(args.regions, unit=unit),
+                       source=panel.source)
 
 
 def _cmd_fit(args: argparse.Namespace) -> int:
+    from bayes_ccd.config import Factor
     from bayes_ccd.exceptions import ConfigError
-    from bayes_ccd.ml import write_fit_outputs
-    from bayes_ccd.panel import read_panel
-    from bayes_ccd.reports import atomic_output_dir, run_metadata
-    from bayes_ccd.spatial_panel import ModelSpec, log_columns
+    from bayes_ccd.panel import Panel, read_panel, transform_factors
+    from bayes_ccd.spatial_panel import ModelSpec
     from bayes_ccd.weights import read_weights
 
     unknown = [c for c in args.log if c not in args.x]
     if unknown:
         raise ConfigError(f"--log names {unknown}, which are not among --x {args.x}")
+    factors = [Factor(name=f"ln_{c}", column=c, transform="log") if c in args.log
+               else Factor(name=c, column=c) for c in args.x]
+    # The specification checks its variables (repeats, y among x) before any file is read.
+    spec = ModelSpec(args.model, args.fe, args.transform, args.y,
+                     tuple(f.name for f in factors))
     progress(f"reading {args.data}")
     panel = read_panel(args.data, unit=args.unit, time=args.time, columns=[args.y, *args.x],
                        missing=args.missing)
-    covariates = list(args.x)
-    if args.log:
-        panel, logged = log_columns(panel, args.log)
-        covariates = [logged.get(c, c) for c in covariates]
+    frame = transform_factors(panel, [Factor(name=args.y, column=args.y), *factors])
+    panel = Panel(frame, panel.source, panel.filled)
     weights = read_weights(args.weights, transform=args.weights_transform)
-    spec = ModelSpec(args.model, args.fe, args.transform, args.y, tuple(covariates))
     regions = _fit_regions(args, panel) if args.by_region or args.regions else None
     progress(f"{spec.label()}, estimator {args.estimator}"
              + (", national and by region" if regions is not None else ""))
-    reports = FIT_ESTIMATORS[args.estimator](args, panel, weights, spec, regions)
+    fit, write = FIT_ESTIMATORS[args.estimator]
     config = {key: str(value) if isinstance(value, Path) else value
               for key, value in vars(args).items() if not key.startswith("_")}
-    if args.estimator == "bayes":
-        return _write_bayes_fit(args, reports, config)
-    with atomic_output_dir(args.out) as staging:
-        write_fit_outputs(reports, staging, metadata=run_metadata(config, args.seed))
-    for label, report in reports.items():
-        info = report.info
-        spatial = "rho" if "rho" in info else "lambda"
-        value, loglik = info.get(spatial, float("nan")), info.get("loglik", float("nan"))
-        print(f"{label}: N={info['N']}, T={info['T']}, {spatial}={value:.4f}, "
-              f"log-likelihood={loglik:.3f}")
+    reports = write(args, fit(args, panel, weights, spec, regions), config)
+    filled = next(iter(reports.values())).info["filled_cells"]
+    if filled:
+        cells = ", ".join(f"{c['unit']} {c['period']} {c['column']}" for c in filled)
+        print(f"Filled by linear interpolation, {len(filled)} cell(s) (listed in "
+              f"filled_cells.csv): {cells}.")
     print(f"Results written to {args.out}/")
     return 0
 
@@ -432,7 +472,7 @@ def _cmd_compare(args: argparse.Namespace) -> int:
     progress(f"reading {args.mle} and {args.bayes}")
     tables = compare_reports(read_fit_directory(args.mle), read_fit_directory(args.bayes))
     config = {"mle": str(args.mle), "bayes": str(args.bayes)}
-    with atomic_output_dir(args.out) as staging:
+    with atomic_output_dir(args.out, protect=_input_paths(args)) as staging:
         write_comparison_outputs(tables, staging, metadata=run_metadata(config),
                                  figures=not args.no_figures)
     print("\n".join(comparison_summary(tables)))
@@ -525,7 +565,7 @@ def _cmd_qca(args: argparse.Namespace) -> int:
                    max_models=args.max_models)
     config = {"data": str(args.data), "case": args.case, "calibrate": args.calibrate,
               "anchors": {c: [a.full, a.crossover, a.non] for c, a in anchors.items()}}
-    with atomic_output_dir(args.out) as staging:
+    with atomic_output_dir(args.out, protect=_input_paths(args)) as staging:
         write_qca_outputs(result, staging, config=config,
                           figure_formats=("png", "pdf") if args.pdf else ("png",))
     for name, solution in result.solutions.items():
@@ -539,6 +579,28 @@ def _cmd_qca(args: argparse.Namespace) -> int:
 COMMANDS.append(("qca", "fsQCA: calibration, necessity, truth table, conservative/"
                  "parsimonious/intermediate solutions and configuration chart",
                  _add_qca, _cmd_qca))
+
+
+def _add_demo_data(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", required=True, type=Path,
+                        help="CSV file to write (its metadata goes to <stem>.meta.json)")
+    parser.add_argument("--seed", type=int, default=None,
+                        help="seed of the generator (default: the seed of the bundled file)")
+
+
+def _cmd_demo_data(args: argparse.Namespace) -> int:
+    from bayes_ccd.demo_data import DEMO_SEED, SYNTHETIC_NOTICE, write_demo_panel
+    from bayes_ccd.exceptions import OutputError
+
+    if args.out.exists():
+        raise OutputError(f"{args.out} exists; choose a new file name")
+    path = write_demo_panel(args.out, DEMO_SEED if args.seed is None else args.seed)
+    print(f"Wrote {path}. {SYNTHETIC_NOTICE}")
+    return 0
+
+
+COMMANDS.append(("demo-data", "write the SYNTHETIC demo panel (seeded generator) to a CSV file",
+                 _add_demo_data, _cmd_demo_data))
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -33,7 +33,13 @@ import pandas as pd
 
 from bayes_ccd.conventions import NATIONAL
 from bayes_ccd.exceptions import DataError, SpecificationError
-from bayes_ccd.ml import TEST_COLUMNS, FitReport, _slug
+from bayes_ccd.ml import (
+    TEST_COLUMNS,
+    FitReport,
+    main_sample,
+    sample_directory,
+    write_by_region,
+)
 from bayes_ccd.reports import save_figure, write_json, write_table
 
 #: Posterior mean this many posterior sds away from the MLE is flagged ``shift``.
@@ -209,11 +215,8 @@ def read_fit_directory(directory: str | Path) -> dict[str, FitReport]:
     if not by_region.is_file():
         return {NATIONAL: _read_sample(directory)}
     labels = list(dict.fromkeys(pd.read_csv(by_region)["region"].astype(str)))
-    main = NATIONAL if NATIONAL in labels else labels[0]
-    return {
-        label: _read_sample(directory if label == main else directory / "regions" / _slug(label))
-        for label in labels
-    }
+    main = main_sample(labels)
+    return {label: _read_sample(sample_directory(directory, label, main)) for label in labels}
 
 
 # --- output ------------------------------------------------------------------------------
@@ -296,10 +299,8 @@ def write_comparison_outputs(
     ``compare_forest.png`` of the main sample, the same under ``regions/<region>/``,
     ``comparison_by_region.csv`` (long, with a ``region`` column) with several samples,
     and ``metadata.json``."""
-    if not tables:
-        raise SpecificationError("no comparison tables to write")
     directory = Path(directory)
-    main = NATIONAL if NATIONAL in tables else next(iter(tables))
+    main = main_sample(tables)
     notes = (
         f"shift_in_sd = (posterior mean - MLE)/posterior sd; sd_ratio = posterior sd/MLE "
         f"standard error; flags: shift |shift_in_sd| > {SHIFT_FLAG}, spread sd_ratio outside "
@@ -307,7 +308,7 @@ def write_comparison_outputs(
     )
     written: list[Path] = []
     for label, table in tables.items():
-        target = directory if label == main else directory / "regions" / _slug(label)
+        target = sample_directory(directory, label, main)
         written += write_table(
             table,
             target,
@@ -319,10 +320,7 @@ def write_comparison_outputs(
         if figures:
             written += save_figure(plot_comparison(table, title=label), target / "compare_forest")
     if len(tables) > 1:
-        long = pd.concat([t.assign(region=label) for label, t in tables.items()], ignore_index=True)
-        path = directory / "comparison_by_region.csv"
-        long[["region", *COMPARISON_COLUMNS]].to_csv(path, index=False)
-        written.append(path)
+        written.append(write_by_region(tables, directory / "comparison_by_region.csv"))
     if metadata is not None:
         written.append(write_json(dict(metadata), directory / "metadata.json"))
     return written

@@ -26,6 +26,9 @@ from bayes_ccd.exceptions import ConfigError
 Direction = Literal["+", "-"]
 Transform = Literal["none", "log"]
 
+#: Named prior sets of the Bayesian models; anything else is a TOML file of priors.
+PRIOR_PRESETS = ("default", "reference")
+
 #: Marks a key every configuration must set.
 REQUIRED = "<required>"
 
@@ -110,6 +113,75 @@ DEFAULTS: dict[str, dict[str, Any]] = {
         "pri_cut": 0.5,
     },
 }
+
+
+#: Allowed values of the enumerated settings.
+CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+    ("data", "missing"): ("error", "linear"),
+    ("weights", "transform"): ("r", "o"),
+    ("entropy", "scope"): ("pooled", "per-period"),
+    ("coupling", "formula"): ("classic", "revised"),
+    ("regression", "model"): ("sdm", "sar", "sem", "sdem"),
+    ("regression", "fe"): ("both", "individual", "time", "none"),
+    ("mle", "transform"): ("lee-yu", "within"),
+    ("bayes", "sampler"): ("exact", "nuts"),
+    ("dea", "orientation"): ("input", "output"),
+    ("dea", "rts"): ("crs", "vrs", "both"),
+}
+
+#: Numeric settings and the interval they must lie in (closed unless noted).
+RANGES: dict[tuple[str, str], tuple[float, float, str]] = {
+    ("run", "seed"): (0, 2**32 - 1, "an integer in [0, 2^32)"),
+    ("entropy", "shift"): (0, 1, "in (0, 1]"),
+    ("coupling", "alpha"): (0, 1, "in [0, 1]"),
+    ("coupling", "beta"): (0, 1, "in [0, 1]"),
+    ("explore", "permutations"): (1, 1e6, "a positive integer"),
+    ("explore", "significance"): (0, 1, "in (0, 1)"),
+    ("mle", "effects_draws"): (1, 1e7, "a positive integer"),
+    ("bayes", "draws"): (1, 1e7, "a positive integer"),
+    ("bayes", "tune"): (0, 1e7, "a non-negative integer"),
+    ("bayes", "chains"): (1, 64, "an integer from 1 to 64"),
+    ("bayes", "target_accept"): (0, 1, "in (0, 1)"),
+    ("bayes", "ppc_draws"): (0, 1e6, "a non-negative integer"),
+    ("qca", "incl_cut"): (0, 1, "in (0, 1]"),
+    ("qca", "n_cut"): (1, 1e6, "a positive integer"),
+    ("qca", "pri_cut"): (0, 1, "in [0, 1]"),
+}
+_OPEN_BELOW = {("entropy", "shift"), ("explore", "significance"),
+               ("bayes", "target_accept"), ("qca", "incl_cut")}
+_OPEN_ABOVE = {("explore", "significance"), ("bayes", "target_accept")}
+_INTEGERS = {("run", "seed"), ("explore", "permutations"), ("mle", "effects_draws"),
+             ("bayes", "draws"), ("bayes", "tune"), ("bayes", "chains"),
+             ("bayes", "ppc_draws"), ("qca", "n_cut")}
+
+
+def check_settings(config: Mapping[str, Mapping[str, Any]], source: str = "<memory>"
+                   ) -> None:
+    """Check the values of the settings present in ``config``: enumerated choices,
+    numeric ranges, ``alpha + beta = 1``. Raises :class:`ConfigError` naming the key,
+    so that a bad value stops a run before any stage starts."""
+    for section, values in config.items():
+        for key, value in values.items():
+            where = f"{source}: [{section}] {key} = {value!r}"
+            choices = CHOICES.get((section, key))
+            if choices is not None and value not in choices:
+                raise ConfigError(f"{where} is not one of {list(choices)}")
+            bounds = RANGES.get((section, key))
+            if bounds is None:
+                continue
+            lo, hi, text = bounds
+            integer = (section, key) in _INTEGERS
+            if integer and (isinstance(value, bool) or value != int(value)):
+                raise ConfigError(f"{where} must be {text}")
+            too_low = value <= lo if (section, key) in _OPEN_BELOW else value < lo
+            too_high = value >= hi if (section, key) in _OPEN_ABOVE else value > hi
+            if too_low or too_high:
+                raise ConfigError(f"{where} must be {text}")
+    coupling = config.get("coupling", {})
+    if "alpha" in coupling and "beta" in coupling \
+            and abs(coupling["alpha"] + coupling["beta"] - 1) > 1e-9:
+        raise ConfigError(f"{source}: [coupling] alpha + beta must be 1 (got "
+                          f"{coupling['alpha']} + {coupling['beta']})")
 
 
 @dataclass(frozen=True)
@@ -291,6 +363,7 @@ def merge_config(user: Mapping[str, Any], source: str = "<memory>",
         for key, value in values.items():
             if value == REQUIRED:
                 raise ConfigError(f"{source}: [{section}] {key} is required")
+    check_settings(merged, source)
     return merged
 
 
@@ -329,6 +402,8 @@ def load_run_config(path: str | Path) -> dict[str, Any]:
     for section, key in (("data", "panel"), ("data", "regions"), ("indicators", "file"),
                          ("weights", "source"), ("explore", "boundary")):
         merged[section][key] = str(resolve_path(merged[section][key], base))
+    if merged["bayes"]["prior"] not in PRIOR_PRESETS:
+        merged["bayes"]["prior"] = str(resolve_path(merged["bayes"]["prior"], base))
     return merged
 
 

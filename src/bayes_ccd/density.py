@@ -61,7 +61,7 @@ from scipy.optimize import minimize_scalar
 
 from bayes_ccd.conventions import NATIONAL, PERIOD, REGION, UNIT
 from bayes_ccd.exceptions import ConfigError, DataError
-from bayes_ccd.panel import validate_panel
+from bayes_ccd.panel import Panel, regions_for, validate_panel
 from bayes_ccd.reports import save_figure
 
 BandwidthRule = Literal["silverman", "scott"] | float
@@ -240,39 +240,47 @@ def half_maximum_width(grid: np.ndarray, density: np.ndarray, peak: float, heigh
     return float(x_right - x_left)
 
 
-def resolve_regions(frame: pd.DataFrame, regions: pd.Series | None) -> pd.Series | None:
-    """Region of every unit (``unit -> region``), from ``regions`` or the frame's
-    ``region`` column; ``None`` when neither is given (national curves only).
+def resolve_regions(
+    frame: pd.DataFrame, regions: pd.Series | None, *, source: str | None = None
+) -> pd.Series | None:
+    """Region of every unit (``unit -> region``, in first-appearance order), from
+    ``regions`` or else the frame's ``region`` column; ``None`` when neither is given
+    (national curves only).
+
+    Parameters
+    ----------
+    frame
+        Long table with ``unit`` and optionally ``region``.
+    regions
+        ``unit -> region`` table (:func:`bayes_ccd.panel.regions_for` looks units up).
+    source
+        File name for error messages.
 
     Raises
     ------
     DataError
-        If a unit has no region, or two regions in the frame.
+        If a unit has no region in ``regions``, or two regions in the frame.
     """
-    units = list(dict.fromkeys(frame[UNIT].astype(str)))
+    units = frame[UNIT].astype(str).str.strip()
+    order = list(dict.fromkeys(units))
     if regions is not None:
-        regions = regions.copy()
-        regions.index = regions.index.astype(str)
-        absent = [u for u in units if u not in regions.index]
-        if absent:
-            raise DataError(
-                f"unit(s) {absent} have no region in the region table; add "
-                "them or give another region file"
-            )
-        return regions.loc[units].astype(str)
+        return regions_for(order, regions, source=source)
     if REGION not in frame.columns:
         return None
-    pairs = frame[[UNIT, REGION]].astype(str).drop_duplicates()
+    pairs = pd.DataFrame({UNIT: units, REGION: frame[REGION].astype(str).str.strip()})
+    pairs = pairs.drop_duplicates()
     twice = pairs[UNIT].duplicated()
     if twice.any():
         unit = pairs.loc[twice, UNIT].iloc[0]
         both = sorted(pairs.loc[pairs[UNIT] == unit, REGION])
-        raise DataError(f"unit has more than one region {both}", column=REGION, unit=unit)
-    return pairs.set_index(UNIT)[REGION].loc[units]
+        raise DataError(
+            f"unit has more than one region {both}", file=source, column=REGION, unit=unit
+        )
+    return pairs.set_index(UNIT)[REGION].loc[order]
 
 
 def kernel_density_evolution(
-    frame: pd.DataFrame,
+    data: Panel | pd.DataFrame,
     variables: Sequence[str],
     *,
     regions: pd.Series | None = None,
@@ -284,13 +292,15 @@ def kernel_density_evolution(
 
     Parameters
     ----------
-    frame
-        Long table with ``unit``, ``period`` and the variables (and optionally
-        ``region``), one row per unit and period (e.g. ``ccd.csv``).
+    data
+        A validated :class:`~bayes_ccd.panel.Panel` holding the variables (used as
+        is), or a long table with ``unit``, ``period``, the variables and optionally
+        ``region``, one row per unit and period (e.g. ``ccd.csv``; validated here).
     variables
         Columns to smooth (e.g. ``["D", "U1", "U2"]``).
     regions
-        ``unit -> region``; default: the frame's ``region`` column if any.
+        ``unit -> region``; default: a table's ``region`` column if any (a Panel has
+        none: without ``regions`` its curves are national only).
     bandwidth_rule
         ``"silverman"`` (default), ``"scott"`` or a positive bandwidth.
     grid_size
@@ -301,7 +311,8 @@ def kernel_density_evolution(
     Raises
     ------
     DataError
-        Missing columns, non-numeric or missing values, a group-period with fewer than
+        A table breaking the panel contract (missing columns, non-numeric or missing
+        values, unbalanced), a unit without a region, a group-period with fewer than
         three units, or a constant variable in a group-period (no spread to smooth).
     """
     rule = parse_bandwidth(bandwidth_rule)
@@ -309,26 +320,30 @@ def kernel_density_evolution(
         raise ConfigError(f"min_relative_height must lie in [0, 1), not {min_relative_height}")
     if grid_size < 16:
         raise ConfigError(f"grid_size must be at least 16, not {grid_size}")
-    panel = validate_panel(frame, unit=UNIT, time=PERIOD, columns=list(variables))
-    data = panel.frame
-    membership = resolve_regions(frame.assign(**{UNIT: frame[UNIT].astype(str)}), regions)
-    groups: dict[str, np.ndarray] = {NATIONAL: np.ones(len(data), dtype=bool)}
+    if isinstance(data, Panel):
+        panel = data
+        membership = resolve_regions(panel.frame, regions, source=panel.source)
+    else:
+        panel = validate_panel(data, unit=UNIT, time=PERIOD, columns=list(variables))
+        membership = resolve_regions(data, regions)
+    frame = panel.frame
+    groups: dict[str, np.ndarray] = {NATIONAL: np.ones(len(frame), dtype=bool)}
     if membership is not None:
-        unit_region = data[UNIT].map(membership).to_numpy()
+        unit_region = frame[UNIT].map(membership).to_numpy()
         for label in dict.fromkeys(membership.to_numpy()):
             groups[str(label)] = unit_region == label
     curves: dict[str, xr.DataArray] = {}
     rows: list[dict[str, object]] = []
     for variable in variables:
         samples = {
-            (group, period): data.loc[
-                mask & (data[PERIOD] == period).to_numpy(), variable
+            (group, period): frame.loc[
+                mask & (frame[PERIOD] == period).to_numpy(), variable
             ].to_numpy(dtype=float)
             for group, mask in groups.items()
             for period in panel.periods
         }
         widths = {key: _checked_bandwidth(x, rule, variable, *key) for key, x in samples.items()}
-        grid = _grid(data[variable].to_numpy(dtype=float), list(widths.values()), grid_size)
+        grid = _grid(frame[variable].to_numpy(dtype=float), list(widths.values()), grid_size)
         cube = np.empty((len(groups), len(panel.periods), grid.size))
         for (g, group), (t, period) in _pairs(list(groups), panel.periods):
             x, h = samples[group, period], widths[group, period]

@@ -66,7 +66,7 @@ from scipy.optimize import OptimizeResult, linprog
 
 from bayes_ccd.conventions import PERIOD, UNIT
 from bayes_ccd.exceptions import ConfigError, DataError, DataWarning, EstimationError
-from bayes_ccd.panel import MISSING_TOKENS
+from bayes_ccd.panel import MISSING_TOKENS, MissingPolicy, read_csv_cells, validate_panel
 from bayes_ccd.reports import run_metadata, write_json, write_table
 
 ORIENTATIONS = ("input", "output")
@@ -203,9 +203,11 @@ def _validated(
     """
     if inputs.shape[1] == 0 or outputs.shape[1] == 0:
         raise DataError("DEA needs at least one input and one output column", period=period)
-    shared = sorted(set(inputs.columns) & set(outputs.columns))
-    if shared:
-        raise DataError(f"column(s) {shared} are both inputs and outputs", period=period)
+    repeated = _repeated_roles(
+        [*((c, "input") for c in inputs.columns), *((c, "output") for c in outputs.columns)]
+    )
+    if repeated:
+        raise DataError(repeated, period=period)
     if not inputs.index.equals(outputs.index):
         raise DataError(
             "inputs and outputs must have the same units (index) in the same order", period=period
@@ -235,6 +237,51 @@ def _validated(
     return data[:, :m], data[:, m:]
 
 
+def _repeated_roles(named: Sequence[tuple[str, str]]) -> str | None:
+    """Why a column named twice cannot be used, or ``None``.
+
+    ``named`` pairs each column with its role (unit, period, input, output). A column
+    may play one role once: an input listed twice would count the same resource twice,
+    and a column both input and output makes every unit efficient.
+    """
+    roles: dict[str, list[str]] = {}
+    for column, role in named:
+        roles.setdefault(column, []).append(role)
+    for column, its_roles in roles.items():
+        distinct = list(dict.fromkeys(its_roles))
+        if len(distinct) > 1:
+            return (
+                f"column '{column}' is named as {', '.join(distinct[:-1])} and "
+                f"{distinct[-1]}; a column can play only one role"
+            )
+        if len(its_roles) > 1:
+            return (
+                f"column '{column}' is named {len(its_roles)} times as {distinct[0]}; "
+                "name each column once"
+            )
+    return None
+
+
+def _check_roles(
+    unit: str | None, time: str | None, inputs: Sequence[str], outputs: Sequence[str]
+) -> None:
+    """:func:`_repeated_roles` of column arguments, as a :class:`ConfigError`."""
+    named = [
+        *((c, role) for c, role in ((unit, "unit"), (time, "period")) if c is not None),
+        *((c, "input") for c in inputs),
+        *((c, "output") for c in outputs),
+    ]
+    repeated = _repeated_roles(named)
+    if repeated:
+        raise ConfigError(repeated)
+
+
+_NON_POSITIVE = (
+    "DEA needs strictly positive inputs and outputs, this value is {cell}; "
+    "re-measure or shift the column, or drop the unit"
+)
+
+
 def _positive_column(values: pd.Series, column: str, period: Any) -> np.ndarray:
     """One input or output column as floats, or a DataError naming the first bad cell."""
     numbers = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
@@ -242,11 +289,7 @@ def _positive_column(values: pd.Series, column: str, period: Any) -> np.ndarray:
     checks = (
         (unconvertible, "'{cell}' is not a number"),
         (~np.isfinite(numbers), "value is missing or infinite"),
-        (
-            numbers <= 0,
-            "DEA needs strictly positive inputs and outputs, this value is {cell}; "
-            "re-measure or shift the column, or drop the unit",
-        ),
+        (numbers <= 0, _NON_POSITIVE),
     )
     for bad, message in checks:
         if bad.any():
@@ -874,6 +917,7 @@ def dea_panel(
 def _panel_columns(
     panel: pd.DataFrame, unit: str, time: str, inputs: Sequence[str], outputs: Sequence[str]
 ) -> pd.DataFrame:
+    _check_roles(unit, time, inputs, outputs)
     needed = [unit, time, *inputs, *outputs]
     absent = [c for c in needed if c not in panel.columns]
     if absent:
@@ -1151,13 +1195,15 @@ def write_dea_outputs(
     malmquist: pd.DataFrame | None = None,
     *,
     config: Mapping[str, Any] | None = None,
+    filled: pd.DataFrame | None = None,
 ) -> str:
     """Write the DEA tables, summary and metadata into ``out_dir``.
 
     Files: ``efficiency.{csv,md,tex}`` (:meth:`DEAResult.table`; with several periods
     one block per period with a ``period`` column), ``targets.{csv,md,tex}``,
-    ``lambdas.csv``, ``summary.json``, ``summary.md``, ``metadata.json`` and, when
-    ``malmquist`` is given, ``malmquist.{csv,md,tex}``. Call it inside
+    ``lambdas.csv``, ``summary.json``, ``summary.md``, ``metadata.json``, when
+    ``malmquist`` is given ``malmquist.{csv,md,tex}`` and, when cells were filled by
+    interpolation, ``filled_cells.csv``. Call it inside
     :func:`bayes_ccd.reports.atomic_output_dir` so that a failure leaves nothing
     behind.
 
@@ -1171,6 +1217,8 @@ def write_dea_outputs(
         Output of :func:`malmquist`.
     config
         Extra configuration recorded in ``metadata.json`` (e.g. the data file).
+    filled
+        Cells filled by interpolation (:attr:`DEAData.filled`), listed in the summary.
 
     Returns
     -------
@@ -1221,6 +1269,13 @@ def write_dea_outputs(
             + "\n".join(f"- {k}: {v:.4f}" for k, v in overall.items())
             + "\n"
         )
+    if filled is not None and len(filled):
+        filled.to_csv(out_dir / "filled_cells.csv", index=False)
+        cells = "; ".join(
+            f"{row[UNIT]} {row[PERIOD]} {row['column']}" for _, row in filled.iterrows()
+        )
+        summary["n_filled_cells"] = len(filled)
+        text += f"\nFilled by linear interpolation ({len(filled)} cells): {cells}.\n"
     write_json(summary, out_dir / "summary.json")
     (out_dir / "summary.md").write_text(text, encoding="utf-8")
     recorded = {**first.config, **(dict(config) if config else {})}
@@ -1242,6 +1297,53 @@ def _long_targets(result: DEAResult) -> pd.DataFrame:
 # reading a CSV for the command line
 
 
+@dataclass(frozen=True)
+class DEAData:
+    """The data of a DEA as read from a CSV file by :func:`read_dea_table`.
+
+    Attributes
+    ----------
+    table
+        The unit column (str), for a panel the period column (int), and the inputs and
+        outputs (float), under the file's column names. The index (``line``) is each
+        row's line in the file (the header is line 1). Panel rows are sorted by unit
+        (in order of first appearance) then period.
+    source
+        The file name, for messages and ``metadata.json``.
+    unit, time
+        The unit and (for a panel) period columns of ``table``.
+    filled
+        Cells filled by linear interpolation (``unit, period, column, value``); empty
+        unless ``missing="linear"``.
+    """
+
+    table: pd.DataFrame
+    source: str
+    unit: str
+    time: str | None = None
+    filled: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=[UNIT, PERIOD, "column", "value"])
+    )
+
+    def locate(self, error: DataError) -> DataError:
+        """``error`` (e.g. from :func:`dea` on this table) with this file and, when its
+        unit and period pick one row, that row's line."""
+        if error.file is not None:
+            return error
+        rows = self.table[self.unit] == error.unit
+        if self.time is not None:
+            rows &= self.table[self.time] == error.period
+        line = int(self.table.index[rows][0]) if rows.sum() == 1 else None
+        return DataError(
+            error.message,
+            file=self.source,
+            line=line,
+            column=error.column,
+            unit=error.unit,
+            period=error.period,
+        )
+
+
 def read_dea_table(
     path: str | Path,
     *,
@@ -1250,8 +1352,15 @@ def read_dea_table(
     outputs: Sequence[str],
     time: str | None = None,
     period: int | str | None = None,
-) -> pd.DataFrame:
-    """Read the CSV of a DEA (one row per unit, or per unit and period).
+    missing: MissingPolicy = "error",
+) -> DEAData:
+    """Read the CSV of a DEA: one row per unit, or per unit and period.
+
+    The file is read by :func:`bayes_ccd.panel.read_csv_cells`; a panel (``time``
+    given) is checked by :func:`bayes_ccd.panel.validate_panel` (integer periods, no
+    repeated unit-period row, balanced, numeric cells, missing values), a
+    cross-section by the same rules without periods. Inputs and outputs must then be
+    strictly positive, as :func:`dea` requires.
 
     Parameters
     ----------
@@ -1260,111 +1369,187 @@ def read_dea_table(
     unit, time
         Unit column and, for a panel, period column (integer periods, e.g. years).
     inputs, outputs
-        Columns to read as numbers.
+        Columns to read as numbers; each column may be named once, in one role.
     period
-        Keep only this period (needs ``time``); cells of other periods are not checked,
-        so a gap in another year does not block the analysis of this one.
+        Keep only this period (needs ``time``). With ``missing="error"`` only this
+        period's rows are checked, so a gap in another period does not block the
+        analysis of this one; linear interpolation needs the other periods, so with
+        ``missing="linear"`` the whole panel is checked and filled first.
+    missing
+        ``"error"`` or ``"linear"`` (interpolation within each unit over time, as the
+        seed paper fills Hubei's 2020 outpatient visits and discharges; needs ``time``).
 
     Returns
     -------
-    pandas.DataFrame
-        The unit column (str), the period column (int, when ``time`` is given) and the
-        inputs and outputs as floats. Positivity is checked by :func:`dea`.
+    DEAData
 
     Raises
     ------
+    ConfigError
+        A column named twice (or as two of unit, period, input, output); an input or
+        output called ``unit`` or ``period``; a period or interpolation without a time
+        column; a period that is not an integer.
     DataError
-        Missing file or columns; empty unit labels; non-integer periods; no rows for
-        ``period``; duplicate unit (or unit-period) rows; empty or non-numeric cells.
-        Messages name the file, CSV line (header = line 1), column, unit and period.
+        Missing, empty or header-only file; missing columns; the contract violations
+        above; no rows for ``period``; a value that is not strictly positive. Messages
+        name the file, line, column, unit and period.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError("data file does not exist", file=path)
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise DataError(f"not a readable CSV file ({error})", file=path) from None
-    raw.columns = [str(c).strip() for c in raw.columns]
-    keys = [unit] if time is None else [unit, time]
-    needed = list(dict.fromkeys([*keys, *inputs, *outputs]))
-    absent = [c for c in needed if c not in raw.columns]
+    _check_roles(unit, time, inputs, outputs)
+    reserved = [c for c in (*inputs, *outputs) if c in (UNIT, PERIOD)]
+    if reserved:
+        raise ConfigError(
+            f"an input or output may not be called {reserved[0]!r}: the panel and the "
+            f"output tables use '{UNIT}' and '{PERIOD}' for the keys; rename the column"
+        )
+    if missing not in ("error", "linear"):
+        raise ConfigError(f"missing-value policy {missing!r} is not 'error' or 'linear'")
+    if time is None and period is not None:
+        raise ConfigError("a period can only be selected in a panel: name its time column")
+    if time is None and missing != "error":
+        raise ConfigError("interpolating missing values needs a panel: name its time column")
+    wanted = None if period is None else _period_number(period)
+    source = str(path)
+    raw = read_csv_cells(path, what="DEA data")
+    columns = [*inputs, *outputs]
+    absent = [c for c in [unit, *([] if time is None else [time]), *columns] if c not in raw]
     if absent:
         raise DataError(
-            f"column(s) {absent} are not in the file (columns: {list(raw.columns)})", file=path
+            f"column(s) {absent} are not in the data (columns: {list(raw.columns)})",
+            file=source,
         )
-    frame = raw[needed].assign(**{unit: raw[unit].str.strip()})
-    frame.index = frame.index + 2  # the CSV line of each row; the header is line 1
-
-    def fail(message: str, rows: pd.Series, column: str | None = None) -> DataError:
-        line = int(rows.index[rows.to_numpy()][0])
-        return DataError(
-            message,
-            file=path,
-            line=line,
-            column=column,
-            unit=frame.at[line, unit],
-            period=None if time is None else frame.at[line, time],
-        )
-
-    empty = frame[unit].isin(MISSING_TOKENS)
-    if empty.any():
-        raise fail("the unit label is empty", empty, unit)
-    if time is not None:
-        periods = pd.to_numeric(frame[time].str.strip(), errors="coerce")
-        bad = periods.isna() | (periods != np.round(periods))
-        if bad.any():
-            line = int(bad.index[bad.to_numpy()][0])
-            raise DataError(
-                f"period '{frame.at[line, time]}' is not an integer",
-                file=path,
-                line=line,
-                column=time,
-                unit=frame.at[line, unit],
-            )
-        frame[time] = periods.astype(int)
-    if period is not None:
-        frame = _rows_of_period(frame, time, period, path)
-    duplicated = frame.duplicated(keys, keep="first")
-    if duplicated.any():
-        first = frame.duplicated(keys, keep=False) & ~duplicated
-        raise fail(
-            f"duplicate {'unit' if time is None else 'unit-period'} row (first on "
-            f"line {first.index[first.to_numpy()][0]})",
-            duplicated,
-        )
-    for column in dict.fromkeys([*inputs, *outputs]):
-        text = frame[column].str.strip()
-        numbers = pd.to_numeric(text, errors="coerce")
-        missing = text.isin(MISSING_TOKENS)
-        if missing.any():
-            raise fail("empty cell", missing, column)
-        bad = numbers.isna() | ~np.isfinite(numbers)
-        if bad.any():
-            line = int(bad.index[bad.to_numpy()][0])
-            raise fail(f"'{frame.at[line, column]}' is not a finite number", bad, column)
-        frame[column] = numbers.astype(float)
-    return frame.reset_index(drop=True)
-
-
-def _rows_of_period(
-    frame: pd.DataFrame, time: str | None, period: int | str, path: Path
-) -> pd.DataFrame:
     if time is None:
-        raise ConfigError("a period can only be selected in a panel: name its time column")
+        data = DEAData(_cross_section(raw, unit, columns, source), source, unit)
+    else:
+        data = _panel_table(raw, unit, time, columns, wanted, missing, source)
+    _check_positive(data.table, unit, time, columns, source)
+    return data
+
+
+def _cross_section(
+    raw: pd.DataFrame, unit: str, columns: Sequence[str], source: str
+) -> pd.DataFrame:
+    """The checks of :func:`bayes_ccd.panel.validate_panel` without periods, in its
+    wording: unit labels, repeated units, numeric, finite and present cells."""
+    labels = raw[unit].str.strip()
+    empty = labels.index[labels.isin(MISSING_TOKENS)]
+    if len(empty):
+        raise DataError("the unit label is empty", file=source, line=int(empty[0]), column=unit)
+    repeated = labels[labels.duplicated(keep=False)]
+    if len(repeated):
+        lines = repeated.index[repeated == repeated.iloc[0]].tolist()
+        raise DataError(
+            f"duplicate unit row (also on line(s) {lines[1:]})",
+            file=source,
+            line=lines[0],
+            unit=repeated.iloc[0],
+        )
+    cells = raw[list(columns)].apply(lambda column: column.str.strip())
+    is_missing = cells.isin(MISSING_TOKENS)
+    numbers = cells.where(~is_missing).apply(pd.to_numeric, errors="coerce")
+    problems = (
+        (numbers.isna() & ~is_missing, "'{cell}' is not a number"),
+        (np.isinf(numbers), "value is infinite"),
+        (
+            is_missing,
+            "missing value; fill it or drop the unit (without a time column there are "
+            "no other periods to interpolate from)",
+        ),
+    )
+    for bad, message in problems:
+        if bad.to_numpy().any():
+            row, col = np.argwhere(bad.to_numpy())[0]
+            line = int(raw.index[row])
+            raise DataError(
+                message.format(cell=cells.iat[row, col]),
+                file=source,
+                line=line,
+                column=columns[col],
+                unit=labels[line],
+            )
+    table = pd.concat([labels, numbers.astype(float)], axis=1)
+    return table.rename_axis("line")
+
+
+def _panel_table(
+    raw: pd.DataFrame,
+    unit: str,
+    time: str,
+    columns: Sequence[str],
+    wanted: int | None,
+    missing: MissingPolicy,
+    source: str,
+) -> DEAData:
+    """A panel checked by :func:`bayes_ccd.panel.validate_panel`, optionally one period."""
+    rows = raw
+    if wanted is not None and missing == "error":
+        numbers = pd.to_numeric(raw[time], errors="coerce")
+        integer = numbers == np.round(numbers)
+        _require_period(numbers[integer], wanted, source, time)
+        # Rows whose period is no integer stay, for validate_panel to report them.
+        rows = raw[(numbers == wanted) | ~integer]
+    panel = validate_panel(
+        rows,
+        unit=unit,
+        time=time,
+        columns=columns,
+        missing=missing,
+        source=source,
+        lines=rows.index.to_numpy(),
+    )
+    line_of = pd.Series(
+        rows.index.to_numpy(),
+        index=pd.MultiIndex.from_arrays(
+            [rows[unit].str.strip(), pd.to_numeric(rows[time]).astype(int)]
+        ),
+    )
+    # The panel's columns are (unit, period, *columns) under the conventions' names;
+    # back to the file's names, which the CLI and the messages use.
+    table = panel.frame.set_axis([unit, time, *columns], axis=1)
+    keys = pd.MultiIndex.from_arrays([table[unit], table[time]])
+    table.index = pd.Index(line_of.loc[keys].to_numpy(), name="line")
+    filled = panel.filled
+    if wanted is not None and missing == "linear":
+        _require_period(table[time], wanted, source, time)
+        table = table[table[time] == wanted]
+        filled = filled[filled[PERIOD] == wanted].reset_index(drop=True)
+    return DEAData(table, source, unit, time, filled)
+
+
+def _period_number(period: int | str) -> int:
     try:
-        wanted = int(period)
+        return int(period)
     except (TypeError, ValueError):
         raise ConfigError(f"period '{period}' is not an integer") from None
-    rows = frame[frame[time] == wanted]
-    if rows.empty:
-        available = sorted(frame[time].unique().tolist())
+
+
+def _require_period(periods: pd.Series, wanted: int, source: str, time: str) -> None:
+    if not (periods == wanted).any():
+        available = sorted(set(periods.astype(int).tolist()))
         raise DataError(
             f"no rows for period {wanted} (periods in the data: {available})",
-            file=path,
+            file=source,
             column=time,
         )
-    return rows
+
+
+def _check_positive(
+    table: pd.DataFrame, unit: str, time: str | None, columns: Sequence[str], source: str
+) -> None:
+    """The positivity :func:`dea` requires, located by file line (first line first)."""
+    bad = table[list(columns)].to_numpy() <= 0
+    if not bad.any():
+        return
+    rows, cols = np.nonzero(bad)
+    first = np.argmin(table.index.to_numpy()[rows])
+    line, column = int(table.index[rows[first]]), columns[cols[first]]
+    raise DataError(
+        _NON_POSITIVE.format(cell=f"{table.at[line, column]:g}"),
+        file=source,
+        line=line,
+        column=column,
+        unit=table.at[line, unit],
+        period=None if time is None else int(table.at[line, time]),
+    )
 
 
 __all__ = [
@@ -1372,6 +1557,7 @@ __all__ = [
     "RTS_CHOICES",
     "RTS_LABELS",
     "TOLERANCE",
+    "DEAData",
     "DEAResult",
     "dea",
     "dea_panel",

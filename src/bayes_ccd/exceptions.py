@@ -74,6 +74,10 @@ class EstimationError(BayesCCDError):
     """Numerical estimation failed (optimiser did not converge, non-finite likelihood)."""
 
 
+class OutputError(BayesCCDError):
+    """An output directory cannot be written without destroying something."""
+
+
 class DataWarning(UserWarning):
     """The data are usable but something deserves the user's attention."""
 

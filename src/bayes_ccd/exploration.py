@@ -11,6 +11,7 @@ density evolution (:mod:`bayes_ccd.density`), global and local Moran's I
 ``moran_<var>.{csv,md,tex}``          the seed paper's Table 5 for each variable
 ``lisa.csv``                          local Moran's I per variable, unit and year
 ``lisa_counts.{csv,md,tex}``          number of units of each cluster type per year
+``filled_cells.csv``                  cells filled by interpolation (only if any)
 ``figures/kde_surface_<var>.png``     3-D density surface (the paper's Figure 3)
 ``figures/kde_ridgeline_<var>.png``   ridgeline alternative
 ``figures/map_<var>.png``             choropleth for the chosen years (Figure 2)
@@ -21,6 +22,11 @@ density evolution (:mod:`bayes_ccd.density`), global and local Moran's I
 Maps need the units to be China's provinces (tile grid) or a boundary file; otherwise
 they are skipped with a :class:`~bayes_ccd.exceptions.DataWarning` and the reason is
 recorded in ``metadata.json``.
+
+Input is checked once, before anything is computed: the panel contract
+(:func:`bayes_ccd.panel.validate_panel`), the units of the weights, regions and
+boundary, the years to map and the permutation settings; the stage functions then
+trust the validated :class:`~bayes_ccd.panel.Panel`.
 """
 
 from __future__ import annotations
@@ -37,10 +43,12 @@ from bayes_ccd.autocorrelation import (
     CLUSTER_TYPES,
     NOT_SIGNIFICANT,
     Alternative,
+    check_permutation_test,
     cluster_counts,
     global_moran_panel,
     local_moran_panel,
     moran_paper_table,
+    smallest_p_value,
 )
 from bayes_ccd.conventions import DEFAULT_SEED, NATIONAL, PERIOD, REGION, UNIT
 from bayes_ccd.density import (
@@ -61,9 +69,9 @@ from bayes_ccd.maps import (
     read_boundary,
     tile_positions,
 )
-from bayes_ccd.panel import read_panel, validate_panel
+from bayes_ccd.panel import MissingPolicy, Panel, read_csv_cells, validate_panel
 from bayes_ccd.reports import run_metadata, write_json, write_table
-from bayes_ccd.weights import SpatialWeights
+from bayes_ccd.weights import SpatialWeights, check_units
 
 #: Variables explored by default: the coordination degree and the two subsystems.
 DEFAULT_VARIABLES = ("D", "U1", "U2")
@@ -87,35 +95,60 @@ class ExplorationResult:
         return headline_numbers(self)
 
 
-def read_ccd(path: str | Path, variables: Sequence[str] = DEFAULT_VARIABLES) -> pd.DataFrame:
+def read_ccd(
+    path: str | Path,
+    variables: Sequence[str] = DEFAULT_VARIABLES,
+    *,
+    missing: MissingPolicy = "error",
+) -> tuple[Panel, pd.Series | None]:
     """Read the coupling coordination table (``ccd.csv``: ``unit, period, region, U1,
-    U2, C, T, D, level, label``) keeping ``unit, period``, ``region`` when present and
-    ``variables``.
+    U2, C, T, D, level, label``) as a validated panel of ``variables``, with the units'
+    regions when the table has a filled ``region`` column.
+
+    Parameters
+    ----------
+    path
+        The CSV file.
+    variables
+        Columns to keep (numeric).
+    missing
+        Missing values: ``"error"`` or ``"linear"`` interpolation within each unit over
+        time (cells filled are in the panel's ``filled``).
+
+    Returns
+    -------
+    panel, regions
+        The :class:`~bayes_ccd.panel.Panel` of ``unit, period`` and ``variables``, and
+        ``unit -> region`` (``None`` without a region column or with an empty one).
 
     Raises
     ------
     DataError
-        Missing file or columns, non-numeric values, duplicated or missing unit-years
+        Missing, empty or header-only file, missing columns, non-numeric values,
+        duplicated or missing unit-years, a unit with an empty or a second region
         (with file, line, column, unit and period).
     """
-    panel = read_panel(path, unit=UNIT, time=PERIOD, columns=list(variables))
-    raw = pd.read_csv(path, dtype=str, keep_default_na=False)
-    raw.columns = [str(c).strip() for c in raw.columns]
-    if REGION not in raw.columns:
-        return panel.frame
-    regions = raw[[UNIT, REGION]].apply(lambda column: column.str.strip())
-    empty = regions[REGION] == ""
+    cells = read_csv_cells(path, what="coupling table")
+    panel = validate_panel(
+        cells,
+        unit=UNIT,
+        time=PERIOD,
+        columns=list(variables),
+        missing=missing,
+        source=str(path),
+        lines=cells.index.to_numpy(),
+    )
+    if REGION not in cells.columns:
+        return panel, None
+    empty = cells[REGION].str.strip() == ""
     if empty.all():
-        return panel.frame
+        return panel, None
     if empty.any():
-        row = int(empty.to_numpy().argmax())
+        line = int(cells.index[empty.to_numpy()][0])
         raise DataError(
-            "empty region", file=path, line=row + 2, column=REGION, unit=regions.at[row, UNIT]
+            "empty region", file=path, line=line, column=REGION, unit=cells.at[line, UNIT].strip()
         )
-    membership = resolve_regions(regions, None)
-    frame = panel.frame.copy()
-    frame.insert(2, REGION, frame[UNIT].map(membership).to_numpy())
-    return frame
+    return panel, resolve_regions(cells, None, source=str(path))
 
 
 def default_map_periods(periods: Sequence[int]) -> list[int]:
@@ -125,7 +158,7 @@ def default_map_periods(periods: Sequence[int]) -> list[int]:
 
 
 def explore(
-    ccd: pd.DataFrame,
+    ccd: Panel | pd.DataFrame,
     weights: SpatialWeights,
     regions: pd.Series | None = None,
     *,
@@ -148,11 +181,14 @@ def explore(
     Parameters
     ----------
     ccd
-        Long table with ``unit``, ``period``, the variables and optionally ``region``.
+        A :class:`~bayes_ccd.panel.Panel` holding the variables (e.g. from
+        :func:`read_ccd`), or a long table with ``unit``, ``period``, the variables and
+        optionally ``region`` (validated here).
     weights
         Spatial weights over exactly the units of ``ccd``.
     regions
-        ``unit -> region`` for the regional densities (default: ``ccd``'s column).
+        ``unit -> region`` for the regional densities (default: a table's ``region``
+        column; a Panel without ``regions`` gets national densities only).
     out_dir
         Directory to write into (created). The caller makes the write atomic, e.g.
         with :func:`bayes_ccd.reports.atomic_output_dir`.
@@ -161,7 +197,9 @@ def explore(
     years
         Periods to map (default: first, middle and last).
     permutations, seed, significance, alternative
-        Permutation inference of Moran's I (see :mod:`bayes_ccd.autocorrelation`).
+        Permutation inference of Moran's I (see :mod:`bayes_ccd.autocorrelation`);
+        ``significance`` is the level of the LISA clusters, and settings under which no
+        permutation p-value could fall below it are refused.
     bandwidth
         Kernel bandwidth rule or value (see :mod:`bayes_ccd.density`).
     boundary, boundary_id
@@ -176,33 +214,50 @@ def explore(
     Returns
     -------
     ExplorationResult
+
+    Raises
+    ------
+    DataError, WeightsError, ConfigError
+        Bad input or settings, before anything is computed or written.
     """
     variables = list(variables)
     rule = parse_bandwidth(bandwidth)
+    check_permutation_test(permutations, alternative, significance)
     report = progress or (lambda message: None)
     if boundary is not None and not boundary_id:
         raise DataError("a boundary file needs its unit-id column (--boundary-id)", file=boundary)
-    units = validate_panel(ccd, unit=UNIT, time=PERIOD, columns=variables).units
+    if isinstance(ccd, Panel):
+        panel = ccd
+        membership = resolve_regions(panel.frame, regions, source=panel.source)
+    else:
+        panel = validate_panel(ccd, unit=UNIT, time=PERIOD, columns=variables)
+        membership = resolve_regions(ccd, regions)
+    check_units(weights.units, panel.units, weights.source)
     shapes = None if boundary is None else read_boundary(boundary, str(boundary_id))
     if shapes is not None:
-        check_boundary_units(shapes, units)
-    membership = resolve_regions(ccd.assign(**{UNIT: ccd[UNIT].astype(str)}), regions)
-    report(f"kernel densities of {', '.join(variables)}")
-    density = kernel_density_evolution(ccd, variables, regions=membership, bandwidth_rule=rule)
-    periods = [int(p) for p in density.curves[variables[0]][PERIOD].to_numpy()]
+        check_boundary_units(shapes, panel.units)
+    periods = panel.periods
     map_periods = [int(y) for y in years] if years else default_map_periods(periods)
     absent = [y for y in map_periods if y not in periods]
     if absent:
         raise DataError(
             f"map year(s) {absent} are not in the data (years {periods[0]}-{periods[-1]})"
         )
+    report(f"kernel densities of {', '.join(variables)}")
+    density = kernel_density_evolution(panel, variables, regions=membership, bandwidth_rule=rule)
     report(f"global Moran's I ({permutations} permutations)")
     moran = global_moran_panel(
-        ccd, weights, variables, permutations=permutations, seed=seed, alternative=alternative
+        panel,
+        weights,
+        variables,
+        permutations=permutations,
+        seed=seed,
+        alternative=alternative,
+        significance=significance,
     )
     report(f"local Moran's I ({permutations} conditional permutations)")
     lisa = local_moran_panel(
-        ccd,
+        panel,
         weights,
         variables,
         permutations=permutations,
@@ -221,6 +276,7 @@ def explore(
         "min_relative_height": density.min_relative_height,
         "significance": significance,
         "alternative": alternative,
+        "smallest_p_perm": smallest_p_value(permutations, alternative),
         "weights": weights.summary(),
         "boundary": None if boundary is None else str(boundary),
         "boundary_id": boundary_id,
@@ -228,13 +284,22 @@ def explore(
     out = Path(out_dir)
     report("writing tables and figures")
     files = _write_tables(out, density, moran, lisa, counts, weights, config)
+    if len(panel.filled):
+        files.append(out / "filled_cells.csv")
+        panel.filled.to_csv(files[-1], index=False)
     figures, skipped = _write_figures(
-        out / "figures", ccd, density, lisa, variables, map_periods, shapes, pdf
+        out / "figures", panel.frame, density, lisa, variables, map_periods, shapes, pdf
     )
     result = ExplorationResult(density, moran, lisa, counts, config, files + figures, skipped)
     extra = dict(metadata or {})
     meta = run_metadata(
-        config, seed, stage="explore", headline=result.headline, skipped=skipped, **extra
+        config,
+        seed,
+        stage="explore",
+        headline=result.headline,
+        skipped=skipped,
+        filled_cells=len(panel.filled),
+        **extra,
     )
     result.files.append(write_json(meta, out / "metadata.json"))
     return result
@@ -279,7 +344,7 @@ def _write_tables(
             notes=(
                 "*** p < 0.01, ** p < 0.05, * p < 0.1; two-sided p-values under the "
                 "normality assumption (Cliff and Ord 1981). Permutation results "
-                f"({config['permutations']} permutations) are in moran_global.csv."
+                f"({_permutation_note(config)}) are in moran_global.csv."
             ),
         )
     lisa_csv = out / "lisa.csv"
@@ -289,19 +354,26 @@ def _write_tables(
         counts,
         out,
         "lisa_counts",
-        caption="Number of provinces by LISA cluster type",
+        caption="Number of units by LISA cluster type",
         notes=(
-            f"Conditional permutation ({config['permutations']} permutations, "
-            f"{config['alternative']} pseudo p-values), significance level "
-            f"{config['significance']}."
+            f"Conditional permutation ({_permutation_note(config)}), significance "
+            f"level {config['significance']:g}."
         ),
     )
     return files
 
 
+def _permutation_note(config: Mapping[str, Any]) -> str:
+    """E.g. "999 permutations, two-sided pseudo p-values, smallest attainable 0.003"."""
+    return (
+        f"{config['permutations']} permutations, {config['alternative']} pseudo "
+        f"p-values, smallest attainable {config['smallest_p_perm']:.2g}"
+    )
+
+
 def _write_figures(
     out: Path,
-    ccd: pd.DataFrame,
+    frame: pd.DataFrame,
     density: KernelDensityResult,
     lisa: pd.DataFrame,
     variables: Sequence[str],
@@ -315,7 +387,7 @@ def _write_figures(
         files += plot_density_ridgeline(
             density, variable, out / f"kde_ridgeline_{variable}", pdf=pdf
         )
-    if shapes is None and tile_positions(ccd[UNIT].astype(str).unique()) is None:
+    if shapes is None and tile_positions(frame[UNIT].unique()) is None:
         reason = (
             "maps skipped: the units are not China's provinces, so the built-in "
             "tile map cannot place them; pass a boundary file (--boundary FILE "
@@ -323,7 +395,6 @@ def _write_figures(
         )
         warnings.warn(reason, DataWarning, stacklevel=3)
         return files, [reason]
-    frame = ccd.assign(**{UNIT: ccd[UNIT].astype(str)})
     for variable in variables:
         files += plot_choropleth(
             frame, variable, periods, out / f"map_{variable}", boundary=shapes, pdf=pdf

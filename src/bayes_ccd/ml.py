@@ -31,10 +31,11 @@ from __future__ import annotations
 import dataclasses
 import re
 import warnings
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Final, Literal
+from typing import Any, Final, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -43,15 +44,17 @@ from scipy import optimize, stats
 from bayes_ccd.conventions import DEFAULT_SEED, EFFECT_KINDS, INTERVAL_PROB, NATIONAL
 from bayes_ccd.effects import DEFAULT_EFFECT_DRAWS, EffectInference, effects_inference
 from bayes_ccd.exceptions import (
-    DataError,
+    ConvergenceWarning,
+    DataWarning,
     EstimationError,
     NumericalWarning,
     SpecificationError,
     WeightsWarning,
 )
-from bayes_ccd.panel import Panel
+from bayes_ccd.panel import Panel, regions_for
 from bayes_ccd.reports import paper_table, write_json, write_table
 from bayes_ccd.spatial_panel import (
+    FILLED_COLUMNS,
     ModelSpec,
     PanelArrays,
     SpatialPanelDesign,
@@ -217,14 +220,10 @@ def full_loglik(
 
 
 def _multiplier_matrix(design: SpatialPanelDesign, spatial: float) -> np.ndarray:
-    """``G = W (I - rho W)^{-1}``, as ``J G J`` when Lee-Yu removes time effects (the
-    matrix ``F_N' G F_N`` of the transformed model has the same traces)."""
-    n = design.n_units
-    system = np.eye(n) - spatial * design.W
-    G = np.linalg.solve(system.T, design.W.T).T
-    if design.unit_root_correction:
-        G = G - G.mean(axis=0, keepdims=True) - G.mean(axis=1, keepdims=True) + G.mean()
-    return G
+    """``G = W (I - rho W)^{-1}`` in the transformed space
+    (:meth:`~bayes_ccd.spatial_panel.SpatialPanelDesign.transformed_operator`)."""
+    system = np.eye(design.n_units) - spatial * design.W
+    return design.transformed_operator(np.linalg.solve(system.T, design.W.T).T)
 
 
 def information_matrix(
@@ -604,21 +603,11 @@ class MLResult:
         return pd.DataFrame(rows, columns=["effect", "label", "estimate"])
 
     def summary(self) -> dict[str, Any]:
-        """Facts of the fit for ``fit.json``."""
-        design = self.design
+        """Facts of the fit for ``fit.json`` (the design's
+        :meth:`~bayes_ccd.spatial_panel.SpatialPanelDesign.facts` and the estimates)."""
         r2 = self.r_squared
-        return {
-            "model": self.spec.model,
-            "fe": self.spec.fe,
-            "transform": self.spec.transform,
+        return self.design.facts() | {
             "estimator": "mle",
-            "label": self.spec.label(),
-            "y": design.data.y_name,
-            "x": list(design.data.x_names),
-            "N": design.n_units,
-            "T": design.n_periods,
-            "n_observations": design.n_observations,
-            "n_effective": design.n_effective,
             "loglik": self.loglik,
             "sigma2": self.sigma2,
             self.spec.spatial_parameter: self.spatial,
@@ -627,11 +616,8 @@ class MLResult:
             "r2": r2["r2"],
             "r2_corr": r2["corr2"],
             "r2_overall": r2["r2_overall"],
-            "rho_bounds": list(design.rho_bounds),
             "information": self.information,
-            "units": list(design.data.units),
             "dropped_units": list(self.dropped_units),
-            "weights": design.weights.summary(),
             "warnings": list(self.warnings),
         }
 
@@ -757,17 +743,6 @@ def fit_ml(
 # --- regional heterogeneity -----------------------------------------------------------
 
 
-def _region_membership(arrays: PanelArrays, regions: pd.Series) -> pd.Series:
-    index = regions.index.astype(str)
-    absent = [u for u in arrays.units if u not in set(index)]
-    if absent:
-        raise DataError(
-            f"unit(s) {absent} have no region in the region table; add them or give a region file",
-            file=arrays.source,
-        )
-    return pd.Series(regions.to_numpy(), index=index).loc[list(arrays.units)]
-
-
 def regional_weights(
     weights: SpatialWeights, units: list[str], region: str, islands: Islands = "drop"
 ) -> tuple[SpatialWeights, list[str], list[str]]:
@@ -810,6 +785,41 @@ def regional_weights(
     return sub, dropped, notes
 
 
+class Sample(NamedTuple):
+    """One sample of a national or regional fit: its data, its weights (cut to the
+    region and re-standardised), the units dropped and the notes about its weights."""
+
+    data: PanelArrays
+    weights: SpatialWeights
+    dropped: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+
+
+def regional_samples(
+    data: Panel | PanelArrays,
+    weights: SpatialWeights,
+    regions: pd.Series,
+    spec: ModelSpec,
+    islands: Islands = "drop",
+) -> dict[str, Sample]:
+    """Each region's sub-sample, in order of first appearance, with ``W`` cut to the
+    region by :func:`regional_weights` (which warns about islands and components).
+
+    Raises
+    ------
+    DataError
+        A unit has no region (:func:`bayes_ccd.panel.regions_for`).
+    """
+    arrays = as_arrays(data, spec)
+    membership = regions_for(arrays.units, regions, source=arrays.source)
+    samples = {}
+    for region in dict.fromkeys(membership):
+        units = membership.index[membership == region].tolist()
+        sub, dropped, notes = regional_weights(weights, units, region, islands)
+        samples[region] = Sample(arrays.subset(list(sub.units)), sub, tuple(dropped), tuple(notes))
+    return samples
+
+
 def fit_by_region(
     data: Panel | PanelArrays,
     weights: SpatialWeights,
@@ -837,20 +847,34 @@ def fit_by_region(
         ``region -> MLResult`` in order of first appearance; each result records the
         dropped units and the messages about its weights.
     """
-    arrays = as_arrays(data, spec)
-    membership = _region_membership(arrays, regions)
     results = {}
-    for region in dict.fromkeys(membership.tolist()):
-        units = [u for u, r in membership.items() if r == region]
-        sub, dropped, notes = regional_weights(weights, units, str(region), islands)
-        result = fit_ml(arrays.subset(list(sub.units)), sub, spec, **options)
-        results[str(region)] = dataclasses.replace(
-            result, warnings=(*notes, *result.warnings), dropped_units=tuple(dropped)
+    for region, sample in regional_samples(data, weights, regions, spec, islands).items():
+        result = fit_ml(sample.data, sample.weights, spec, **options)
+        results[region] = dataclasses.replace(
+            result, warnings=(*sample.notes, *result.warnings), dropped_units=sample.dropped
         )
     return results
 
 
 # --- reports --------------------------------------------------------------------------
+
+#: Warnings of the package recorded in ``fit.json`` (third-party ones are only re-issued).
+REPORTED_WARNINGS: Final = (ConvergenceWarning, NumericalWarning, WeightsWarning, DataWarning)
+
+
+@contextmanager
+def recorded_warnings(messages: list[str], *, prefix: str = "") -> Iterator[None]:
+    """Run a block, append the messages of the package's warnings it raised
+    (:data:`REPORTED_WARNINGS`, each with ``prefix``) to ``messages``, and re-issue every
+    warning it raised, so that they reach both ``fit.json`` and the user."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        yield
+    for item in caught:
+        warnings.warn_explicit(item.message, item.category, item.filename, item.lineno)
+    messages += [
+        prefix + str(w.message) for w in caught if issubclass(w.category, REPORTED_WARNINGS)
+    ]
 
 
 @dataclass(frozen=True)
@@ -867,7 +891,8 @@ class FitReport:
     tests
         ``test, statistic, df, p_value`` (may be empty).
     info
-        Facts for ``fit.json`` (model, fe, estimator, N, T, log-likelihood, ...).
+        Facts for ``fit.json`` (model, fe, estimator, N, T, log-likelihood, filled
+        cells, warnings, ...).
     fixed_effects
         ``effect, label, estimate``, or ``None`` when not requested.
     """
@@ -889,20 +914,32 @@ def report_from_result(
     tests: bool = True,
     fixed_effects: bool = False,
 ) -> FitReport:
-    """Tables of a fitted model: coefficients, effects, specification tests."""
+    """Tables of a fitted model: coefficients, effects, specification tests.
+
+    Warnings raised while simulating the effects or refitting the models of the
+    specification tests (e.g. simulated ``rho`` outside its interval) are re-issued and
+    recorded in ``info["warnings"]`` after those of the fit.
+    """
     # specification imports this module (it refits alternatives); import it late.
     from bayes_ccd.specification import specification_tests
 
-    test_table = specification_tests(result) if tests else pd.DataFrame(columns=list(TEST_COLUMNS))
+    notes = list(result.warnings)
+    with recorded_warnings(notes):
+        effects = result.effects(method=effects_method, n_draws=n_draws, seed=seed, prob=prob)
+    with recorded_warnings(notes, prefix="specification tests: "):
+        test_table = (
+            specification_tests(result) if tests else pd.DataFrame(columns=list(TEST_COLUMNS))
+        )
     info = result.summary() | {
         "effects_inference": effects_method,
         "interval_prob": prob,
         "effects_draws": n_draws if effects_method == "simulation" else None,
         "seed": seed,
+        "warnings": list(dict.fromkeys(notes)),
     }
     return FitReport(
         result.coefficients(prob=prob),
-        result.effects(method=effects_method, n_draws=n_draws, seed=seed, prob=prob),
+        effects,
         test_table,
         info,
         result.fixed_effects() if fixed_effects else None,
@@ -1004,17 +1041,61 @@ def effects_table(reports: Mapping[str, FitReport], *, digits: int = 3) -> pd.Da
     return table
 
 
-def _slug(label: str) -> str:
-    return re.sub(r"[^0-9A-Za-z_.-]+", "_", str(label)).strip("_") or "region"
+# --- the output layout of every estimator -------------------------------------------------
+
+
+def main_sample(samples: Collection[str]) -> str:
+    """The sample (of labels, or of a mapping keyed by them) written at the root of an
+    output directory: ``NATIONAL`` when present, else the first."""
+    if not samples:
+        raise SpecificationError("no fitted samples to write")
+    return NATIONAL if NATIONAL in samples else next(iter(samples))
+
+
+def sample_directory(directory: str | Path, label: str, main: str) -> Path:
+    """Where a sample's files go: ``directory`` for the main sample, else
+    ``directory/regions/<label>`` (characters other than letters, digits, ``_.-``
+    replaced by ``_``)."""
+    if label == main:
+        return Path(directory)
+    slug = re.sub(r"[^0-9A-Za-z_.-]+", "_", str(label)).strip("_") or "region"
+    return Path(directory) / "regions" / slug
+
+
+def write_sample_files(
+    report: FitReport,
+    directory: Path,
+    *,
+    coefficient_columns: Sequence[str] = COEFFICIENT_COLUMNS,
+    effect_columns: Sequence[str] = EFFECT_COLUMNS,
+) -> list[Path]:
+    """The files of one sample that every estimator writes: ``coefficients.csv``,
+    ``effects.csv``, ``fit.json`` and, when the missing-value policy filled cells of
+    the sample's data (``info["filled_cells"]``), ``filled_cells.csv``."""
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = [directory / "coefficients.csv", directory / "effects.csv"]
+    report.coefficients.reindex(columns=list(coefficient_columns)).to_csv(paths[0], index=False)
+    report.effects.reindex(columns=list(effect_columns)).to_csv(paths[1], index=False)
+    paths.append(write_json(report.info, directory / "fit.json"))
+    filled = report.info.get("filled_cells") or []
+    if filled:
+        paths.append(directory / "filled_cells.csv")
+        pd.DataFrame(filled, columns=list(FILLED_COLUMNS)).to_csv(paths[-1], index=False)
+    return paths
+
+
+def write_by_region(tables: Mapping[str, pd.DataFrame], path: Path) -> Path:
+    """The tables of several samples stacked into one CSV, with the sample label in a
+    leading ``region`` column."""
+    long = pd.concat([t.assign(region=label) for label, t in tables.items()], ignore_index=True)
+    long[["region", *long.columns.drop("region")]].to_csv(path, index=False)
+    return path
 
 
 def _write_report(report: FitReport, directory: Path) -> list[Path]:
-    directory.mkdir(parents=True, exist_ok=True)
-    paths = [directory / "coefficients.csv", directory / "effects.csv", directory / "tests.csv"]
-    report.coefficients.reindex(columns=list(COEFFICIENT_COLUMNS)).to_csv(paths[0], index=False)
-    report.effects.reindex(columns=list(EFFECT_COLUMNS)).to_csv(paths[1], index=False)
-    report.tests.reindex(columns=list(TEST_COLUMNS)).to_csv(paths[2], index=False)
-    paths.append(write_json(report.info, directory / "fit.json"))
+    paths = write_sample_files(report, directory)
+    paths.append(directory / "tests.csv")
+    report.tests.reindex(columns=list(TEST_COLUMNS)).to_csv(paths[-1], index=False)
     if report.fixed_effects is not None:
         paths.append(directory / "fixed_effects.csv")
         report.fixed_effects.to_csv(paths[-1], index=False)
@@ -1033,58 +1114,48 @@ def write_fit_outputs(
     Call it inside :func:`bayes_ccd.reports.atomic_output_dir`. Layout:
 
     - ``coefficients.csv``, ``effects.csv``, ``tests.csv``, ``fit.json`` (and
-      ``fixed_effects.csv``) of the whole sample (``NATIONAL``, else the first report);
+      ``fixed_effects.csv``; ``filled_cells.csv`` when cells were interpolated) of the
+      whole sample (``NATIONAL``, else the first report);
     - ``regression_table.{csv,md,tex}`` and ``effects_table.{csv,md,tex}`` in the
       paper layout, one column per sample;
-    - with several samples: ``regions/<region>/`` with the same four files, and
+    - with several samples: ``regions/<region>/`` with the same files, and
       ``coefficients_by_region.csv`` / ``effects_by_region.csv`` (long, with a
       ``region`` column);
     - ``metadata.json`` when ``metadata`` is given (:func:`bayes_ccd.reports.run_metadata`).
     """
     if isinstance(reports, FitReport):
         reports = {NATIONAL: reports}
-    if not reports:
-        raise SpecificationError("no fit reports to write")
     directory = Path(directory)
-    main = NATIONAL if NATIONAL in reports else next(iter(reports))
-    written = _write_report(reports[main], directory)
+    main = main_sample(reports)
+    written = []
     for label, report in reports.items():
-        if label != main:
-            written += _write_report(report, directory / "regions" / _slug(label))
+        written += _write_report(report, sample_directory(directory, label, main))
     model = reports[main].info.get("label", reports[main].info.get("model", ""))
-    written += write_table(
-        regression_table(reports, digits=digits),
-        directory,
-        "regression_table",
-        index=True,
-        digits=digits,
-        caption=f"Regression results: {model}",
-        notes="Standard errors in parentheses; *** p<0.01, ** p<0.05, * p<0.1.",
-    )
-    written += write_table(
-        effects_table(reports, digits=digits),
-        directory,
-        "effects_table",
-        index=True,
-        digits=digits,
-        caption=f"Direct, indirect and total effects: {model}",
-        notes="Standard errors in parentheses; *** p<0.01, ** p<0.05, * p<0.1.",
-    )
+    notes = "Standard errors in parentheses; *** p<0.01, ** p<0.05, * p<0.1."
+    for stem, table, caption in (
+        ("regression_table", regression_table(reports, digits=digits), "Regression results"),
+        (
+            "effects_table",
+            effects_table(reports, digits=digits),
+            "Direct, indirect and total effects",
+        ),
+    ):
+        written += write_table(
+            table,
+            directory,
+            stem,
+            index=True,
+            digits=digits,
+            caption=f"{caption}: {model}",
+            notes=notes,
+        )
     if len(reports) > 1:
-        for name, attribute, columns in (
-            ("coefficients", "coefficients", COEFFICIENT_COLUMNS),
-            ("effects", "effects", EFFECT_COLUMNS),
-        ):
-            long = pd.concat(
-                [
-                    getattr(r, attribute).reindex(columns=list(columns)).assign(region=label)
-                    for label, r in reports.items()
-                ],
-                ignore_index=True,
-            )
-            path = directory / f"{name}_by_region.csv"
-            long[["region", *columns]].to_csv(path, index=False)
-            written.append(path)
+        for name, columns in (("coefficients", COEFFICIENT_COLUMNS), ("effects", EFFECT_COLUMNS)):
+            tables = {
+                label: getattr(r, name).reindex(columns=list(columns))
+                for label, r in reports.items()
+            }
+            written.append(write_by_region(tables, directory / f"{name}_by_region.csv"))
     if metadata is not None:
         written.append(write_json(dict(metadata), directory / "metadata.json"))
     return written
@@ -1093,9 +1164,11 @@ def write_fit_outputs(
 __all__ = [
     "COEFFICIENT_COLUMNS",
     "EFFECT_COLUMNS",
+    "REPORTED_WARNINGS",
     "TEST_COLUMNS",
     "FitReport",
     "MLResult",
+    "Sample",
     "SpatialPanelML",
     "concentrated_loglik",
     "effects_table",
@@ -1105,10 +1178,16 @@ __all__ = [
     "fit_reports",
     "full_loglik",
     "information_matrix",
+    "main_sample",
     "numerical_hessian",
+    "recorded_warnings",
+    "regional_samples",
     "regional_weights",
     "regression_table",
     "report_from_result",
     "residuals",
+    "sample_directory",
+    "write_by_region",
     "write_fit_outputs",
+    "write_sample_files",
 ]

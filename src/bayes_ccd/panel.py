@@ -23,7 +23,7 @@ import pandas as pd
 
 from bayes_ccd.config import Factor
 from bayes_ccd.conventions import PERIOD, REGION, UNIT
-from bayes_ccd.exceptions import DataError
+from bayes_ccd.exceptions import BayesCCDError, DataError
 
 MissingPolicy = Literal["error", "linear"]
 
@@ -91,12 +91,51 @@ class Panel:
         unknown = sorted(set(wanted) - set(self.units))
         if unknown:
             raise DataError(f"units {unknown} are not in the panel", file=self.source)
-        frame = self.frame[self.frame[UNIT].isin(wanted)].copy()
-        frame[UNIT] = pd.Categorical(frame[UNIT], categories=wanted, ordered=True)
-        frame = frame.sort_values([UNIT, PERIOD]).reset_index(drop=True)
-        frame[UNIT] = frame[UNIT].astype(str)
+        frame = _sort_units(self.frame[self.frame[UNIT].isin(wanted)], wanted)
         filled = self.filled[self.filled[UNIT].isin(wanted)].reset_index(drop=True)
         return Panel(frame, self.source, filled)
+
+
+def read_csv_cells(path: str | Path, *, what: str = "file",
+                   error: type[BayesCCDError] = DataError) -> pd.DataFrame:
+    """Read a CSV file as text cells, indexed by file line.
+
+    Every reader of user files goes through here: cells stay strings (no type guessing;
+    callers convert them with located errors), header names are stripped, blank lines
+    are dropped, and the index is each row's 1-based line in the file (the header is
+    line 1), so that errors can name the line even after blank lines.
+
+    Parameters
+    ----------
+    path
+        The CSV file.
+    what
+        What the file is, for messages ("panel file", "weights file", ...).
+    error
+        The exception class to raise (:class:`DataError` or e.g. ``WeightsError``).
+    """
+    path = Path(path)
+
+    def fail(message: str) -> BayesCCDError:
+        if issubclass(error, DataError):
+            return error(message, file=path)
+        return error(f"{what} {path}: {message}")
+
+    if not path.is_file():
+        raise fail(f"{what} does not exist")
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False)
+    except pd.errors.EmptyDataError:
+        raise fail(f"{what} is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as problem:
+        raise fail(f"{what} is not a readable CSV file ({problem})") from None
+    frame.columns = [str(c).strip() for c in frame.columns]
+    frame.index = frame.index + 2
+    blank = frame.apply(lambda column: column.str.strip() == "").all(axis=1)
+    frame = frame[~blank]
+    if frame.empty:
+        raise fail(f"{what} has a header but no data rows")
+    return frame
 
 
 def read_panel(
@@ -113,16 +152,10 @@ def read_panel(
 
     Line numbers in error messages are those of the file (the header is line 1).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError("panel file does not exist", file=path)
-    try:
-        raw = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False)
-    except (pd.errors.ParserError, pd.errors.EmptyDataError, UnicodeDecodeError) as error:
-        raise DataError(f"not a readable CSV file ({error})", file=path) from None
-    raw.columns = [str(c).strip() for c in raw.columns]
+    raw = read_csv_cells(path, what="panel file")
     return validate_panel(raw, unit=unit, time=time, columns=columns, missing=missing,
-                          units=units, periods=periods, source=str(path), line_offset=2)
+                          units=units, periods=periods, source=str(path),
+                          lines=raw.index.to_numpy())
 
 
 def validate_panel(
@@ -135,7 +168,7 @@ def validate_panel(
     units: Sequence[str] | None = None,
     periods: Sequence[int] | None = None,
     source: str = "<DataFrame>",
-    line_offset: int | None = None,
+    lines: Sequence[int] | None = None,
 ) -> Panel:
     """Check a long table against the data contract and return a :class:`Panel`.
 
@@ -160,13 +193,13 @@ def validate_panel(
         Expected units and periods; anything else is reported as unknown or missing.
     source
         File name for messages.
-    line_offset
-        Added to the 0-based row position to give a file line (2 for a CSV with a
-        header); ``None`` for in-memory frames, where unit and period locate the row.
+    lines
+        The file line of each row (:func:`read_csv_cells`); ``None`` for in-memory
+        frames, where unit and period locate the row.
     """
 
     def where(row: int) -> int | None:
-        return None if line_offset is None else row + line_offset
+        return None if lines is None else int(lines[row])
 
     for name, role in ((unit, "unit"), (time, "period")):
         if name not in data.columns:
@@ -174,6 +207,15 @@ def validate_panel(
                             f"{list(data.columns)})", file=source)
     if columns is None:
         columns = [c for c in data.columns if c not in (unit, time)]
+    requested = [unit, time, *columns]
+    repeated = [c for c in dict.fromkeys(requested) if requested.count(c) > 1]
+    if repeated:
+        raise DataError(f"column(s) {repeated} requested more than once (a data column "
+                        "may not repeat, nor be the unit or period column)", file=source)
+    reserved = [c for c in columns if c in (UNIT, PERIOD)]
+    if reserved:
+        raise DataError(f"data column(s) {reserved} clash with the names bayes_ccd gives "
+                        "the unit and period columns; rename them", file=source)
     absent = [c for c in columns if c not in data.columns]
     if absent:
         raise DataError(f"column(s) {absent} named in the configuration are not in the "
@@ -194,11 +236,11 @@ def validate_panel(
         first = frame.iloc[rows[0]]
         same = rows[(frame.iloc[rows][unit] == first[unit]).to_numpy()
                     & (frame.iloc[rows][time] == first[time]).to_numpy()]
-        lines = [where(int(r)) for r in same]
+        places = [where(int(r)) for r in same]
         raise DataError(
             "duplicate unit-period row"
-            + (f" (also on line(s) {lines[1:]})" if line_offset is not None else ""),
-            file=source, line=lines[0], unit=first[unit], period=int(first[time]),
+            + (f" (also on line(s) {places[1:]})" if lines is not None else ""),
+            file=source, line=places[0], unit=first[unit], period=int(first[time]),
         )
 
     _check_coverage(frame, unit, time, units, periods, source, where)
@@ -221,11 +263,14 @@ def validate_panel(
 
     out = pd.concat([frame[[unit, time]].rename(columns={unit: UNIT, time: PERIOD}),
                      values], axis=1)
-    order = list(dict.fromkeys(out[UNIT]))
-    out[UNIT] = pd.Categorical(out[UNIT], categories=order, ordered=True)
-    out = out.sort_values([UNIT, PERIOD]).reset_index(drop=True)
-    out[UNIT] = out[UNIT].astype(str)
-    return Panel(out, source, filled)
+    return Panel(_sort_units(out, list(dict.fromkeys(out[UNIT]))), source, filled)
+
+
+def _sort_units(frame: pd.DataFrame, order: Sequence[str]) -> pd.DataFrame:
+    """Rows sorted by unit in ``order``, then by period."""
+    rank = {u: k for k, u in enumerate(order)}
+    return frame.sort_values([UNIT, PERIOD], key=lambda c: c.map(rank) if c.name == UNIT
+                             else c).reset_index(drop=True)
 
 
 def _integer_periods(values: pd.Series, source: str, where, column: str,
@@ -341,35 +386,35 @@ def read_regions(path: str | Path | None = None, *, unit: str = "unit",
         table = province_table()
         return pd.Series(table["region"].to_numpy(), index=table["province"].astype(str),
                          name=REGION)
-    path = Path(path)
-    if not path.is_file():
-        raise DataError("region file does not exist", file=path)
-    frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    frame = read_csv_cells(path, what="region file")
     for column in (unit, region):
         if column not in frame.columns:
             raise DataError(f"column '{column}' is not in the region file (columns: "
                             f"{list(frame.columns)})", file=path)
-    frame[unit] = frame[unit].str.strip()
-    duplicated = frame[unit].duplicated()
-    if duplicated.any():
-        row = int(np.flatnonzero(duplicated)[0])
-        raise DataError("unit listed twice", file=path, line=row + 2, column=unit,
-                        unit=frame.at[row, unit])
-    empty = frame[region].str.strip() == ""
-    if empty.any():
-        row = int(np.flatnonzero(empty)[0])
-        raise DataError("empty region", file=path, line=row + 2, column=region,
-                        unit=frame.at[row, unit])
-    return pd.Series(frame[region].str.strip().to_numpy(), index=frame[unit], name=REGION)
+    labels = frame[unit].str.strip()
+    names = frame[region].str.strip()
+    twice = frame.index[labels.duplicated()]
+    if len(twice):
+        raise DataError("unit listed twice", file=path, line=int(twice[0]), column=unit,
+                        unit=labels[twice[0]])
+    empty = frame.index[(labels == "") | (names == "")]
+    if len(empty):
+        raise DataError("empty unit or region", file=path, line=int(empty[0]),
+                        unit=labels[empty[0]] or None)
+    return pd.Series(names.to_numpy(), index=labels.to_numpy(), name=REGION)
 
 
-def regions_for(panel: Panel, regions: pd.Series) -> pd.Series:
-    """Region of every panel unit, in panel order; an error names units without one."""
-    absent = [u for u in panel.units if u not in regions.index]
+def regions_for(units: Sequence[str], regions: pd.Series, *, source: str | None = None
+                ) -> pd.Series:
+    """Region of every unit in ``units`` (in that order); a :class:`DataError` names the
+    units the region table lacks."""
+    table = pd.Series(regions.to_numpy(), index=regions.index.astype(str), name=REGION)
+    units = [str(u) for u in units]
+    absent = [u for u in units if u not in table.index]
     if absent:
         raise DataError(f"unit(s) {absent} have no region in the region table; add them "
-                        "or give a region file", file=panel.source)
-    return regions.loc[panel.units]
+                        "or give a region file with columns unit,region", file=source)
+    return table.loc[units].astype(str)
 
 
 def transform_factors(panel: Panel, factors: Sequence[Factor]) -> pd.DataFrame:

@@ -9,6 +9,7 @@ run directory appears only when every stage has succeeded
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -16,19 +17,28 @@ from typing import Any
 
 import pandas as pd
 
-from bayes_ccd.config import IndicatorSystem, read_indicator_system
+from bayes_ccd.config import PRIOR_PRESETS, IndicatorSystem, read_indicator_system
 from bayes_ccd.conventions import PERIOD, REGION, UNIT
 from bayes_ccd.coupling import ccd_by_period, ccd_table, levels_table
 from bayes_ccd.demo_data import SYNTHETIC_NOTICE, bundled_demo_path
 from bayes_ccd.entropy import EntropyResult, subsystem_indices
-from bayes_ccd.exceptions import DataError
-from bayes_ccd.panel import Panel, read_panel, read_regions, transform_factors, validate_panel
+from bayes_ccd.exceptions import ConfigError, DataError
+from bayes_ccd.panel import (
+    Panel,
+    read_panel,
+    read_regions,
+    regions_for,
+    transform_factors,
+    validate_panel,
+)
 from bayes_ccd.reports import atomic_output_dir, run_metadata, write_json, write_table
 from bayes_ccd.spatial_panel import ModelSpec
 from bayes_ccd.weights import SpatialWeights, read_weights
 
 Progress = Callable[[str], None]
 BUNDLED_DEMO = "bundled:demo"
+#: Columns of the coupling table that a regression or fsQCA may use.
+DERIVED = ("U1", "U2", "C", "T", "D")
 
 
 @dataclass(frozen=True)
@@ -54,7 +64,7 @@ def required_columns(config: dict[str, Any], system: IndicatorSystem) -> list[st
     if config["dea"]["enabled"]:
         columns += [*config["dea"]["inputs"], *config["dea"]["outputs"]]
     if config["qca"]["enabled"]:
-        derived = {"U1", "U2", "C", "T", "D", "crs", "vrs", "scale"}
+        derived = {*DERIVED, "crs", "vrs", "scale"}
         columns += [c for c in config["qca"]["conditions"] if c not in derived]
     return list(dict.fromkeys(columns))
 
@@ -62,14 +72,9 @@ def required_columns(config: dict[str, Any], system: IndicatorSystem) -> list[st
 def units_regions(panel: Panel, regions: pd.Series) -> pd.Series | None:
     """Regions of the panel's units, or ``None`` when the table covers none of them
     (e.g. a county panel with the bundled province table). Partial cover is an error."""
-    covered = [u for u in panel.units if u in regions.index]
-    if not covered:
+    if not any(u in regions.index for u in panel.units):
         return None
-    if len(covered) < panel.n_units:
-        absent = [u for u in panel.units if u not in regions.index]
-        raise DataError(f"unit(s) {absent} have no region in the region table; add them "
-                        "or give a complete region file", file=panel.source)
-    return regions.loc[panel.units]
+    return regions_for(panel.units, regions, source=panel.source)
 
 
 def load_inputs(config: dict[str, Any]) -> Inputs:
@@ -84,6 +89,33 @@ def load_inputs(config: dict[str, Any]) -> Inputs:
     weights = read_weights(config["weights"]["source"],
                            transform=config["weights"]["transform"]).aligned(panel.units)
     return Inputs(panel, system, regions, weights, data["panel"] == BUNDLED_DEMO)
+
+
+def preflight(config: dict[str, Any], inputs: Inputs) -> None:
+    """Check, before any stage runs, the settings that depend on the data: the
+    regression outcome, the DEA year, the years to map, a prior file."""
+    periods = inputs.panel.periods
+    where = config["run"].get("config_file", "configuration")
+    if config["mle"]["enabled"] or config["bayes"]["enabled"]:
+        y = config["regression"]["y"]
+        if y not in DERIVED:
+            raise ConfigError(f"{where}: [regression] y = {y!r} must be one of {DERIVED}")
+    if config["dea"]["enabled"] and config["dea"]["year"] not in periods:
+        raise ConfigError(f"{where}: [dea] year = {config['dea']['year']} is not a period "
+                          f"of the panel ({periods[0]}-{periods[-1]})")
+    if config["explore"]["enabled"]:
+        from bayes_ccd.autocorrelation import check_permutation_test
+
+        check_permutation_test(config["explore"]["permutations"], "two-sided",
+                               config["explore"]["significance"])
+        unknown = sorted(set(config["explore"]["years"]) - set(periods))
+        if unknown:
+            raise ConfigError(f"{where}: [explore] years {unknown} are not periods of the "
+                              f"panel ({periods[0]}-{periods[-1]})")
+    prior = config["bayes"]["prior"]
+    if config["bayes"]["enabled"] and prior not in PRIOR_PRESETS \
+            and not Path(prior).is_file():
+        raise ConfigError(f"{where}: [bayes] prior file {prior} does not exist")
 
 
 def coupling_stage(panel: Panel, system: IndicatorSystem, config: dict[str, Any],
@@ -169,11 +201,10 @@ def regression_panel(ccd: pd.DataFrame, inputs: Inputs, y: str) -> Panel:
     """The panel of the spatial regressions: ``y`` (a column of the CCD table, ``D`` by
     default) and the transformed influencing factors, per unit-period."""
     factors = transform_factors(inputs.panel, inputs.system.factors)
-    if y not in ccd.columns:
-        raise DataError(f"regression outcome '{y}' is not a column of the coupling "
-                        f"table (choose one of U1, U2, C, T, D)")
     frame = ccd[[UNIT, PERIOD, y]].merge(factors, on=[UNIT, PERIOD], how="inner")
-    return validate_panel(frame, unit=UNIT, time=PERIOD, source=inputs.panel.source)
+    data = validate_panel(frame, unit=UNIT, time=PERIOD, source=inputs.panel.source)
+    # Cells filled in the input panel shaped D and the factors: the fits record them.
+    return dataclasses.replace(data, filled=inputs.panel.filled)
 
 
 def model_spec(config: dict[str, Any], inputs: Inputs) -> ModelSpec:
@@ -297,8 +328,12 @@ def run_analysis(config: dict[str, Any], out_dir: str | Path | None = None,
     target = Path(out_dir) if out_dir is not None else Path(run["output_dir"]) / run["name"]
     progress(f"reading inputs of run '{run['name']}'")
     inputs = load_inputs(config)
+    preflight(config, inputs)
     summary: dict[str, list[str]] = {}
-    with atomic_output_dir(target) as staging:
+    inputs_used = [run.get("config_file", ""), inputs.panel.source, inputs.system.source,
+                   config["weights"]["source"], config["data"]["regions"]]
+    with atomic_output_dir(target, protect=[p for p in inputs_used if Path(p).exists()]
+                           ) as staging:
         progress("entropy weights and coupling coordination degree")
         entropy, ccd = coupling_stage(inputs.panel, inputs.system, config, inputs.regions)
         summary["Coupling coordination"] = write_coupling_outputs(

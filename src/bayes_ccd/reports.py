@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from bayes_ccd.conventions import STAR_LEVELS
+from bayes_ccd.exceptions import OutputError
 
 #: Packages whose versions every run records.
 RECORDED_PACKAGES = (
@@ -48,13 +49,49 @@ RECORDED_PACKAGES = (
 TABLE_FORMATS = ("csv", "md", "tex")
 
 
+#: The file that marks a directory as bayes_ccd output (written by every command).
+OUTPUT_MARKER = "metadata.json"
+
+
+def check_output_target(target: Path, protect: Sequence[str | Path] = ()) -> None:
+    """Refuse output targets whose replacement would destroy something.
+
+    A target may be new, empty, or an earlier bayes_ccd output (it holds
+    :data:`OUTPUT_MARKER`). It may not be the working directory or one of its parents,
+    and it may not contain any path in ``protect`` (the command's input files).
+
+    Raises
+    ------
+    OutputError
+    """
+    resolved = target.resolve()
+    here = Path.cwd().resolve()
+    if resolved == here or resolved in here.parents:
+        raise OutputError(f"output directory {target} is the working directory or one of "
+                          "its parents; choose a new directory such as results/<name>")
+    for path in protect:
+        if resolved in Path(path).resolve().parents:
+            raise OutputError(f"output directory {target} contains the input {path}, which "
+                              "replacing it would delete; choose another directory")
+    if resolved.is_file():
+        raise OutputError(f"output path {target} is a file, not a directory")
+    if resolved.is_dir() and any(resolved.iterdir()) \
+            and not (resolved / OUTPUT_MARKER).is_file():
+        raise OutputError(f"output directory {target} already holds files that bayes_ccd "
+                          f"did not write (no {OUTPUT_MARKER}); choose a new directory or "
+                          "empty it")
+
+
 @contextlib.contextmanager
-def atomic_output_dir(target: str | Path) -> Iterator[Path]:
+def atomic_output_dir(target: str | Path, *, protect: Sequence[str | Path] = ()
+                      ) -> Iterator[Path]:
     """Assemble an output directory in a temporary sibling and move it into place.
 
     On success the temporary directory replaces ``target`` (an existing ``target`` is
     removed only after the new one is complete); on any exception it is deleted and
-    ``target`` is left exactly as it was.
+    ``target`` is left exactly as it was. Targets that cannot be replaced safely are
+    refused before anything is written (:func:`check_output_target`); every command
+    writes :data:`OUTPUT_MARKER`, so re-running into the same directory works.
 
     Yields
     ------
@@ -62,6 +99,7 @@ def atomic_output_dir(target: str | Path) -> Iterator[Path]:
         The temporary directory to write into.
     """
     target = Path(target)
+    check_output_target(target, protect)
     target.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
     try:

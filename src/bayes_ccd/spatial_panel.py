@@ -28,9 +28,14 @@ estimated without the incidental-parameter bias.
 ``"within"``: demean and keep ``N T`` observations and the ``T log|I - rho W|``
 Jacobian: the likelihood with the fixed effects as dummy parameters (Elhorst 2003;
 the "direct approach" of Lee & Yu 2010). It is the estimator of Elhorst's MATLAB code
-and of spreg; its ``sigma2`` is biased by the factor ``(T-1)/T`` for individual
-effects (and ``(N-1)/N`` more for time effects) and its ``rho`` is inconsistent for
-small ``T`` with time effects. It stays available for comparison, labelled as such.
+and of spreg, and it divides the residual sum of squares by ``N T`` instead of the
+``N(T-1)`` (individual effects) or ``(N-1)(T-1)`` (two-way effects) transformed
+observations. Lee & Yu (2010, abstract) show that with individual effects only its
+``beta`` and ``rho`` equal those of the transformation approach, but its ``sigma2`` is
+inconsistent unless ``T`` is large; with individual and time effects both estimated
+directly, consistency of ``sigma2`` needs both ``N`` and ``T`` large, and that of the
+other parameters needs ``N`` large (the abstract of the 2008 working-paper version of
+the same article). It stays available for comparison, labelled as such.
 
 Representation
 --------------
@@ -51,9 +56,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING, Final, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -84,6 +89,8 @@ DURBIN_MODELS: Final = frozenset({"sdm", "sdem"})
 INTERCEPT: Final = "const"
 #: Prefix of the spatially lagged covariates in the design.
 LAG_PREFIX: Final = "W*"
+#: Columns of the table of cells filled by the missing-value policy (``Panel.filled``).
+FILLED_COLUMNS: Final = (UNIT, PERIOD, "column", "value")
 
 _FE_LABELS = {
     "both": "two-way fixed effects",
@@ -173,11 +180,18 @@ class ModelSpec:
         return f"{self.model.upper()}, {_FE_LABELS[self.fe]} ({_TRANSFORM_LABELS[self.transform]})"
 
 
+def _no_filled_cells() -> pd.DataFrame:
+    return pd.DataFrame(columns=list(FILLED_COLUMNS))
+
+
 @dataclass(frozen=True, eq=False)
 class PanelArrays:
     """A balanced panel as arrays: ``y`` is ``(T, N)``, ``x`` is ``(T, N, K)``.
 
-    Rows are periods, columns units (the layout of :meth:`Panel.matrix`).
+    Rows are periods, columns units (the layout of :meth:`Panel.matrix`). ``filled``
+    lists the cells of the panel the arrays came from that its missing-value policy
+    filled (``unit, period, column, value``; :attr:`bayes_ccd.panel.Panel.filled`), so
+    that every fit can report them.
     """
 
     y: np.ndarray
@@ -187,6 +201,7 @@ class PanelArrays:
     y_name: str = "y"
     x_names: tuple[str, ...] = ()
     source: str = "<arrays>"
+    filled: pd.DataFrame = field(default_factory=_no_filled_cells)
 
     def __post_init__(self) -> None:
         y = np.asarray(self.y, dtype=float)
@@ -235,6 +250,8 @@ class PanelArrays:
         object.__setattr__(self, "units", units)
         object.__setattr__(self, "periods", periods)
         object.__setattr__(self, "x_names", names)
+        filled = pd.DataFrame(self.filled).reindex(columns=list(FILLED_COLUMNS))
+        object.__setattr__(self, "filled", filled[filled[UNIT].astype(str).isin(units)])
 
     @classmethod
     def from_panel(cls, panel: Panel, y: str, x: Sequence[str]) -> PanelArrays:
@@ -269,6 +286,7 @@ class PanelArrays:
             y,
             tuple(x),
             panel.source,
+            panel.filled,
         )
 
     @property
@@ -279,20 +297,21 @@ class PanelArrays:
     def n_periods(self) -> int:
         return self.y.shape[0]
 
+    def filled_cells(self) -> list[dict[str, Any]]:
+        """:attr:`filled` as JSON-ready records ``{unit, period, column, value}``."""
+        return [
+            {UNIT: str(u), PERIOD: int(p), "column": str(c), "value": float(v)}
+            for u, p, c, v in self.filled[list(FILLED_COLUMNS)].itertuples(index=False)
+        ]
+
     def subset(self, units: Sequence[str]) -> PanelArrays:
         """The arrays restricted to ``units`` (in the given order)."""
         index = pd.Index(self.units).get_indexer([str(u) for u in units])
         if (index < 0).any():
             unknown = [u for u, i in zip(units, index, strict=True) if i < 0]
             raise DataError(f"units {unknown} are not in the panel", file=self.source)
-        return PanelArrays(
-            self.y[:, index],
-            self.x[:, index],
-            tuple(map(str, units)),
-            self.periods,
-            self.y_name,
-            self.x_names,
-            self.source,
+        return dataclasses.replace(
+            self, y=self.y[:, index], x=self.x[:, index], units=tuple(map(str, units))
         )
 
 
@@ -319,49 +338,7 @@ def as_arrays(data: Panel | PanelArrays, spec: ModelSpec) -> PanelArrays:
             f"covariate(s) {missing} are not in the arrays (covariates: {list(data.x_names)})"
         )
     index = [data.x_names.index(c) for c in spec.x]
-    return PanelArrays(
-        data.y,
-        data.x[..., index],
-        data.units,
-        data.periods,
-        data.y_name,
-        tuple(spec.x),
-        data.source,
-    )
-
-
-def log_columns(panel: Panel, columns: Sequence[str]) -> tuple[Panel, dict[str, str]]:
-    """Add natural logarithms of ``columns`` as ``ln_<column>``.
-
-    Returns
-    -------
-    panel, names
-        The panel with the new columns and the map ``column -> ln_<column>``.
-
-    Raises
-    ------
-    DataError
-        A column is absent or has a value <= 0 (naming the unit and period).
-    """
-    frame = panel.frame.copy()
-    names = {}
-    for column in columns:
-        if column not in frame.columns:
-            raise DataError(f"cannot log column '{column}': not in the panel", file=panel.source)
-        values = frame[column].to_numpy(dtype=float)
-        bad = np.flatnonzero(~(values > 0))
-        if bad.size:
-            row = frame.iloc[bad[0]]
-            raise DataError(
-                f"cannot take the logarithm of {values[bad[0]]!r} (values must be > 0)",
-                file=panel.source,
-                column=column,
-                unit=row[UNIT],
-                period=int(row[PERIOD]),
-            )
-        names[column] = f"ln_{column}"
-        frame[names[column]] = np.log(values)
-    return Panel(frame, panel.source, panel.filled), names
+    return dataclasses.replace(data, x=data.x[..., index], x_names=tuple(spec.x))
 
 
 def helmert(values: np.ndarray, axis: int = 0) -> np.ndarray:
@@ -382,34 +359,6 @@ def helmert(values: np.ndarray, axis: int = 0) -> np.ndarray:
 
 def _demean(values: np.ndarray, axis: int) -> np.ndarray:
     return values - values.mean(axis=axis, keepdims=True)
-
-
-def within_transform(values: np.ndarray, fe: FixedEffects) -> np.ndarray:
-    """Demean ``(T, N, ...)`` values over time (individual effects) and over units
-    (time effects): ``y_it - ybar_i. - ybar_.t + ybar_..`` for two-way effects
-    (Baltagi 2021, *Econometric Analysis of Panel Data*, ch. 3)."""
-    out = np.asarray(values, dtype=float)
-    if fe in ("individual", "both"):
-        out = _demean(out, 0)
-    if fe in ("time", "both"):
-        out = _demean(out, 1)
-    return out
-
-
-def lee_yu_transform(values: np.ndarray, fe: FixedEffects) -> np.ndarray:
-    """The Lee & Yu (2010) orthonormal transformation of ``(T, N, ...)`` values.
-
-    ``Y* = F_T' Y`` (individual effects; ``T-1`` periods) and ``Y** = Y* F_N`` (time
-    effects; ``N-1`` transformed units), with forward Helmert contrasts (:func:`helmert`)
-    as ``F``. Transformed errors of the model are iid; sums of squares equal those of
-    :func:`within_transform`.
-    """
-    out = np.asarray(values, dtype=float)
-    if fe in ("individual", "both"):
-        out = helmert(out, axis=0)
-    if fe in ("time", "both"):
-        out = helmert(out, axis=1)
-    return out
 
 
 class OrthonormalDesign(NamedTuple):
@@ -587,6 +536,24 @@ class SpatialPanelDesign:
         """Spatial lag ``W v`` of ``(T, N)`` or ``(T, N, K)`` values, per period."""
         return spatial_lag(self.W, values)
 
+    def transformed_operator(self, matrix: np.ndarray) -> np.ndarray:
+        """An ``(N, N)`` operator on the units (``W``, ``G = W(I - rho W)^{-1}``) as it
+        acts on the transformed observations, for traces and quadratic forms.
+
+        Under :attr:`unit_root_correction` the transformed model has ``F_N' M F_N``
+        (Lee & Yu 2010); the double-centred ``J M J`` (``J = F_N F_N' = I - 1 1'/N``)
+        has the same traces of products, ``tr(F_N' A F_N F_N' B F_N) = tr(J A J J B J)``,
+        and needs no basis. Otherwise ``M`` itself.
+        """
+        if not self.unit_root_correction:
+            return matrix
+        return (
+            matrix
+            - matrix.mean(axis=0, keepdims=True)
+            - matrix.mean(axis=1, keepdims=True)
+            + matrix.mean()
+        )
+
     def orthonormal(self) -> OrthonormalDesign:
         """The transformed observations with iid errors (see :class:`OrthonormalDesign`).
 
@@ -601,6 +568,28 @@ class SpatialPanelDesign:
                 values = helmert(values, axis=1)
             out.append(values.reshape((self.n_effective, *values.shape[2:])))
         return OrthonormalDesign(*out)
+
+    def facts(self) -> dict[str, Any]:
+        """What every fit of this design reports in ``fit.json``: model, fixed effects,
+        transformation, variables, dimensions, the interval of the spatial parameter,
+        units, weights, and the cells filled by the missing-value policy."""
+        spec = self.spec
+        return {
+            "model": spec.model,
+            "fe": spec.fe,
+            "transform": spec.transform,
+            "label": spec.label(),
+            "y": self.data.y_name,
+            "x": list(self.data.x_names),
+            "N": self.n_units,
+            "T": self.n_periods,
+            "n_observations": self.n_observations,
+            "n_effective": self.n_effective,
+            "rho_bounds": list(self.rho_bounds),
+            "units": list(self.data.units),
+            "weights": self.weights.summary(),
+            "filled_cells": self.data.filled_cells(),
+        }
 
     @cached_property
     def spectrum(self) -> Spectrum:

@@ -124,9 +124,7 @@ def _lm_tests(design: SpatialPanelDesign) -> list[TestResult]:
     error_score = e @ design.lag(e.reshape(design.y.shape)).ravel() / sigma2
     wxb = design.project_transformed(design.lag(design.X @ b)).ravel()
     wxb_residual = wxb - X @ np.linalg.lstsq(X, wxb, rcond=None)[0]
-    W = design.W
-    if design.unit_root_correction:
-        W = W - W.mean(axis=0, keepdims=True) - W.mean(axis=1, keepdims=True) + W.mean()
+    W = design.transformed_operator(design.W)
     trace = design.jacobian_scale * (np.sum(W * W.T) + np.sum(W * W))
     nj = wxb_residual @ wxb_residual / sigma2 + trace
     return [

@@ -38,6 +38,7 @@ import pandas as pd
 from libpysal.graph import Graph
 
 from bayes_ccd.exceptions import WeightsError, WeightsWarning
+from bayes_ccd.panel import read_csv_cells
 
 Transform = Literal["r", "o"]
 BUNDLED_CONTIGUITY = "bundled:province-contiguity"
@@ -134,7 +135,8 @@ class SpatialWeights:
         invertible with a positive determinant (LeSage & Pace 2009, sec. 4.3).
 
         For complex spectra the bounds come from the real eigenvalues, as in
-        LeSage & Pace; for a row-stochastic ``W`` the upper bound is 1.
+        LeSage & Pace; for a row-stochastic ``W`` the upper bound is exactly 1 (its
+        largest eigenvalue, which the solver returns only to rounding).
         """
         values = self.eigenvalues
         real = values.real[np.abs(values.imag) < _IMAG_TOL] if np.iscomplexobj(values) \
@@ -146,7 +148,7 @@ class SpatialWeights:
                 f"(min {lo:.4g}, max {hi:.4g}); spatial models need a W with zero diagonal "
                 "and at least one neighbour pair"
             )
-        return 1.0 / lo, 1.0 / hi
+        return 1.0 / lo, 1.0 if self.is_row_stochastic else 1.0 / hi
 
     def aligned(self, units: Sequence[object]) -> SpatialWeights:
         """The same weights with rows in the order of ``units``.
@@ -177,10 +179,6 @@ class SpatialWeights:
                                f"{unknown}")
         return _finish(self.raw.subgraph(wanted), wanted, transform or self.transform,
                        f"{self.source} (subset of {len(wanted)} units)")
-
-    def lag(self, values: np.ndarray) -> np.ndarray:
-        """Spatial lag ``W x`` along the unit axis (the last axis of ``values``)."""
-        return np.asarray(values) @ self.dense.T
 
     def summary(self) -> dict[str, object]:
         """Facts for reports: size, links, islands, components, transform, source."""
@@ -248,23 +246,27 @@ def from_edges(edges: pd.DataFrame, units: Sequence[object] | None = None, *,
                source: str = "<edges>") -> SpatialWeights:
     """Weights from an edge list with columns ``source``, ``target`` and optional ``weight``.
 
-    Units listed in ``units`` but absent from every edge become islands.
+    Units listed in ``units`` but absent from every edge become islands. Errors report
+    the row's index label as its line (:func:`read_weights` indexes rows by file line).
     """
     missing = {"source", "target"} - set(edges.columns)
     if missing:
         raise WeightsError(f"edge list {source} lacks column(s) {sorted(missing)}; expected "
                            "source,target[,weight]")
-    frame = edges.assign(source=edges["source"].astype(str),
-                         target=edges["target"].astype(str))
+    frame = edges.assign(source=edges["source"].astype(str).str.strip(),
+                         target=edges["target"].astype(str).str.strip())
+    empty = frame.index[(frame["source"] == "") | (frame["target"] == "")]
+    if len(empty):
+        raise WeightsError(f"edge list {source}, line {empty[0]}: empty unit label")
     frame["weight"] = (pd.to_numeric(frame["weight"], errors="coerce")
                        if "weight" in frame else 1.0)
     bad = frame.index[frame["weight"].isna() | ~np.isfinite(frame["weight"])]
     if len(bad):
-        raise WeightsError(f"edge list {source}, line {bad[0] + 2}: weight is not a finite "
+        raise WeightsError(f"edge list {source}, line {bad[0]}: weight is not a finite "
                            "number")
     loops = frame.index[frame["source"] == frame["target"]]
     if len(loops):
-        raise WeightsError(f"edge list {source}, line {loops[0] + 2}: unit "
+        raise WeightsError(f"edge list {source}, line {loops[0]}: unit "
                            f"'{frame.at[loops[0], 'source']}' is linked to itself; W must "
                            "have a zero diagonal")
     if symmetrize:
@@ -329,11 +331,8 @@ def read_weights(path: str | Path, *, transform: Transform = "r",
         raise WeightsError(f"weights file {path} does not exist")
     if path.suffix.lower() == ".gal":
         return _read_gal(path, transform)
-    try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
-        raise WeightsError(f"weights file {path} is not a readable CSV: {error}") from None
-    columns = [c.strip().lower() for c in frame.columns]
+    frame = read_csv_cells(path, what="weights file", error=WeightsError)
+    columns = [c.lower() for c in frame.columns]
     if columns[:2] == ["source", "target"]:
         frame.columns = columns
         return from_edges(frame, transform=transform, symmetrize=symmetrize,
@@ -354,8 +353,8 @@ def _read_square(frame: pd.DataFrame, path: Path, transform: Transform) -> Spati
     bad = values.isna().to_numpy()
     if bad.any():
         i, j = np.argwhere(bad)[0]
-        raise WeightsError(f"weights file {path}, line {i + 2}, column '{col_ids[j]}': "
-                           f"'{frame.iat[i, j + 1]}' is not a number")
+        raise WeightsError(f"weights file {path}, line {frame.index[i]}, column "
+                           f"'{col_ids[j]}': '{frame.iat[i, j + 1]}' is not a number")
     matrix = values.to_numpy(dtype=float)
     # Columns may come in another order than rows: reorder them to the row order.
     matrix = matrix[:, pd.Index(col_ids).get_indexer(row_ids)]
@@ -388,7 +387,7 @@ def province_contiguity(*, transform: Transform = "r") -> SpatialWeights:
     Guangdong; see the module docstring), in the order of :func:`province_table`."""
     text = resources.files("bayes_ccd.data").joinpath("province_contiguity.csv")
     with resources.as_file(text) as path:
-        edges = pd.read_csv(path, dtype=str)
+        edges = read_csv_cells(path, what="bundled contiguity", error=WeightsError)
     units = province_table()["province"].tolist()
     return from_edges(edges, units, transform=transform, source=BUNDLED_CONTIGUITY)
 
