@@ -39,11 +39,13 @@ def case(n: int) -> tuple[SpatialWeights, pd.DataFrame]:
         weights = from_dense(lat2W(rows, cols).full()[0], [f"c{i}" for i in range(n)])
     rng = np.random.default_rng(SEED)
     base = np.linalg.solve(np.eye(n) - 0.6 * weights.dense, rng.standard_normal(n))
-    frame = pd.DataFrame({
-        "unit": np.repeat(list(weights.units), len(PERIODS)),
-        "period": np.tile(list(PERIODS), n),
-        "D": np.repeat(base, len(PERIODS)) + 0.1 * rng.standard_normal(n * len(PERIODS)),
-    })
+    frame = pd.DataFrame(
+        {
+            "unit": np.repeat(list(weights.units), len(PERIODS)),
+            "period": np.tile(list(PERIODS), n),
+            "D": np.repeat(base, len(PERIODS)) + 0.1 * rng.standard_normal(n * len(PERIODS)),
+        }
+    )
     return weights, frame
 
 
@@ -58,8 +60,10 @@ def main(sizes: tuple[int, ...]) -> None:
     values = frame[frame["period"] == 2012].set_index("unit")["D"]
     compile_s = timed(local_moran, values, warm, permutations=99, seed=SEED)
     print(f"esda numba compilation (first LISA call of the process): {compile_s:.1f} s")
-    print(f"{'N':>6} {'KDE 12 periods (s)':>19} {'global Moran (s)':>17} {'LISA (s)':>9} "
-          f"{'peak MiB':>9}")
+    print(
+        f"{'N':>6} {'KDE 12 periods (s)':>19} {'global Moran (s)':>17} {'LISA (s)':>9} "
+        f"{'peak MiB':>9}"
+    )
     for n in sizes:
         weights, frame = case(n)
         cross_section = frame[frame["period"] == 2012].set_index("unit")["D"]

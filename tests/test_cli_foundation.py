@@ -16,20 +16,50 @@ INDICATORS = str(bundled_models_dir() / "indicators.toml")
 
 
 def _ccd_args(data, out, *extra):
-    return ["ccd", "--data", str(data), "--indicators", INDICATORS, "--unit", "province",
-            "--time", "year", "--out", str(out), *extra]
+    return [
+        "ccd",
+        "--data",
+        str(data),
+        "--indicators",
+        INDICATORS,
+        "--unit",
+        "province",
+        "--time",
+        "year",
+        "--out",
+        str(out),
+        *extra,
+    ]
 
 
 def test_ccd_command_on_the_demo_panel(tmp_path, capsys):
     out = tmp_path / "ccd"
     assert main(_ccd_args(bundled_demo_path(), out, "--missing", "linear")) == 0
-    for name in ("weights.csv", "weights.md", "weights.tex", "ccd.csv", "ccd_by_period.csv",
-                 "ccd_by_period.tex", "filled_cells.csv", "metadata.json"):
+    for name in (
+        "weights.csv",
+        "weights.md",
+        "weights.tex",
+        "ccd.csv",
+        "ccd_by_period.csv",
+        "ccd_by_period.tex",
+        "filled_cells.csv",
+        "metadata.json",
+    ):
         assert (out / name).is_file(), name
     ccd = pd.read_csv(out / "ccd.csv")
     assert len(ccd) == 372 and ccd["D"].between(0, 1).all()
-    assert ccd.columns.tolist() == ["unit", "period", "region", "U1", "U2", "C", "T", "D",
-                                    "level", "label"]
+    assert ccd.columns.tolist() == [
+        "unit",
+        "period",
+        "region",
+        "U1",
+        "U2",
+        "C",
+        "T",
+        "D",
+        "level",
+        "label",
+    ]
     # D recomputed by hand from the written U1, U2: sqrt(C T), classic C, T = mean.
     c = 2 * (ccd["U1"] * ccd["U2"]) ** 0.5 / (ccd["U1"] + ccd["U2"])
     assert ((c * (ccd["U1"] + ccd["U2"]) / 2) ** 0.5 - ccd["D"]).abs().max() < 1e-12
@@ -56,12 +86,20 @@ def test_missing_value_without_policy_exits_2_and_writes_nothing(tmp_path, capsy
     [
         (lambda f: pd.concat([f, f.iloc[[5]]]), "duplicate unit-period row"),
         (lambda f: f.drop(index=7), "unbalanced panel"),
-        (lambda f: f.assign(rd_intensity=f["rd_intensity"].astype(object).where(
-            f.index != 3, "n/a")), "'n/a' is not a number"),
-        (lambda f: f.drop(columns="patents_per_10k"), "['patents_per_10k'] named in the "
-                                                      "configuration are not in the data"),
-        (lambda f: f.assign(firms_with_websites=1.0), "column 'firms_with_websites': "
-                                                      "indicator is constant"),
+        (
+            lambda f: f.assign(
+                rd_intensity=f["rd_intensity"].astype(object).where(f.index != 3, "n/a")
+            ),
+            "'n/a' is not a number",
+        ),
+        (
+            lambda f: f.drop(columns="patents_per_10k"),
+            "['patents_per_10k'] named in the configuration are not in the data",
+        ),
+        (
+            lambda f: f.assign(firms_with_websites=1.0),
+            "column 'firms_with_websites': indicator is constant",
+        ),
     ],
 )
 def test_bad_panels_exit_2_with_a_located_message(tmp_path, capsys, edit, message):
@@ -76,8 +114,10 @@ def test_bad_panels_exit_2_with_a_located_message(tmp_path, capsys, edit, messag
 
 def test_run_on_a_config_with_a_typo_exits_2(tmp_path, capsys):
     config = tmp_path / "c.toml"
-    config.write_text('[data]\npanel = "bundled:demo"\nunit = "province"\ntime = "year"\n'
-                      '[indicators]\nfile = "x.toml"\n[entropy]\nsope = "pooled"\n')
+    config.write_text(
+        '[data]\npanel = "bundled:demo"\nunit = "province"\ntime = "year"\n'
+        '[indicators]\nfile = "x.toml"\n[entropy]\nsope = "pooled"\n'
+    )
     assert main(["run", str(config), "--out", str(tmp_path / "out")]) == 2
     assert "unknown key 'sope' in [entropy] (did you mean 'scope'?)" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
@@ -85,8 +125,21 @@ def test_run_on_a_config_with_a_typo_exits_2(tmp_path, capsys):
 
 def test_revised_formula_and_per_period_scope_options(tmp_path):
     out = tmp_path / "ccd"
-    assert main(_ccd_args(bundled_demo_path(), out, "--missing", "linear", "--formula",
-                          "revised", "--scope", "per-period")) == 0
+    assert (
+        main(
+            _ccd_args(
+                bundled_demo_path(),
+                out,
+                "--missing",
+                "linear",
+                "--formula",
+                "revised",
+                "--scope",
+                "per-period",
+            )
+        )
+        == 0
+    )
     ccd = pd.read_csv(out / "ccd.csv")
     lo, hi = ccd[["U1", "U2"]].min(axis=1), ccd[["U1", "U2"]].max(axis=1)
     revised = ((1 - (hi - lo)) * lo / hi) ** 0.5

@@ -14,8 +14,7 @@ from bayes_ccd.config import (
 )
 from bayes_ccd.exceptions import ConfigError
 
-MINIMAL = {"data": {"panel": "p.csv", "unit": "u", "time": "t"},
-           "indicators": {"file": "i.toml"}}
+MINIMAL = {"data": {"panel": "p.csv", "unit": "u", "time": "t"}, "indicators": {"file": "i.toml"}}
 
 
 def test_merge_keeps_defaults_and_applies_user_values():
@@ -29,8 +28,11 @@ def test_merge_keeps_defaults_and_applies_user_values():
     ("user", "message"),
     [
         ({**MINIMAL, "copling": {}}, r"unknown section \[copling\] \(did you mean 'coupling'"),
-        ({**MINIMAL, "entropy": {"shfit": 1e-3}}, r"unknown key 'shfit' in \[entropy\] \(did "
-                                                  "you mean 'shift'"),
+        (
+            {**MINIMAL, "entropy": {"shfit": 1e-3}},
+            r"unknown key 'shfit' in \[entropy\] \(did "
+            "you mean 'shift'",
+        ),
         ({**MINIMAL, "entropy": {"shift": "small"}}, r"\[entropy\] shift = 'small' should be"),
         ({**MINIMAL, "explore": {"enabled": 1}}, r"enabled = 1 should be of type bool"),
         ({"indicators": {"file": "i.toml"}}, r"\[data\] panel is required"),
@@ -44,8 +46,9 @@ def test_config_errors(user, message):
 def test_run_config_paths_are_relative_to_the_file(tmp_path):
     (tmp_path / "sub").mkdir()
     path = tmp_path / "sub" / "study.toml"
-    path.write_text('[data]\npanel = "../panel.csv"\nunit = "u"\ntime = "t"\n'
-                    '[indicators]\nfile = "ind.toml"\n')
+    path.write_text(
+        '[data]\npanel = "../panel.csv"\nunit = "u"\ntime = "t"\n[indicators]\nfile = "ind.toml"\n'
+    )
     config = load_run_config(path)
     assert config["run"]["name"] == "study"
     assert config["data"]["panel"] == str(tmp_path / "sub" / ".." / "panel.csv")
@@ -66,13 +69,26 @@ def test_default_indicator_system_reproduces_the_seed_structure():
     assert (digital.index, health.index) == ("U1", "U2")
     assert len(digital.indicators) == 11
     assert list(dict.fromkeys(i.dimension for i in digital.indicators)) == [
-        "Digital infrastructure", "Digital industrialisation",
-        "Industrial digitalisation", "Digital development environment"]
+        "Digital infrastructure",
+        "Digital industrialisation",
+        "Industrial digitalisation",
+        "Digital development environment",
+    ]
     assert list(dict.fromkeys(i.dimension for i in health.indicators)) == [
-        "Material resources", "Human resources", "Financial resources",
-        "Service output", "Service efficiency"]
+        "Material resources",
+        "Human resources",
+        "Financial resources",
+        "Service output",
+        "Service efficiency",
+    ]
     assert [f.name for f in system.factors] == [
-        "ln_gdp_pc", "tertiary", "aged65", "density", "urbanisation", "gov_digital"]
+        "ln_gdp_pc",
+        "tertiary",
+        "aged65",
+        "density",
+        "urbanisation",
+        "gov_digital",
+    ]
     assert system.factors[0].transform == "log"
     assert "-" in health.directions
 
@@ -81,23 +97,52 @@ def test_default_indicator_system_reproduces_the_seed_structure():
     ("data", "message"),
     [
         ({"subsystems": {"a": {}}}, "exactly two"),
-        ({"subsystems": {"a": {"index": "U1", "indicators": [{"column": "x"}]},
-                         "b": {"index": "U3", "indicators": [{"column": "y"}]}}},
-         r'index = "U2"'),
-        ({"subsystems": {"a": {"index": "U1", "indicators": [{"column": "x",
-                                                              "direction": "up"}]},
-                         "b": {"index": "U2", "indicators": [{"column": "y"}]}}},
-         "direction must be"),
-        ({"subsystems": {"a": {"index": "U1", "indicators": [{"column": "x"}]},
-                         "b": {"index": "U2", "indicators": [{"column": "x"}]}}},
-         r"\['x'\] listed more than once"),
-        ({"subsystems": {"a": {"index": "U1", "indicators": [{"column": "x"}]},
-                         "b": {"index": "U2", "indicators": [{"column": "y"}]}},
-          "factors": [{"column": "z", "transform": "sqrt"}]},
-         "transform must be"),
-        ({"subsystems": {"a": {"index": "U1", "indicators": [{"label": "x"}]},
-                         "b": {"index": "U2", "indicators": [{"column": "y"}]}}},
-         "'column' is required"),
+        (
+            {
+                "subsystems": {
+                    "a": {"index": "U1", "indicators": [{"column": "x"}]},
+                    "b": {"index": "U3", "indicators": [{"column": "y"}]},
+                }
+            },
+            r'index = "U2"',
+        ),
+        (
+            {
+                "subsystems": {
+                    "a": {"index": "U1", "indicators": [{"column": "x", "direction": "up"}]},
+                    "b": {"index": "U2", "indicators": [{"column": "y"}]},
+                }
+            },
+            "direction must be",
+        ),
+        (
+            {
+                "subsystems": {
+                    "a": {"index": "U1", "indicators": [{"column": "x"}]},
+                    "b": {"index": "U2", "indicators": [{"column": "x"}]},
+                }
+            },
+            r"\['x'\] listed more than once",
+        ),
+        (
+            {
+                "subsystems": {
+                    "a": {"index": "U1", "indicators": [{"column": "x"}]},
+                    "b": {"index": "U2", "indicators": [{"column": "y"}]},
+                },
+                "factors": [{"column": "z", "transform": "sqrt"}],
+            },
+            "transform must be",
+        ),
+        (
+            {
+                "subsystems": {
+                    "a": {"index": "U1", "indicators": [{"label": "x"}]},
+                    "b": {"index": "U2", "indicators": [{"column": "y"}]},
+                }
+            },
+            "'column' is required",
+        ),
     ],
 )
 def test_indicator_system_errors(data, message):

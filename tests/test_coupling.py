@@ -98,14 +98,31 @@ def test_levels_table_covers_the_unit_interval_in_steps_of_a_tenth():
 
 
 def test_ccd_table_and_period_table_layout():
-    indices = pd.DataFrame({"unit": ["a", "a", "b", "b"], "period": [1, 2, 1, 2],
-                            "U1": [0.2, 0.5, 0.1, 0.1], "U2": [0.8, 0.5, 0.9, 0.4]})
+    indices = pd.DataFrame(
+        {
+            "unit": ["a", "a", "b", "b"],
+            "period": [1, 2, 1, 2],
+            "U1": [0.2, 0.5, 0.1, 0.1],
+            "U2": [0.8, 0.5, 0.9, 0.4],
+        }
+    )
     regions = pd.Series({"a": "east", "b": "west"})
     table = ccd_table(indices, regions=regions)
-    assert table.columns.tolist() == ["unit", "period", "region", "U1", "U2", "C", "T",
-                                      "D", "level", "label"]
+    assert table.columns.tolist() == [
+        "unit",
+        "period",
+        "region",
+        "U1",
+        "U2",
+        "C",
+        "T",
+        "D",
+        "level",
+        "label",
+    ]
     assert table["D"].tolist() == pytest.approx(
-        [math.sqrt(0.4), math.sqrt(0.5), math.sqrt(0.3), math.sqrt(0.2)])
+        [math.sqrt(0.4), math.sqrt(0.5), math.sqrt(0.3), math.sqrt(0.2)]
+    )
     wide = ccd_by_period(table)
     assert wide.index.tolist() == ["a", "b", "mean"]
     assert wide.loc["mean", "1"] == pytest.approx((math.sqrt(0.4) + math.sqrt(0.3)) / 2)

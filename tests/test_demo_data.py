@@ -28,8 +28,9 @@ def test_generator_is_deterministic_and_seed_dependent():
 def test_bundled_csv_is_the_generator_output():
     bundled = pd.read_csv(bundled_demo_path())
     # The CSV stores the generator's values rounded to 4 decimals: exact up to parsing.
-    pd.testing.assert_frame_equal(bundled, simulate_demo_panel(DEMO_SEED),
-                                  check_exact=False, rtol=1e-12, atol=1e-12)
+    pd.testing.assert_frame_equal(
+        bundled, simulate_demo_panel(DEMO_SEED), check_exact=False, rtol=1e-12, atol=1e-12
+    )
 
 
 def test_metadata_says_synthetic():
@@ -43,8 +44,16 @@ def test_shape_columns_and_hubei_gap():
     panel = simulate_demo_panel()
     assert panel.shape[0] == 31 * 12
     system = read_indicator_system(bundled_models_dir() / "indicators.toml")
-    needed = {*system.indicator_columns, *system.factor_columns, "beds", "physicians",
-              "nurses", "health_expenditure", "outpatient_visits", "discharges"}
+    needed = {
+        *system.indicator_columns,
+        *system.factor_columns,
+        "beds",
+        "physicians",
+        "nurses",
+        "health_expenditure",
+        "outpatient_visits",
+        "discharges",
+    }
     assert needed <= set(panel.columns)
     missing = panel[panel.isna().any(axis=1)]
     assert missing[["province", "year"]].values.tolist() == [["Hubei", 2020]]
@@ -54,8 +63,7 @@ def test_shape_columns_and_hubei_gap():
 
 
 def test_east_above_centre_above_west_and_growth():
-    panel = simulate_demo_panel().merge(
-        province_table()[["province", "region"]], on="province")
+    panel = simulate_demo_panel().merge(province_table()[["province", "region"]], on="province")
     mean = panel.groupby("region")["gdp_per_capita"].mean()
     assert mean["east"] > mean["central"] > mean["west"]
     by_year = panel.groupby("year")[["internet_penetration", "physicians_per_1000"]].mean()

@@ -77,13 +77,17 @@ def test_weights_are_invariant_to_affine_rescaling_and_direction_flip():
     rescaled = x * [10.0, 0.5, 3.0] + [100.0, -4.0, 7.0]
     np.testing.assert_allclose(
         entropy_weights(min_max_standardise(rescaled, ["+", "+", "-"]))["weight"],
-        base["weight"], rtol=1e-12)
+        base["weight"],
+        rtol=1e-12,
+    )
     # A cost indicator x is the benefit indicator -x.
     flipped = x.copy()
     flipped[:, 2] *= -1
     np.testing.assert_allclose(
         entropy_weights(min_max_standardise(flipped, ["+", "+", "+"]))["weight"],
-        base["weight"], rtol=1e-12)
+        base["weight"],
+        rtol=1e-12,
+    )
 
 
 def test_zero_spread_and_bad_shift_are_rejected():
@@ -93,27 +97,44 @@ def test_zero_spread_and_bad_shift_are_rejected():
         entropy_weights(Z, shift=0.0)
 
 
-SYSTEM = parse_indicator_system({
-    "subsystems": {
-        "a": {"index": "U1", "indicators": [
-            {"column": "x1", "direction": "+", "dimension": "d1"},
-            {"column": "x2", "direction": "-", "dimension": "d1"}]},
-        "b": {"index": "U2", "indicators": [
-            {"column": "y1", "direction": "+", "dimension": "d2"},
-            {"column": "y2", "direction": "+", "dimension": "d3"}]},
+SYSTEM = parse_indicator_system(
+    {
+        "subsystems": {
+            "a": {
+                "index": "U1",
+                "indicators": [
+                    {"column": "x1", "direction": "+", "dimension": "d1"},
+                    {"column": "x2", "direction": "-", "dimension": "d1"},
+                ],
+            },
+            "b": {
+                "index": "U2",
+                "indicators": [
+                    {"column": "y1", "direction": "+", "dimension": "d2"},
+                    {"column": "y2", "direction": "+", "dimension": "d3"},
+                ],
+            },
+        }
     }
-})
+)
 
 
 def _panel(values: dict[str, list[float]]) -> pd.DataFrame:
-    return pd.DataFrame({"unit": ["a", "a", "b", "b", "c", "c"],
-                         "year": [1, 2, 1, 2, 1, 2], **values})
+    return pd.DataFrame(
+        {"unit": ["a", "a", "b", "b", "c", "c"], "year": [1, 2, 1, 2, 1, 2], **values}
+    )
 
 
 def test_subsystem_indices_pooled_reproduce_the_hand_case():
     # Units x periods laid out so that the U1 indicators pooled are X repeated twice.
-    frame = _panel({"x1": [1, 1, 2, 2, 4, 4], "x2": [10, 10, 20, 20, 30, 30],
-                    "y1": [1, 2, 3, 4, 5, 6], "y2": [6, 5, 4, 3, 2, 1]})
+    frame = _panel(
+        {
+            "x1": [1, 1, 2, 2, 4, 4],
+            "x2": [10, 10, 20, 20, 30, 30],
+            "y1": [1, 2, 3, 4, 5, 6],
+            "y2": [6, 5, 4, 3, 2, 1],
+        }
+    )
     panel = validate_panel(frame, unit="unit", time="year")
     result = subsystem_indices(panel, SYSTEM)
     u1_weights = result.weights.query("index == 'U1'")["weight"].to_numpy()
@@ -131,28 +152,47 @@ def test_subsystem_indices_pooled_reproduce_the_hand_case():
 
 
 def test_per_period_scope_standardises_within_each_period():
-    frame = _panel({"x1": [1, 5, 2, 6, 4, 9], "x2": [10, 1, 20, 2, 30, 4],
-                    "y1": [1, 2, 3, 4, 5, 7], "y2": [6, 5, 4, 3, 2, 1]})
+    frame = _panel(
+        {
+            "x1": [1, 5, 2, 6, 4, 9],
+            "x2": [10, 1, 20, 2, 30, 4],
+            "y1": [1, 2, 3, 4, 5, 7],
+            "y2": [6, 5, 4, 3, 2, 1],
+        }
+    )
     panel = validate_panel(frame, unit="unit", time="year")
     result = subsystem_indices(panel, SYSTEM, scope="per-period")
     assert sorted(result.weights["period"].unique()) == [1, 2]
     period1 = result.indices.query("period == 1").set_index("unit")
     # Period 1 holds exactly the hand table X for U1.
-    np.testing.assert_allclose(period1.loc[["a", "b", "c"], "U1"],
-                               composite_index(Z, W_HAND), rtol=1e-12)
+    np.testing.assert_allclose(
+        period1.loc[["a", "b", "c"], "U1"], composite_index(Z, W_HAND), rtol=1e-12
+    )
 
 
 def test_constant_indicator_is_a_data_error_naming_the_column():
-    frame = _panel({"x1": [1, 1, 2, 2, 4, 4], "x2": [3, 3, 3, 3, 3, 3],
-                    "y1": [1, 2, 3, 4, 5, 6], "y2": [6, 5, 4, 3, 2, 1]})
+    frame = _panel(
+        {
+            "x1": [1, 1, 2, 2, 4, 4],
+            "x2": [3, 3, 3, 3, 3, 3],
+            "y1": [1, 2, 3, 4, 5, 6],
+            "y2": [6, 5, 4, 3, 2, 1],
+        }
+    )
     panel = validate_panel(frame, unit="unit", time="year")
     with pytest.raises(DataError, match="column 'x2'.*constant"):
         subsystem_indices(panel, SYSTEM)
 
 
 def test_constant_within_a_period_is_reported_with_the_period():
-    frame = _panel({"x1": [1, 1, 2, 2, 4, 4], "x2": [3, 1, 3, 2, 3, 5],
-                    "y1": [1, 2, 3, 4, 5, 6], "y2": [6, 5, 4, 3, 2, 1]})
+    frame = _panel(
+        {
+            "x1": [1, 1, 2, 2, 4, 4],
+            "x2": [3, 1, 3, 2, 3, 5],
+            "y1": [1, 2, 3, 4, 5, 6],
+            "y2": [6, 5, 4, 3, 2, 1],
+        }
+    )
     panel = validate_panel(frame, unit="unit", time="year")
     with pytest.raises(DataError, match="column 'x2', period 1"):
         subsystem_indices(panel, SYSTEM, scope="per-period")

@@ -56,8 +56,11 @@ def test_unknown_unit_and_period(write_csv):
         read_panel(path, unit="unit", time="year", units=["A", "C"])
     with pytest.raises(DataError, match=r"unit\(s\) \['C'\] have no rows"):
         read_panel(path, unit="unit", time="year", units=["A", "B", "C"])
-    with pytest.raises(DataError, match=r"line 3, column 'year', unit 'A', period 2021: "
-                                        "unknown period"):
+    with pytest.raises(
+        DataError,
+        match=r"line 3, column 'year', unit 'A', period 2021: "
+        "unknown period",
+    ):
         read_panel(path, unit="unit", time="year", periods=[2020])
 
 
@@ -71,7 +74,8 @@ def test_non_numeric_cell_names_line_column_unit_period(write_csv):
     with pytest.raises(DataError) as info:
         read_panel(path, unit="unit", time="year")
     assert str(info.value).endswith(
-        "panel.csv, line 3, column 'x', unit 'A', period 2021: 'two' is not a number")
+        "panel.csv, line 3, column 'x', unit 'A', period 2021: 'two' is not a number"
+    )
 
 
 def test_non_integer_period(write_csv):
@@ -81,43 +85,58 @@ def test_non_integer_period(write_csv):
 
 
 def test_missing_value_is_an_error_without_a_policy(write_csv):
-    path = write_csv("unit,year,x\nA,2020,1\nA,2021,\nA,2022,3\nB,2020,1\nB,2021,2\n"
-                     "B,2022,3\n")
-    with pytest.raises(DataError, match=r"line 3, column 'x', unit 'A', period 2021: "
-                                        "missing value"):
+    path = write_csv("unit,year,x\nA,2020,1\nA,2021,\nA,2022,3\nB,2020,1\nB,2021,2\nB,2022,3\n")
+    with pytest.raises(
+        DataError,
+        match=r"line 3, column 'x', unit 'A', period 2021: "
+        "missing value",
+    ):
         read_panel(path, unit="unit", time="year")
 
 
 def test_linear_interpolation_fills_and_reports_each_cell(write_csv):
-    path = write_csv("unit,year,x,y\nA,2020,1,5\nA,2021,NA,NA\nA,2022,5,NA\nA,2023,7,8\n"
-                     "B,2020,1,1\nB,2021,2,2\nB,2022,3,3\nB,2023,4,4\n")
+    path = write_csv(
+        "unit,year,x,y\nA,2020,1,5\nA,2021,NA,NA\nA,2022,5,NA\nA,2023,7,8\n"
+        "B,2020,1,1\nB,2021,2,2\nB,2022,3,3\nB,2023,4,4\n"
+    )
     panel = read_panel(path, unit="unit", time="year", missing="linear")
     np.testing.assert_allclose(panel.matrix("x")[:, 0], [1, 3, 5, 7])
     np.testing.assert_allclose(panel.matrix("y")[:, 0], [5, 6, 7, 8])
     filled = panel.filled.sort_values(["column", "period"]).reset_index(drop=True)
-    expected = pd.DataFrame({"unit": ["A", "A", "A"], "period": [2021, 2021, 2022],
-                             "column": ["x", "y", "y"], "value": [3.0, 6.0, 7.0]})
+    expected = pd.DataFrame(
+        {
+            "unit": ["A", "A", "A"],
+            "period": [2021, 2021, 2022],
+            "column": ["x", "y", "y"],
+            "value": [3.0, 6.0, 7.0],
+        }
+    )
     pd.testing.assert_frame_equal(filled, expected, check_dtype=False)
 
 
 def test_interpolation_uses_actual_period_spacing(write_csv):
     # Periods 2000, 2001, 2005: the gap at 2001 lies 1/5 of the way from 2000 to 2005.
-    path = write_csv("unit,year,x\nA,2000,0\nA,2001,\nA,2005,10\nB,2000,1\nB,2001,1\n"
-                     "B,2005,2\n")
+    path = write_csv("unit,year,x\nA,2000,0\nA,2001,\nA,2005,10\nB,2000,1\nB,2001,1\nB,2005,2\n")
     panel = read_panel(path, unit="unit", time="year", missing="linear")
     assert panel.matrix("x")[1, 0] == pytest.approx(2.0)
 
 
 def test_edge_gap_cannot_be_interpolated(write_csv):
     path = write_csv("unit,year,x\nA,2020,\nA,2021,2\nB,2020,1\nB,2021,2\n")
-    with pytest.raises(DataError, match=r"line 2, column 'x', unit 'A', period 2020: "
-                                        "missing value at the first or last period"):
+    with pytest.raises(
+        DataError,
+        match=r"line 2, column 'x', unit 'A', period 2020: "
+        "missing value at the first or last period",
+    ):
         read_panel(path, unit="unit", time="year", missing="linear")
 
 
 def test_columns_named_in_configuration_but_absent(write_csv):
-    with pytest.raises(DataError, match=r"column\(s\) \['w', 'z'\] named in the "
-                                        "configuration are not in the data"):
+    with pytest.raises(
+        DataError,
+        match=r"column\(s\) \['w', 'z'\] named in the "
+        "configuration are not in the data",
+    ):
         read_panel(write_csv(GOOD), unit="unit", time="year", columns=["x", "w", "z"])
     with pytest.raises(DataError, match="the unit column 'region'"):
         read_panel(write_csv(GOOD), unit="region", time="year")
@@ -125,21 +144,28 @@ def test_columns_named_in_configuration_but_absent(write_csv):
 
 def test_infinite_value(write_csv):
     with pytest.raises(DataError, match="line 2, column 'x'.*infinite"):
-        read_panel(write_csv(GOOD.replace("A,2020,1.0", "A,2020,inf")), unit="unit",
-                   time="year")
+        read_panel(write_csv(GOOD.replace("A,2020,1.0", "A,2020,inf")), unit="unit", time="year")
 
 
 def test_in_memory_frame_is_located_by_unit_and_period():
-    frame = pd.DataFrame({"u": ["A", "A", "B", "B"], "t": [1, 2, 1, 2],
-                          "x": [1.0, np.nan, 2.0, 3.0]})
-    with pytest.raises(DataError,
-                       match=r"^<DataFrame>, column 'x', unit 'A', period 2: missing value"):
+    frame = pd.DataFrame(
+        {"u": ["A", "A", "B", "B"], "t": [1, 2, 1, 2], "x": [1.0, np.nan, 2.0, 3.0]}
+    )
+    with pytest.raises(
+        DataError, match=r"^<DataFrame>, column 'x', unit 'A', period 2: missing value"
+    ):
         validate_panel(frame, unit="u", time="t")
 
 
 def test_log_factor_on_non_positive_value_names_the_cell():
-    frame = pd.DataFrame({"u": ["A", "A", "B", "B"], "t": [1, 2, 1, 2],
-                          "gdp": [1.0, 2.0, 0.0, 3.0], "share": [10.0, 20, 30, 40]})
+    frame = pd.DataFrame(
+        {
+            "u": ["A", "A", "B", "B"],
+            "t": [1, 2, 1, 2],
+            "gdp": [1.0, 2.0, 0.0, 3.0],
+            "share": [10.0, 20, 30, 40],
+        }
+    )
     panel = validate_panel(frame, unit="u", time="t")
     with pytest.raises(DataError, match=r"column 'gdp', unit 'B', period 1: log transform"):
         transform_factors(panel, [Factor("ln_gdp", "gdp", "log")])
@@ -156,8 +182,7 @@ def test_subset_keeps_requested_order():
 
 def test_region_file_errors(write_csv):
     assert read_regions()["Hubei"] == "central"
-    assert read_regions().value_counts().to_dict() == {"west": 12, "east": 11,
-                                                       "central": 8}
+    assert read_regions().value_counts().to_dict() == {"west": 12, "east": 11, "central": 8}
     path = write_csv("unit,region\nA,east\nA,west\n", name="regions.csv")
     with pytest.raises(DataError, match="regions.csv, line 3, column 'unit', unit 'A'"):
         read_regions(path)
@@ -188,11 +213,13 @@ def test_repeated_columns_are_refused(write_csv):
 
 
 def test_data_columns_may_not_take_the_internal_key_names():
-    frame = pd.DataFrame({"province": ["A", "A", "B", "B"], "year": [1, 2, 1, 2],
-                          "period": [5.0, 6, 7, 8]})
+    frame = pd.DataFrame(
+        {"province": ["A", "A", "B", "B"], "year": [1, 2, 1, 2], "period": [5.0, 6, 7, 8]}
+    )
     with pytest.raises(DataError, match=r"\['period'\] clash with the names"):
         validate_panel(frame, unit="province", time="year")
     # the key columns themselves may carry those names
-    panel = validate_panel(frame.rename(columns={"period": "x", "year": "period"}),
-                           unit="province", time="period")
+    panel = validate_panel(
+        frame.rename(columns={"period": "x", "year": "period"}), unit="province", time="period"
+    )
     assert panel.periods == [1, 2]

@@ -17,24 +17,36 @@ INDICATORS = bundled_models_dir() / "indicators.toml"
 
 BASE = {
     "run": {"name": "small", "seed": 7},
-    "data": {"panel": "bundled:demo", "unit": "province", "time": "year",
-             "missing": "linear"},
+    "data": {"panel": "bundled:demo", "unit": "province", "time": "year", "missing": "linear"},
     "indicators": {"file": str(INDICATORS)},
     "explore": {"permutations": 99, "significance": 0.1},
     "mle": {"effects_draws": 200},
     # exact sampler: 4 x 1000 independent draws, enough for R-hat < 1.01 and ESS > 400
     "bayes": {"draws": 1000, "chains": 4, "ppc_draws": 20},
+    "qca": {"anchors": {"crs": [1.0, 0.98, 0.92]}},
 }
+
+
+def _toml(value) -> str:
+    """A TOML literal of a string, number, list or (inline) table."""
+    if isinstance(value, dict):
+        return "{ " + ", ".join(f"{k} = {_toml(v)}" for k, v in value.items()) + " }"
+    if isinstance(value, list):
+        return "[" + ", ".join(_toml(v) for v in value) + "]"
+    if isinstance(value, bool):
+        return str(value).lower()
+    return f'"{value}"' if isinstance(value, str) else repr(value)
 
 
 def _config(tmp_path, **overrides: dict) -> str:
     """Write BASE with ``overrides`` merged per section as a TOML file."""
-    sections = {name: {**BASE.get(name, {}), **overrides.get(name, {})}
-                for name in {**BASE, **overrides}}
+    sections = {
+        name: {**BASE.get(name, {}), **overrides.get(name, {})} for name in {**BASE, **overrides}
+    }
     lines = []
     for name, values in sections.items():
         lines.append(f"[{name}]")
-        lines += [f"{key} = {value!r}".replace("'", '"') for key, value in values.items()]
+        lines += [f"{key} = {_toml(value)}" for key, value in values.items()]
     path = tmp_path / "small.toml"
     path.write_text("\n".join(lines) + "\n")
     return str(path)
@@ -52,11 +64,24 @@ def test_run_writes_every_stage_and_says_the_data_are_synthetic(tmp_path, capsys
     assert "super-efficiency (Andersen-Petersen) has no solution" in messages
     printed = capsys.readouterr().out
     assert SYNTHETIC_NOTICE in printed
-    for name in ("summary.md", "metadata.json", "ccd/ccd.csv", "ccd/weights.tex",
-                 "explore/moran_global.csv", "explore/lisa.csv", "mle/effects.csv",
-                 "mle/tests.csv", "mle/regions/east/coefficients.csv", "bayes/posterior.nc",
-                 "bayes/diagnostics.csv", "compare/comparison.csv", "dea/efficiency.csv",
-                 "dea/malmquist.csv"):
+    for name in (
+        "summary.md",
+        "metadata.json",
+        "ccd/ccd.csv",
+        "ccd/weights.tex",
+        "explore/moran_global.csv",
+        "explore/lisa.csv",
+        "mle/effects.csv",
+        "mle/tests.csv",
+        "mle/regions/east/coefficients.csv",
+        "bayes/posterior.nc",
+        "bayes/diagnostics.csv",
+        "compare/comparison.csv",
+        "dea/efficiency.csv",
+        "dea/malmquist.csv",
+        "qca/solutions.json",
+        "qca/truth_table.csv",
+    ):
         assert (out / name).is_file(), name
     summary = (out / "summary.md").read_text()
     assert SYNTHETIC_NOTICE in summary
@@ -81,6 +106,8 @@ def test_run_writes_every_stage_and_says_the_data_are_synthetic(tmp_path, capsys
         ({"regression": {"y": "GDP"}}, "[regression] y = 'GDP' must be one of"),
         ({"bayes": {"prior": "nope.toml"}}, "nope.toml does not exist"),
         ({"explore": {"permutations": 19}}, "smallest attainable two-sided p-value"),
+        ({"qca": {"anchors": {"gdp": [1, 2, 3]}}}, "[qca] anchors for ['gdp']"),
+        ({"dea": {"enabled": False}}, "[qca] runs on the cases of the DEA year"),
     ],
 )
 def test_bad_settings_stop_the_run_before_any_stage(tmp_path, capsys, overrides, message):

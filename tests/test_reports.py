@@ -49,8 +49,10 @@ def test_atomic_output_dir_refuses_targets_it_would_destroy(tmp_path, monkeypatc
     data.mkdir()
     (data / "metadata.json").write_text("{}")
     (data / "panel.csv").write_text("unit,period\n")
-    with pytest.raises(OutputError, match="contains the input"), \
-            atomic_output_dir(data, protect=[data / "panel.csv"]):
+    with (
+        pytest.raises(OutputError, match="contains the input"),
+        atomic_output_dir(data, protect=[data / "panel.csv"]),
+    ):
         pass
     assert (data / "panel.csv").exists()
     monkeypatch.chdir(data)
@@ -64,19 +66,33 @@ def test_atomic_output_dir_refuses_targets_it_would_destroy(tmp_path, monkeypatc
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file", "study", "thesis"]
 
 
-@pytest.mark.parametrize(("p", "mark"), [(0.001, "***"), (0.0099, "***"), (0.01, "**"),
-                                         (0.049, "**"), (0.05, "*"), (0.0999, "*"),
-                                         (0.1, ""), (math.nan, "")])
+@pytest.mark.parametrize(
+    ("p", "mark"),
+    [
+        (0.001, "***"),
+        (0.0099, "***"),
+        (0.01, "**"),
+        (0.049, "**"),
+        (0.05, "*"),
+        (0.0999, "*"),
+        (0.1, ""),
+        (math.nan, ""),
+    ],
+)
 def test_stars(p, mark):
     assert stars(p) == mark
 
 
 def test_paper_table_layout():
-    long = pd.DataFrame({"variable": ["x", "x", "z", "z"],
-                         "effect": ["direct", "total", "direct", "total"],
-                         "estimate": [0.1234, -0.5, 2.0, 0.01],
-                         "std_error": [0.01, 0.3, 1.5, 0.2],
-                         "p_value": [0.001, 0.09, 0.2, 0.96]})
+    long = pd.DataFrame(
+        {
+            "variable": ["x", "x", "z", "z"],
+            "effect": ["direct", "total", "direct", "total"],
+            "estimate": [0.1234, -0.5, 2.0, 0.01],
+            "std_error": [0.01, 0.3, 1.5, 0.2],
+            "p_value": [0.001, 0.09, 0.2, 0.96],
+        }
+    )
     table = paper_table(long, row="variable", column="effect")
     assert table.columns.tolist() == ["direct", "total"]
     assert table.loc[("x", ""), "direct"] == "0.123***"

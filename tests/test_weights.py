@@ -43,8 +43,9 @@ def test_bundled_contiguity_is_symmetric_connected_and_has_known_borders(binary)
 def test_row_standardisation_and_eigenvalues():
     w = province_contiguity()
     assert w.is_row_stochastic
-    np.testing.assert_allclose(np.sort(w.eigenvalues),
-                               np.sort(np.linalg.eigvals(w.dense).real), atol=1e-12)
+    np.testing.assert_allclose(
+        np.sort(w.eigenvalues), np.sort(np.linalg.eigvals(w.dense).real), atol=1e-12
+    )
     lo, hi = w.rho_bounds()
     assert hi == pytest.approx(1.0)
     assert lo == pytest.approx(1 / np.linalg.eigvals(w.dense).real.min())
@@ -58,14 +59,13 @@ def test_square_edge_list_and_gal_files_give_the_same_matrix(tmp_path, binary):
     square = pd.DataFrame(binary.dense, index=units, columns=units).loc[:, shuffled]
     square.index.name = "province"
     square.to_csv(tmp_path / "w.csv")
-    edges = [(units[i], units[j]) for i, j in zip(*np.nonzero(np.triu(binary.dense)),
-                                                  strict=True)]
-    pd.DataFrame(edges, columns=["source", "target"]).to_csv(tmp_path / "e.csv",
-                                                             index=False)
+    edges = [(units[i], units[j]) for i, j in zip(*np.nonzero(np.triu(binary.dense)), strict=True)]
+    pd.DataFrame(edges, columns=["source", "target"]).to_csv(tmp_path / "e.csv", index=False)
     # GAL by hand: header "0 n", then per unit "id k" and a line of its k neighbours.
     # Province names contain spaces, so the GAL file uses their numeric codes.
-    codes = dict(zip(province_table()["province"], province_table()["code"].astype(str),
-                     strict=True))
+    codes = dict(
+        zip(province_table()["province"], province_table()["code"].astype(str), strict=True)
+    )
     lines = [f"0 {len(units)}"]
     for i, u in enumerate(units):
         neighbours = [codes[units[j]] for j in np.flatnonzero(binary.dense[i])]
@@ -83,8 +83,8 @@ def test_aligned_reorders_and_rejects_other_units():
     w = province_contiguity()
     order = sorted(w.units)
     np.testing.assert_array_equal(
-        w.aligned(order).dense,
-        pd.DataFrame(w.dense, w.units, w.units).loc[order, order].to_numpy())
+        w.aligned(order).dense, pd.DataFrame(w.dense, w.units, w.units).loc[order, order].to_numpy()
+    )
     with pytest.raises(WeightsError, match=r"in the data but not in the weights: \['Macau'\]"):
         w.aligned([*w.units[:-1], "Macau"])
 
@@ -162,5 +162,4 @@ def test_eigenvalues_from_the_symmetric_similar_matrix_equal_the_general_solver(
         general = np.linalg.eigvals(w.dense)
         ours = w.eigenvalues
         key = lambda v: (np.round(v.real, 8), np.round(v.imag, 8))  # noqa: E731
-        np.testing.assert_allclose(sorted(ours, key=key), sorted(general, key=key),
-                                   atol=1e-10)
+        np.testing.assert_allclose(sorted(ours, key=key), sorted(general, key=key), atol=1e-10)

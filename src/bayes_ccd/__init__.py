@@ -15,7 +15,8 @@ The stages of the analysis, each a module (see ARCHITECTURE.md):
 - :mod:`bayes_ccd.bayes`, :mod:`bayes_ccd.diagnostics`, :mod:`bayes_ccd.comparison` -
   the Bayesian spatial panel models, their diagnostics and comparison with the MLE
 - :mod:`bayes_ccd.efficiency` - data envelopment analysis
-- :mod:`bayes_ccd.configurations` - fuzzy-set qualitative comparative analysis
+- :mod:`bayes_ccd.calibration`, :mod:`bayes_ccd.configurations` - fuzzy-set qualitative
+  comparative analysis: calibration, necessity, truth table, Boolean minimisation
 - :mod:`bayes_ccd.reports` - CSV, Markdown and LaTeX tables; atomic output directories
 - :mod:`bayes_ccd.pipeline`, :mod:`bayes_ccd.cli` - the whole run and the ``bayes-ccd``
   command

@@ -105,12 +105,20 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "qca": {
         "enabled": True,
         "outcome": "crs",
-        "conditions": ["U1", "gdp_per_capita", "urbanisation_rate", "urban_density",
-                       "tertiary_share"],
-        "calibration": "percentiles",  # 95/50/5 sample percentiles
+        "conditions": [
+            "U1",
+            "gdp_per_capita",
+            "urbanisation_rate",
+            "urban_density",
+            "tertiary_share",
+        ],
+        "calibration": "percentiles",  # 95/50/5 sample percentiles, or "none"
+        # per-column [full, crossover, non] anchors (numbers or "p95"-style percentiles)
+        "anchors": {},
         "incl_cut": 0.8,
         "n_cut": 1,
         "pri_cut": 0.5,
+        "dir_exp": [],  # directional expectations, e.g. ["U1", "~urban_density"]
     },
 }
 
@@ -127,6 +135,7 @@ CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
     ("bayes", "sampler"): ("exact", "nuts"),
     ("dea", "orientation"): ("input", "output"),
     ("dea", "rts"): ("crs", "vrs", "both"),
+    ("qca", "calibration"): ("percentiles", "none"),
 }
 
 #: Numeric settings and the interval they must lie in (closed unless noted).
@@ -147,16 +156,26 @@ RANGES: dict[tuple[str, str], tuple[float, float, str]] = {
     ("qca", "n_cut"): (1, 1e6, "a positive integer"),
     ("qca", "pri_cut"): (0, 1, "in [0, 1]"),
 }
-_OPEN_BELOW = {("entropy", "shift"), ("explore", "significance"),
-               ("bayes", "target_accept"), ("qca", "incl_cut")}
+_OPEN_BELOW = {
+    ("entropy", "shift"),
+    ("explore", "significance"),
+    ("bayes", "target_accept"),
+    ("qca", "incl_cut"),
+}
 _OPEN_ABOVE = {("explore", "significance"), ("bayes", "target_accept")}
-_INTEGERS = {("run", "seed"), ("explore", "permutations"), ("mle", "effects_draws"),
-             ("bayes", "draws"), ("bayes", "tune"), ("bayes", "chains"),
-             ("bayes", "ppc_draws"), ("qca", "n_cut")}
+_INTEGERS = {
+    ("run", "seed"),
+    ("explore", "permutations"),
+    ("mle", "effects_draws"),
+    ("bayes", "draws"),
+    ("bayes", "tune"),
+    ("bayes", "chains"),
+    ("bayes", "ppc_draws"),
+    ("qca", "n_cut"),
+}
 
 
-def check_settings(config: Mapping[str, Mapping[str, Any]], source: str = "<memory>"
-                   ) -> None:
+def check_settings(config: Mapping[str, Mapping[str, Any]], source: str = "<memory>") -> None:
     """Check the values of the settings present in ``config``: enumerated choices,
     numeric ranges, ``alpha + beta = 1``. Raises :class:`ConfigError` naming the key,
     so that a bad value stops a run before any stage starts."""
@@ -178,10 +197,15 @@ def check_settings(config: Mapping[str, Mapping[str, Any]], source: str = "<memo
             if too_low or too_high:
                 raise ConfigError(f"{where} must be {text}")
     coupling = config.get("coupling", {})
-    if "alpha" in coupling and "beta" in coupling \
-            and abs(coupling["alpha"] + coupling["beta"] - 1) > 1e-9:
-        raise ConfigError(f"{source}: [coupling] alpha + beta must be 1 (got "
-                          f"{coupling['alpha']} + {coupling['beta']})")
+    if (
+        "alpha" in coupling
+        and "beta" in coupling
+        and abs(coupling["alpha"] + coupling["beta"] - 1) > 1e-9
+    ):
+        raise ConfigError(
+            f"{source}: [coupling] alpha + beta must be 1 (got "
+            f"{coupling['alpha']} + {coupling['beta']})"
+        )
 
 
 @dataclass(frozen=True)
@@ -269,13 +293,14 @@ def _require(table: Mapping[str, Any], key: str, where: str, kind: type = str) -
     return value
 
 
-def parse_indicator_system(data: Mapping[str, Any], source: str = "<memory>"
-                           ) -> IndicatorSystem:
+def parse_indicator_system(data: Mapping[str, Any], source: str = "<memory>") -> IndicatorSystem:
     """Build an :class:`IndicatorSystem` from parsed TOML, checking its structure."""
     subsystems_data = data.get("subsystems")
     if not isinstance(subsystems_data, Mapping) or len(subsystems_data) != 2:
-        raise ConfigError(f"{source}: exactly two [subsystems.<name>] tables are needed "
-                          "(the two systems whose coupling is measured)")
+        raise ConfigError(
+            f"{source}: exactly two [subsystems.<name>] tables are needed "
+            "(the two systems whose coupling is measured)"
+        )
     subsystems = []
     for key, table in subsystems_data.items():
         where = f"{source} [subsystems.{key}]"
@@ -288,21 +313,25 @@ def parse_indicator_system(data: Mapping[str, Any], source: str = "<memory>"
             where_i = f"{where} indicator {k}"
             direction = entry.get("direction", "+")
             if direction not in ("+", "-"):
-                raise ConfigError(f"{where_i}: direction must be '+' (benefit) or '-' "
-                                  f"(cost), got {direction!r}")
-            indicators.append(Indicator(
-                column=_require(entry, "column", where_i),
-                direction=direction,
-                subsystem=key,
-                dimension=str(entry.get("dimension", "")),
-                label=str(entry.get("label", entry["column"])),
-                unit=str(entry.get("unit", "")),
-            ))
-        subsystems.append(Subsystem(key, index, str(table.get("label", key)),
-                                    tuple(indicators)))
+                raise ConfigError(
+                    f"{where_i}: direction must be '+' (benefit) or '-' (cost), got {direction!r}"
+                )
+            indicators.append(
+                Indicator(
+                    column=_require(entry, "column", where_i),
+                    direction=direction,
+                    subsystem=key,
+                    dimension=str(entry.get("dimension", "")),
+                    label=str(entry.get("label", entry["column"])),
+                    unit=str(entry.get("unit", "")),
+                )
+            )
+        subsystems.append(Subsystem(key, index, str(table.get("label", key)), tuple(indicators)))
     if sorted(s.index for s in subsystems) != ["U1", "U2"]:
-        raise ConfigError(f"{source}: the two subsystems need index = \"U1\" and "
-                          f"index = \"U2\", got {[s.index for s in subsystems]}")
+        raise ConfigError(
+            f'{source}: the two subsystems need index = "U1" and '
+            f'index = "U2", got {[s.index for s in subsystems]}'
+        )
     subsystems.sort(key=lambda s: s.index)
     columns = [i.column for s in subsystems for i in s.indicators]
     repeated = sorted({c for c in columns if columns.count(c) > 1})
@@ -313,25 +342,27 @@ def parse_indicator_system(data: Mapping[str, Any], source: str = "<memory>"
         where_f = f"{source} factor {k}"
         transform = entry.get("transform", "none")
         if transform not in ("none", "log"):
-            raise ConfigError(f"{where_f}: transform must be 'none' or 'log', got "
-                              f"{transform!r}")
+            raise ConfigError(f"{where_f}: transform must be 'none' or 'log', got {transform!r}")
         scale = entry.get("scale", 1.0)
         if not isinstance(scale, (int, float)) or scale <= 0:
             raise ConfigError(f"{where_f}: scale must be a positive number, got {scale!r}")
         column = _require(entry, "column", where_f)
-        factors.append(Factor(
-            name=str(entry.get("name", column)),
-            column=column,
-            transform=transform,
-            scale=float(scale),
-            label=str(entry.get("label", column)),
-            dimension=str(entry.get("dimension", "")),
-        ))
+        factors.append(
+            Factor(
+                name=str(entry.get("name", column)),
+                column=column,
+                transform=transform,
+                scale=float(scale),
+                label=str(entry.get("label", column)),
+                dimension=str(entry.get("dimension", "")),
+            )
+        )
     names = [f.name for f in factors]
     if len(set(names)) != len(names):
         raise ConfigError(f"{source}: factor names must be unique, got {names}")
-    return IndicatorSystem(str(data.get("title", "")), (subsystems[0], subsystems[1]),
-                           tuple(factors), source)
+    return IndicatorSystem(
+        str(data.get("title", "")), (subsystems[0], subsystems[1]), tuple(factors), source
+    )
 
 
 def read_indicator_system(path: str | Path) -> IndicatorSystem:
@@ -339,25 +370,33 @@ def read_indicator_system(path: str | Path) -> IndicatorSystem:
     return parse_indicator_system(read_toml(path), source=str(path))
 
 
-def merge_config(user: Mapping[str, Any], source: str = "<memory>",
-                 defaults: Mapping[str, Mapping[str, Any]] = DEFAULTS) -> dict[str, Any]:
+def merge_config(
+    user: Mapping[str, Any],
+    source: str = "<memory>",
+    defaults: Mapping[str, Mapping[str, Any]] = DEFAULTS,
+) -> dict[str, Any]:
     """``defaults | user`` for each section; unknown sections/keys and missing required
     keys raise :class:`ConfigError` with a suggestion."""
     merged = copy.deepcopy(dict(defaults))
     for section, values in user.items():
         if section not in defaults:
-            raise ConfigError(f"{source}: unknown section [{section}]"
-                              + _suggest(section, defaults))
+            raise ConfigError(
+                f"{source}: unknown section [{section}]" + _suggest(section, defaults)
+            )
         if not isinstance(values, Mapping):
             raise ConfigError(f"{source}: [{section}] must be a table")
         for key, value in values.items():
             if key not in defaults[section]:
-                raise ConfigError(f"{source}: unknown key '{key}' in [{section}]"
-                                  + _suggest(key, defaults[section]))
+                raise ConfigError(
+                    f"{source}: unknown key '{key}' in [{section}]"
+                    + _suggest(key, defaults[section])
+                )
             default = defaults[section][key]
             if default != REQUIRED and not _same_kind(default, value):
-                raise ConfigError(f"{source}: [{section}] {key} = {value!r} should be of "
-                                  f"type {type(default).__name__}")
+                raise ConfigError(
+                    f"{source}: [{section}] {key} = {value!r} should be of "
+                    f"type {type(default).__name__}"
+                )
         merged[section] = {**merged[section], **values}
     for section, values in merged.items():
         for key, value in values.items():
@@ -399,8 +438,13 @@ def load_run_config(path: str | Path) -> dict[str, Any]:
     merged["run"]["config_file"] = str(path.resolve())
     if not merged["run"]["name"]:
         merged["run"]["name"] = path.stem
-    for section, key in (("data", "panel"), ("data", "regions"), ("indicators", "file"),
-                         ("weights", "source"), ("explore", "boundary")):
+    for section, key in (
+        ("data", "panel"),
+        ("data", "regions"),
+        ("indicators", "file"),
+        ("weights", "source"),
+        ("explore", "boundary"),
+    ):
         merged[section][key] = str(resolve_path(merged[section][key], base))
     if merged["bayes"]["prior"] not in PRIOR_PRESETS:
         merged["bayes"]["prior"] = str(resolve_path(merged["bayes"]["prior"], base))

@@ -54,8 +54,7 @@ def _check_unit_interval(name: str, values: np.ndarray) -> None:
         raise ValueError(f"{name} must lie in [0, 1]")
 
 
-def coupling_degree(u1: np.ndarray, u2: np.ndarray, formula: Formula = "classic"
-                    ) -> np.ndarray:
+def coupling_degree(u1: np.ndarray, u2: np.ndarray, formula: Formula = "classic") -> np.ndarray:
     """Coupling degree ``C`` of two subsystems (see module docstring).
 
     Parameters
@@ -70,27 +69,32 @@ def coupling_degree(u1: np.ndarray, u2: np.ndarray, formula: Formula = "classic"
     _check_unit_interval("U2", u2)
     total = u1 + u2
     if formula == "classic":
-        return np.divide(2.0 * np.sqrt(u1 * u2), total, out=np.zeros_like(total),
-                         where=total > 0)
+        return np.divide(2.0 * np.sqrt(u1 * u2), total, out=np.zeros_like(total), where=total > 0)
     if formula == "revised":
-        ratio = np.divide(np.minimum(u1, u2), np.maximum(u1, u2),
-                          out=np.zeros_like(total), where=total > 0)
+        ratio = np.divide(
+            np.minimum(u1, u2), np.maximum(u1, u2), out=np.zeros_like(total), where=total > 0
+        )
         return np.sqrt((1.0 - np.abs(u1 - u2)) * ratio)
     raise ValueError(f"unknown coupling formula {formula!r}; use 'classic' or 'revised'")
 
 
-def coordination_index(u1: np.ndarray, u2: np.ndarray, alpha: float = 0.5,
-                       beta: float = 0.5) -> np.ndarray:
+def coordination_index(
+    u1: np.ndarray, u2: np.ndarray, alpha: float = 0.5, beta: float = 0.5
+) -> np.ndarray:
     """Comprehensive development index ``T = alpha U1 + beta U2``, ``alpha + beta = 1``."""
     if alpha < 0 or beta < 0 or not np.isclose(alpha + beta, 1.0):
-        raise ValueError(f"alpha and beta must be non-negative and sum to 1, got {alpha}, "
-                         f"{beta}")
+        raise ValueError(f"alpha and beta must be non-negative and sum to 1, got {alpha}, {beta}")
     return alpha * np.asarray(u1, dtype=float) + beta * np.asarray(u2, dtype=float)
 
 
-def coupling_coordination_degree(u1: np.ndarray, u2: np.ndarray, *, alpha: float = 0.5,
-                                 beta: float = 0.5, formula: Formula = "classic"
-                                 ) -> dict[str, np.ndarray]:
+def coupling_coordination_degree(
+    u1: np.ndarray,
+    u2: np.ndarray,
+    *,
+    alpha: float = 0.5,
+    beta: float = 0.5,
+    formula: Formula = "classic",
+) -> dict[str, np.ndarray]:
     """``C``, ``T`` and ``D = sqrt(C T)`` of two subsystems.
 
     Returns
@@ -119,14 +123,20 @@ def levels_table() -> pd.DataFrame:
     for k, (level, lower, label) in enumerate(COORDINATION_LEVELS):
         upper = COORDINATION_LEVELS[k + 1][1] if k + 1 < len(COORDINATION_LEVELS) else 1.0
         closing = "]" if upper == 1.0 else ")"
-        rows.append({"level": level, "interval": f"[{lower:.1f}, {upper:.1f}{closing}",
-                     "label": label})
+        rows.append(
+            {"level": level, "interval": f"[{lower:.1f}, {upper:.1f}{closing}", "label": label}
+        )
     return pd.DataFrame(rows)
 
 
-def ccd_table(indices: pd.DataFrame, *, alpha: float = 0.5, beta: float = 0.5,
-              formula: Formula = "classic", regions: pd.Series | None = None
-              ) -> pd.DataFrame:
+def ccd_table(
+    indices: pd.DataFrame,
+    *,
+    alpha: float = 0.5,
+    beta: float = 0.5,
+    formula: Formula = "classic",
+    regions: pd.Series | None = None,
+) -> pd.DataFrame:
     """One row per unit-period: ``unit, period, [region,] U1, U2, C, T, D, level, label``.
 
     Parameters
@@ -139,8 +149,9 @@ def ccd_table(indices: pd.DataFrame, *, alpha: float = 0.5, beta: float = 0.5,
     out = indices[[UNIT, PERIOD, "U1", "U2"]].copy()
     if regions is not None:
         out.insert(2, REGION, out[UNIT].map(regions).to_numpy())
-    parts = coupling_coordination_degree(out["U1"].to_numpy(), out["U2"].to_numpy(),
-                                         alpha=alpha, beta=beta, formula=formula)
+    parts = coupling_coordination_degree(
+        out["U1"].to_numpy(), out["U2"].to_numpy(), alpha=alpha, beta=beta, formula=formula
+    )
     for name, values in parts.items():
         out[name] = values
     out["level"], out["label"] = coordination_level(out["D"].to_numpy())

@@ -120,8 +120,9 @@ COLUMNS = {
 }
 
 
-def _spatial_field(rng: np.random.Generator, w: np.ndarray, size: tuple[int, ...],
-                   rho: float = 0.5) -> np.ndarray:
+def _spatial_field(
+    rng: np.random.Generator, w: np.ndarray, size: tuple[int, ...], rho: float = 0.5
+) -> np.ndarray:
     """Spatially autocorrelated standard-normal-like noise ``(I - rho W)^{-1} e``,
     rescaled to unit variance per unit; the unit axis is the last one."""
     n = w.shape[0]
@@ -163,8 +164,9 @@ def simulate_demo_panel(seed: int = DEMO_SEED) -> pd.DataFrame:
     after = ((years >= 2021) & (years <= 2022))[:, None].astype(float)
     growth = 0.072 - 0.008 * dev + 0.004 * rng.standard_normal(n)
     year_shock = -0.045 * covid
-    gdp_pc = gdp0 * np.exp(growth * t + np.cumsum(np.broadcast_to(year_shock, t.shape),
-                                                    axis=0) + noise(0.02))
+    gdp_pc = gdp0 * np.exp(
+        growth * t + np.cumsum(np.broadcast_to(year_shock, t.shape), axis=0) + noise(0.02)
+    )
     population = pop0 * (1 + (0.004 + 0.002 * rng.standard_normal(n)) * t)
     pop_density = population / area  # people per km2 (10k / 10k km2)
 
@@ -173,15 +175,12 @@ def simulate_demo_panel(seed: int = DEMO_SEED) -> pd.DataFrame:
 
     frame: dict[str, np.ndarray] = {}
     frame["population"] = population
-    frame["internet_penetration"] = 100 * logistic(-0.4 + 0.8 * dev + 0.15 * t
-                                                   + noise(0.15))
+    frame["internet_penetration"] = 100 * logistic(-0.4 + 0.8 * dev + 0.15 * t + noise(0.15))
     frame["mobile_phones_per_100"] = (80 + 22 * dev + 3.5 * t) * np.exp(noise(0.04))
     frame["fibre_density"] = 0.004 * pop_density**0.9 * np.exp(0.13 * t + noise(0.2))
-    frame["telecom_business_per_capita"] = 800 * np.exp(0.35 * dev + 0.22 * t
-                                                        + noise(0.15))
+    frame["telecom_business_per_capita"] = 800 * np.exp(0.35 * dev + 0.22 * t + noise(0.15))
     frame["software_revenue_share"] = np.exp(-0.3 + 1.0 * dev + 0.06 * t + noise(0.25))
-    frame["ict_employment_share"] = (1.6 + 0.7 * dev.clip(-1.5) + 0.1 * t) \
-        * np.exp(noise(0.1))
+    frame["ict_employment_share"] = (1.6 + 0.7 * dev.clip(-1.5) + 0.1 * t) * np.exp(noise(0.1))
     frame["ecommerce_sales_share"] = (9 + 5 * dev.clip(-1.5) + 1.8 * t) * np.exp(noise(0.1))
     frame["firms_with_websites"] = (50 + 8 * dev - 0.25 * t) * np.exp(noise(0.05))
     frame["digital_finance_index"] = (150 + 35 * dev + 22 * t) * np.exp(noise(0.04))
@@ -192,17 +191,18 @@ def simulate_demo_panel(seed: int = DEMO_SEED) -> pd.DataFrame:
     frame["institutions_per_10k"] = (7.0 - 0.6 * dev + 0.03 * t) * np.exp(noise(0.12))
     frame["physicians_per_1000"] = (2.0 + 0.35 * dev + 0.08 * t) * np.exp(noise(0.06))
     frame["nurses_per_1000"] = (1.9 + 0.35 * dev + 0.14 * t) * np.exp(noise(0.06))
-    frame["health_expenditure_per_capita"] = 2000 * np.exp(0.3 * dev + 0.1 * t
-                                                           + 0.05 * covid + noise(0.08))
-    frame["health_fiscal_share"] = (7.5 - 0.4 * dev + 0.05 * t + 0.6 * covid) \
-        * np.exp(noise(0.06))
-    visits_pc = (1.9 + 0.35 * dev + 0.06 * t) * np.exp(noise(0.07) - 0.16 * covid
-                                                       - 0.05 * after)
+    frame["health_expenditure_per_capita"] = 2000 * np.exp(
+        0.3 * dev + 0.1 * t + 0.05 * covid + noise(0.08)
+    )
+    frame["health_fiscal_share"] = (7.5 - 0.4 * dev + 0.05 * t + 0.6 * covid) * np.exp(noise(0.06))
+    visits_pc = (1.9 + 0.35 * dev + 0.06 * t) * np.exp(noise(0.07) - 0.16 * covid - 0.05 * after)
     frame["outpatient_visits"] = visits_pc * population
-    frame["discharges"] = (0.11 + 0.012 * dev + 0.0045 * t) * population \
+    frame["discharges"] = (
+        (0.11 + 0.012 * dev + 0.0045 * t)
+        * population
         * np.exp(noise(0.07) - 0.14 * covid - 0.04 * after)
-    frame["bed_utilisation"] = (89 - 0.45 * t - 12 * covid - 7 * after) \
-        * np.exp(noise(0.03))
+    )
+    frame["bed_utilisation"] = (89 - 0.45 * t - 12 * covid - 7 * after) * np.exp(noise(0.03))
     frame["average_stay"] = (9.6 - 0.09 * t + 0.2 * dev) * np.exp(noise(0.04))
 
     frame["beds"] = frame["beds_per_1000"] * population / 1000
@@ -212,21 +212,25 @@ def simulate_demo_panel(seed: int = DEMO_SEED) -> pd.DataFrame:
 
     frame["gdp_per_capita"] = gdp_pc
     frame["tertiary_share"] = (11 + 5 * dev + 0.7 * t).clip(3) * np.exp(noise(0.06))
-    frame["aged65_share"] = (9.5 + 0.45 * t + 1.2 * _spatial_field(rng, w, ())[None, :]) \
-        * np.exp(noise(0.04))
-    frame["urban_density"] = (2400 + 500 * _spatial_field(rng, w, ())[None, :] + 25 * t) \
-        * np.exp(noise(0.08))
-    frame["urbanisation_rate"] = np.minimum(
-        urb0 + (1.25 - 0.2 * dev) * t + noise(0.8), 92.0)
-    frame["gov_digital_attention"] = (1.5 + 0.4 * dev + 0.3 * t + 0.8 * (years >= 2017)[:, None]
-                                      ) * np.exp(noise(0.15))
+    frame["aged65_share"] = (9.5 + 0.45 * t + 1.2 * _spatial_field(rng, w, ())[None, :]) * np.exp(
+        noise(0.04)
+    )
+    frame["urban_density"] = (2400 + 500 * _spatial_field(rng, w, ())[None, :] + 25 * t) * np.exp(
+        noise(0.08)
+    )
+    frame["urbanisation_rate"] = np.minimum(urb0 + (1.25 - 0.2 * dev) * t + noise(0.8), 92.0)
+    frame["gov_digital_attention"] = (
+        1.5 + 0.4 * dev + 0.3 * t + 0.8 * (years >= 2017)[:, None]
+    ) * np.exp(noise(0.15))
 
     # Arrays are (T, N); the panel is unit-major: transpose before flattening.
-    long = pd.DataFrame({
-        "province": np.repeat(provinces, len(years)),
-        "year": np.tile(years, n),
-        **{name: np.round(values.T.reshape(-1), 4) for name, values in frame.items()},
-    })
+    long = pd.DataFrame(
+        {
+            "province": np.repeat(provinces, len(years)),
+            "year": np.tile(years, n),
+            **{name: np.round(values.T.reshape(-1), 4) for name, values in frame.items()},
+        }
+    )
     gap = (long["province"] == "Hubei") & (long["year"] == 2020)
     long.loc[gap, ["outpatient_visits", "discharges"]] = np.nan
     return long[list(COLUMNS)]
@@ -242,8 +246,9 @@ def demo_metadata(seed: int = DEMO_SEED) -> dict[str, object]:
         "units": "31 mainland provinces (see bayes_ccd.weights.province_table)",
         "periods": f"{YEARS[0]}-{YEARS[-1]}",
         "missing": "Hubei 2020 outpatient_visits and discharges are left missing on purpose",
-        "columns": {name: {"unit": unit, "description": text}
-                    for name, (unit, text) in COLUMNS.items()},
+        "columns": {
+            name: {"unit": unit, "description": text} for name, (unit, text) in COLUMNS.items()
+        },
     }
 
 

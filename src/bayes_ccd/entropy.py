@@ -67,8 +67,7 @@ def min_max_standardise(values: np.ndarray, directions: Sequence[str]) -> np.nda
     return np.where(benefit, (values - lo) / spread, (hi - values) / spread)
 
 
-def entropy_weights(standardised: np.ndarray, shift: float = DEFAULT_SHIFT
-                    ) -> pd.DataFrame:
+def entropy_weights(standardised: np.ndarray, shift: float = DEFAULT_SHIFT) -> pd.DataFrame:
     """Entropy, divergence and weight of each indicator (steps 2-6 above).
 
     Parameters
@@ -92,8 +91,9 @@ def entropy_weights(standardised: np.ndarray, shift: float = DEFAULT_SHIFT
     p = z / z.sum(axis=0)
     entropy = -(p * np.log(p)).sum(axis=0) / np.log(n)
     divergence = 1.0 - entropy
-    return pd.DataFrame({"entropy": entropy, "divergence": divergence,
-                         "weight": divergence / divergence.sum()})
+    return pd.DataFrame(
+        {"entropy": entropy, "divergence": divergence, "weight": divergence / divergence.sum()}
+    )
 
 
 def composite_index(standardised: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -121,8 +121,9 @@ class EntropyResult:
     shift: float
 
 
-def _subsystem_block(panel_rows: pd.DataFrame, subsystem: Subsystem, shift: float,
-                     source: str, period: int | None) -> tuple[pd.DataFrame, np.ndarray]:
+def _subsystem_block(
+    panel_rows: pd.DataFrame, subsystem: Subsystem, shift: float, source: str, period: int | None
+) -> tuple[pd.DataFrame, np.ndarray]:
     values = panel_rows[subsystem.columns].to_numpy(dtype=float)
     spread = values.max(axis=0) - values.min(axis=0)
     if np.any(spread <= 0):
@@ -131,25 +132,30 @@ def _subsystem_block(panel_rows: pd.DataFrame, subsystem: Subsystem, shift: floa
             "indicator is constant (zero spread) "
             + ("in this period " if period is not None else "over all units and periods ")
             + "and carries no information; drop it from the indicator system",
-            file=source, column=column, period=period,
+            file=source,
+            column=column,
+            period=period,
         )
     z = min_max_standardise(values, subsystem.directions)
     table = entropy_weights(z, shift)
-    info = pd.DataFrame({
-        "subsystem": subsystem.label,
-        "index": subsystem.index,
-        "dimension": [i.dimension for i in subsystem.indicators],
-        "indicator": subsystem.columns,
-        "label": [i.label for i in subsystem.indicators],
-        "direction": subsystem.directions,
-    })
+    info = pd.DataFrame(
+        {
+            "subsystem": subsystem.label,
+            "index": subsystem.index,
+            "dimension": [i.dimension for i in subsystem.indicators],
+            "indicator": subsystem.columns,
+            "label": [i.label for i in subsystem.indicators],
+            "direction": subsystem.directions,
+        }
+    )
     table = pd.concat([info, table], axis=1)
     table["dimension_weight"] = table.groupby("dimension")["weight"].transform("sum")
     return table, composite_index(z, table["weight"].to_numpy())
 
 
-def subsystem_indices(panel: Panel, system: IndicatorSystem, *, scope: Scope = "pooled",
-                      shift: float = DEFAULT_SHIFT) -> EntropyResult:
+def subsystem_indices(
+    panel: Panel, system: IndicatorSystem, *, scope: Scope = "pooled", shift: float = DEFAULT_SHIFT
+) -> EntropyResult:
     """Entropy weights and composite indices U1, U2 of both subsystems of a panel.
 
     Parameters
@@ -166,8 +172,10 @@ def subsystem_indices(panel: Panel, system: IndicatorSystem, *, scope: Scope = "
     """
     missing = [c for c in system.indicator_columns if c not in panel.columns]
     if missing:
-        raise DataError(f"indicator column(s) {missing} named in {system.source} are not "
-                        "in the data", file=panel.source)
+        raise DataError(
+            f"indicator column(s) {missing} named in {system.source} are not in the data",
+            file=panel.source,
+        )
     frame = panel.frame
     if scope == "pooled":
         groups = [(None, frame)]

@@ -96,8 +96,9 @@ class Panel:
         return Panel(frame, self.source, filled)
 
 
-def read_csv_cells(path: str | Path, *, what: str = "file",
-                   error: type[BayesCCDError] = DataError) -> pd.DataFrame:
+def read_csv_cells(
+    path: str | Path, *, what: str = "file", error: type[BayesCCDError] = DataError
+) -> pd.DataFrame:
     """Read a CSV file as text cells, indexed by file line.
 
     Every reader of user files goes through here: cells stay strings (no type guessing;
@@ -153,9 +154,17 @@ def read_panel(
     Line numbers in error messages are those of the file (the header is line 1).
     """
     raw = read_csv_cells(path, what="panel file")
-    return validate_panel(raw, unit=unit, time=time, columns=columns, missing=missing,
-                          units=units, periods=periods, source=str(path),
-                          lines=raw.index.to_numpy())
+    return validate_panel(
+        raw,
+        unit=unit,
+        time=time,
+        columns=columns,
+        missing=missing,
+        units=units,
+        periods=periods,
+        source=str(path),
+        lines=raw.index.to_numpy(),
+    )
 
 
 def validate_panel(
@@ -203,44 +212,57 @@ def validate_panel(
 
     for name, role in ((unit, "unit"), (time, "period")):
         if name not in data.columns:
-            raise DataError(f"the {role} column '{name}' is not in the data (columns: "
-                            f"{list(data.columns)})", file=source)
+            raise DataError(
+                f"the {role} column '{name}' is not in the data (columns: {list(data.columns)})",
+                file=source,
+            )
     if columns is None:
         columns = [c for c in data.columns if c not in (unit, time)]
     requested = [unit, time, *columns]
     repeated = [c for c in dict.fromkeys(requested) if requested.count(c) > 1]
     if repeated:
-        raise DataError(f"column(s) {repeated} requested more than once (a data column "
-                        "may not repeat, nor be the unit or period column)", file=source)
+        raise DataError(
+            f"column(s) {repeated} requested more than once (a data column "
+            "may not repeat, nor be the unit or period column)",
+            file=source,
+        )
     reserved = [c for c in columns if c in (UNIT, PERIOD)]
     if reserved:
-        raise DataError(f"data column(s) {reserved} clash with the names bayes_ccd gives "
-                        "the unit and period columns; rename them", file=source)
+        raise DataError(
+            f"data column(s) {reserved} clash with the names bayes_ccd gives "
+            "the unit and period columns; rename them",
+            file=source,
+        )
     absent = [c for c in columns if c not in data.columns]
     if absent:
-        raise DataError(f"column(s) {absent} named in the configuration are not in the "
-                        "data", file=source)
+        raise DataError(
+            f"column(s) {absent} named in the configuration are not in the data", file=source
+        )
     frame = data[[unit, time, *columns]].copy()
     frame = frame.reset_index(drop=True)
     frame[unit] = frame[unit].astype(str).str.strip()
 
     for row, label in enumerate(frame[unit]):
         if label in MISSING_TOKENS:
-            raise DataError("the unit label is empty", file=source, line=where(row),
-                            column=unit)
+            raise DataError("the unit label is empty", file=source, line=where(row), column=unit)
     frame[time] = _integer_periods(frame[time], source, where, time, frame[unit])
 
     duplicated = frame.duplicated([unit, time], keep=False)
     if duplicated.any():
         rows = np.flatnonzero(duplicated)
         first = frame.iloc[rows[0]]
-        same = rows[(frame.iloc[rows][unit] == first[unit]).to_numpy()
-                    & (frame.iloc[rows][time] == first[time]).to_numpy()]
+        same = rows[
+            (frame.iloc[rows][unit] == first[unit]).to_numpy()
+            & (frame.iloc[rows][time] == first[time]).to_numpy()
+        ]
         places = [where(int(r)) for r in same]
         raise DataError(
             "duplicate unit-period row"
             + (f" (also on line(s) {places[1:]})" if lines is not None else ""),
-            file=source, line=places[0], unit=first[unit], period=int(first[time]),
+            file=source,
+            line=places[0],
+            unit=first[unit],
+            period=int(first[time]),
         )
 
     _check_coverage(frame, unit, time, units, periods, source, where)
@@ -251,49 +273,72 @@ def validate_panel(
             row, col = np.argwhere(values.isna().to_numpy())[0]
             raise DataError(
                 "missing value; fill it, or choose an interpolation policy "
-                "(data.missing = \"linear\" in the configuration, --missing linear on the "
+                '(data.missing = "linear" in the configuration, --missing linear on the '
                 "command line)",
-                file=source, line=where(int(row)), column=columns[col],
-                unit=frame.at[row, unit], period=int(frame.at[row, time]),
+                file=source,
+                line=where(int(row)),
+                column=columns[col],
+                unit=frame.at[row, unit],
+                period=int(frame.at[row, time]),
             )
         if missing != "linear":
-            raise DataError(f"unknown missing-value policy {missing!r}; use 'error' or "
-                            "'linear'", file=source)
+            raise DataError(
+                f"unknown missing-value policy {missing!r}; use 'error' or 'linear'", file=source
+            )
         values, filled = _interpolate(values, frame[unit], frame[time], source, where)
 
-    out = pd.concat([frame[[unit, time]].rename(columns={unit: UNIT, time: PERIOD}),
-                     values], axis=1)
+    out = pd.concat(
+        [frame[[unit, time]].rename(columns={unit: UNIT, time: PERIOD}), values], axis=1
+    )
     return Panel(_sort_units(out, list(dict.fromkeys(out[UNIT]))), source, filled)
 
 
 def _sort_units(frame: pd.DataFrame, order: Sequence[str]) -> pd.DataFrame:
     """Rows sorted by unit in ``order``, then by period."""
     rank = {u: k for k, u in enumerate(order)}
-    return frame.sort_values([UNIT, PERIOD], key=lambda c: c.map(rank) if c.name == UNIT
-                             else c).reset_index(drop=True)
+    return frame.sort_values(
+        [UNIT, PERIOD], key=lambda c: c.map(rank) if c.name == UNIT else c
+    ).reset_index(drop=True)
 
 
-def _integer_periods(values: pd.Series, source: str, where, column: str,
-                     units: pd.Series) -> pd.Series:
+def _integer_periods(
+    values: pd.Series, source: str, where, column: str, units: pd.Series
+) -> pd.Series:
     numbers = pd.to_numeric(values, errors="coerce")
     bad = numbers.isna() | (numbers != np.round(numbers))
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
-        raise DataError(f"period '{values.iloc[row]}' is not an integer (use e.g. years)",
-                        file=source, line=where(row), column=column, unit=units.iloc[row])
+        raise DataError(
+            f"period '{values.iloc[row]}' is not an integer (use e.g. years)",
+            file=source,
+            line=where(row),
+            column=column,
+            unit=units.iloc[row],
+        )
     return numbers.astype(int)
 
 
-def _check_coverage(frame: pd.DataFrame, unit: str, time: str,
-                    units: Sequence[str] | None, periods: Sequence[int] | None,
-                    source: str, where) -> None:
+def _check_coverage(
+    frame: pd.DataFrame,
+    unit: str,
+    time: str,
+    units: Sequence[str] | None,
+    periods: Sequence[int] | None,
+    source: str,
+    where,
+) -> None:
     if units is not None:
         expected = {str(u) for u in units}
         unknown = ~frame[unit].isin(expected)
         if unknown.any():
             row = int(np.flatnonzero(unknown)[0])
-            raise DataError("unknown unit (not in the expected unit list)", file=source,
-                            line=where(row), column=unit, unit=frame.at[row, unit])
+            raise DataError(
+                "unknown unit (not in the expected unit list)",
+                file=source,
+                line=where(row),
+                column=unit,
+                unit=frame.at[row, unit],
+            )
         absent = sorted(expected - set(frame[unit]))
         if absent:
             raise DataError(f"unit(s) {absent} have no rows", file=source, column=unit)
@@ -302,19 +347,28 @@ def _check_coverage(frame: pd.DataFrame, unit: str, time: str,
         unknown = ~frame[time].isin(expected_p)
         if unknown.any():
             row = int(np.flatnonzero(unknown)[0])
-            raise DataError("unknown period (outside the expected periods)", file=source,
-                            line=where(row), column=time, unit=frame.at[row, unit],
-                            period=int(frame.at[row, time]))
+            raise DataError(
+                "unknown period (outside the expected periods)",
+                file=source,
+                line=where(row),
+                column=time,
+                unit=frame.at[row, unit],
+                period=int(frame.at[row, time]),
+            )
     all_periods = set(frame[time]) | (set(periods) if periods is not None else set())
     for label, group in frame.groupby(unit, sort=False):
         lacking = sorted(all_periods - set(group[time]))
         if lacking:
-            raise DataError(f"unbalanced panel: no rows for period(s) {lacking}; every "
-                            "unit needs every period", file=source, unit=label)
+            raise DataError(
+                f"unbalanced panel: no rows for period(s) {lacking}; every unit needs every period",
+                file=source,
+                unit=label,
+            )
 
 
-def _numeric_cells(frame: pd.DataFrame, unit: str, time: str, columns: Sequence[str],
-                   source: str, where) -> pd.DataFrame:
+def _numeric_cells(
+    frame: pd.DataFrame, unit: str, time: str, columns: Sequence[str], source: str, where
+) -> pd.DataFrame:
     values = pd.DataFrame(index=frame.index)
     for column in columns:
         cells = frame[column]
@@ -327,21 +381,32 @@ def _numeric_cells(frame: pd.DataFrame, unit: str, time: str, columns: Sequence[
         bad = numbers.isna() & ~is_missing
         if bad.any():
             row = int(np.flatnonzero(bad)[0])
-            raise DataError(f"'{cells.iloc[row]}' is not a number", file=source,
-                            line=where(row), column=column, unit=frame.at[row, unit],
-                            period=int(frame.at[row, time]))
+            raise DataError(
+                f"'{cells.iloc[row]}' is not a number",
+                file=source,
+                line=where(row),
+                column=column,
+                unit=frame.at[row, unit],
+                period=int(frame.at[row, time]),
+            )
         values[column] = numbers.astype(float)
     infinite = np.isinf(values.to_numpy())
     if infinite.any():
         row, col = np.argwhere(infinite)[0]
-        raise DataError("value is infinite", file=source, line=where(int(row)),
-                        column=columns[col], unit=frame.at[row, unit],
-                        period=int(frame.at[row, time]))
+        raise DataError(
+            "value is infinite",
+            file=source,
+            line=where(int(row)),
+            column=columns[col],
+            unit=frame.at[row, unit],
+            period=int(frame.at[row, time]),
+        )
     return values
 
 
-def _interpolate(values: pd.DataFrame, units: pd.Series, periods: pd.Series, source: str,
-                 where) -> tuple[pd.DataFrame, pd.DataFrame]:
+def _interpolate(
+    values: pd.DataFrame, units: pd.Series, periods: pd.Series, source: str, where
+) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Linear interpolation in time within each unit; edge gaps are errors."""
     out = values.copy()
     records = []
@@ -360,7 +425,10 @@ def _interpolate(values: pd.DataFrame, units: pd.Series, periods: pd.Series, sou
                 raise DataError(
                     "missing value at the first or last period (or with fewer than two "
                     "observed periods) cannot be interpolated; fill it in the data",
-                    file=source, line=where(int(row)), column=column, unit=label,
+                    file=source,
+                    line=where(int(row)),
+                    column=column,
+                    unit=label,
                     period=int(periods.iloc[row]),
                 )
             filled = np.interp(t[gaps], t[known], y[known])
@@ -372,8 +440,9 @@ def _interpolate(values: pd.DataFrame, units: pd.Series, periods: pd.Series, sou
     return out, pd.DataFrame(records, columns=[UNIT, PERIOD, "column", "value"])
 
 
-def read_regions(path: str | Path | None = None, *, unit: str = "unit",
-                 region: str = REGION) -> pd.Series:
+def read_regions(
+    path: str | Path | None = None, *, unit: str = "unit", region: str = REGION
+) -> pd.Series:
     """Region membership as a Series ``unit -> region``.
 
     ``None`` (or ``"bundled:provinces"``) gives the bundled east/central/west grouping
@@ -384,36 +453,45 @@ def read_regions(path: str | Path | None = None, *, unit: str = "unit",
         from bayes_ccd.weights import province_table
 
         table = province_table()
-        return pd.Series(table["region"].to_numpy(), index=table["province"].astype(str),
-                         name=REGION)
+        return pd.Series(
+            table["region"].to_numpy(), index=table["province"].astype(str), name=REGION
+        )
     frame = read_csv_cells(path, what="region file")
     for column in (unit, region):
         if column not in frame.columns:
-            raise DataError(f"column '{column}' is not in the region file (columns: "
-                            f"{list(frame.columns)})", file=path)
+            raise DataError(
+                f"column '{column}' is not in the region file (columns: {list(frame.columns)})",
+                file=path,
+            )
     labels = frame[unit].str.strip()
     names = frame[region].str.strip()
     twice = frame.index[labels.duplicated()]
     if len(twice):
-        raise DataError("unit listed twice", file=path, line=int(twice[0]), column=unit,
-                        unit=labels[twice[0]])
+        raise DataError(
+            "unit listed twice", file=path, line=int(twice[0]), column=unit, unit=labels[twice[0]]
+        )
     empty = frame.index[(labels == "") | (names == "")]
     if len(empty):
-        raise DataError("empty unit or region", file=path, line=int(empty[0]),
-                        unit=labels[empty[0]] or None)
+        raise DataError(
+            "empty unit or region", file=path, line=int(empty[0]), unit=labels[empty[0]] or None
+        )
     return pd.Series(names.to_numpy(), index=labels.to_numpy(), name=REGION)
 
 
-def regions_for(units: Sequence[str], regions: pd.Series, *, source: str | None = None
-                ) -> pd.Series:
+def regions_for(
+    units: Sequence[str], regions: pd.Series, *, source: str | None = None
+) -> pd.Series:
     """Region of every unit in ``units`` (in that order); a :class:`DataError` names the
     units the region table lacks."""
     table = pd.Series(regions.to_numpy(), index=regions.index.astype(str), name=REGION)
     units = [str(u) for u in units]
     absent = [u for u in units if u not in table.index]
     if absent:
-        raise DataError(f"unit(s) {absent} have no region in the region table; add them "
-                        "or give a region file with columns unit,region", file=source)
+        raise DataError(
+            f"unit(s) {absent} have no region in the region table; add them "
+            "or give a region file with columns unit,region",
+            file=source,
+        )
     return table.loc[units].astype(str)
 
 
@@ -433,17 +511,24 @@ def transform_factors(panel: Panel, factors: Sequence[Factor]) -> pd.DataFrame:
     out = panel.frame[[UNIT, PERIOD]].copy()
     for factor in factors:
         if factor.column not in panel.columns:
-            raise DataError(f"factor '{factor.name}' needs column '{factor.column}', which "
-                            "is not in the data", file=panel.source, column=factor.column)
+            raise DataError(
+                f"factor '{factor.name}' needs column '{factor.column}', which is not in the data",
+                file=panel.source,
+                column=factor.column,
+            )
         values = panel.frame[factor.column].to_numpy(dtype=float) * factor.scale
         if factor.transform == "log":
             bad = np.flatnonzero(values <= 0)
             if bad.size:
                 row = panel.frame.iloc[bad[0]]
-                raise DataError(f"log transform of factor '{factor.name}' needs positive "
-                                f"values, found {row[factor.column]}", file=panel.source,
-                                column=factor.column, unit=row[UNIT],
-                                period=int(row[PERIOD]))
+                raise DataError(
+                    f"log transform of factor '{factor.name}' needs positive "
+                    f"values, found {row[factor.column]}",
+                    file=panel.source,
+                    column=factor.column,
+                    unit=row[UNIT],
+                    period=int(row[PERIOD]),
+                )
             values = np.log(values)
         out[factor.name] = values
     return out

@@ -67,24 +67,28 @@ def check_output_target(target: Path, protect: Sequence[str | Path] = ()) -> Non
     resolved = target.resolve()
     here = Path.cwd().resolve()
     if resolved == here or resolved in here.parents:
-        raise OutputError(f"output directory {target} is the working directory or one of "
-                          "its parents; choose a new directory such as results/<name>")
+        raise OutputError(
+            f"output directory {target} is the working directory or one of "
+            "its parents; choose a new directory such as results/<name>"
+        )
     for path in protect:
         if resolved in Path(path).resolve().parents:
-            raise OutputError(f"output directory {target} contains the input {path}, which "
-                              "replacing it would delete; choose another directory")
+            raise OutputError(
+                f"output directory {target} contains the input {path}, which "
+                "replacing it would delete; choose another directory"
+            )
     if resolved.is_file():
         raise OutputError(f"output path {target} is a file, not a directory")
-    if resolved.is_dir() and any(resolved.iterdir()) \
-            and not (resolved / OUTPUT_MARKER).is_file():
-        raise OutputError(f"output directory {target} already holds files that bayes_ccd "
-                          f"did not write (no {OUTPUT_MARKER}); choose a new directory or "
-                          "empty it")
+    if resolved.is_dir() and any(resolved.iterdir()) and not (resolved / OUTPUT_MARKER).is_file():
+        raise OutputError(
+            f"output directory {target} already holds files that bayes_ccd "
+            f"did not write (no {OUTPUT_MARKER}); choose a new directory or "
+            "empty it"
+        )
 
 
 @contextlib.contextmanager
-def atomic_output_dir(target: str | Path, *, protect: Sequence[str | Path] = ()
-                      ) -> Iterator[Path]:
+def atomic_output_dir(target: str | Path, *, protect: Sequence[str | Path] = ()) -> Iterator[Path]:
     """Assemble an output directory in a temporary sibling and move it into place.
 
     On success the temporary directory replaces ``target`` (an existing ``target`` is
@@ -178,17 +182,15 @@ def paper_table(
             estimate_with_stars(e, p, digits)
             for e, p in zip(frame[estimate], frame[p_value], strict=True)
         ],
-        _se=[
-            f"({format_number(s, digits)})" if pd.notna(s) else ""
-            for s in frame[std_error]
-        ],
+        _se=[f"({format_number(s, digits)})" if pd.notna(s) else "" for s in frame[std_error]],
     )
     row_order = list(dict.fromkeys(map(tuple, cell[rows].to_numpy())))
     col_order = list(dict.fromkeys(map(tuple, cell[cols].to_numpy())))
     est = cell.pivot_table(index=rows, columns=cols, values="_est", aggfunc="first")
     se = cell.pivot_table(index=rows, columns=cols, values="_se", aggfunc="first")
-    est = est.reindex(index=pd.MultiIndex.from_tuples(row_order) if len(rows) > 1
-                      else [r[0] for r in row_order])
+    est = est.reindex(
+        index=pd.MultiIndex.from_tuples(row_order) if len(rows) > 1 else [r[0] for r in row_order]
+    )
     se = se.reindex(index=est.index)
     out_rows: list[pd.Series] = []
     labels: list[tuple[str, str]] = []
@@ -200,8 +202,9 @@ def paper_table(
     table.index = pd.MultiIndex.from_tuples(labels)
     ordered = [c if len(cols) > 1 else c[0] for c in col_order]
     table = table.reindex(columns=ordered).fillna("")
-    table.columns = [" / ".join(map(str, c)) if isinstance(c, tuple) else str(c)
-                     for c in table.columns]
+    table.columns = [
+        " / ".join(map(str, c)) if isinstance(c, tuple) else str(c) for c in table.columns
+    ]
     return table
 
 
@@ -260,8 +263,7 @@ def to_latex(
     if index and isinstance(frame.index, pd.MultiIndex):
         first = data.columns[0]
         data[first] = data[first].where(data[first] != data[first].shift(), "")
-    align = "".join("r" if pd.api.types.is_numeric_dtype(data[c]) else "l"
-                    for c in data.columns)
+    align = "".join("r" if pd.api.types.is_numeric_dtype(data[c]) else "l" for c in data.columns)
 
     def cell(value: Any) -> str:
         text = latex_escape(format_number(value, digits))
@@ -317,8 +319,14 @@ def write_table(
             path.write_text(text, encoding="utf-8")
         elif fmt == "tex":
             path.write_text(
-                to_latex(frame, digits=digits, index=index, caption=caption, notes=notes,
-                         label=f"tab:{stem}"),
+                to_latex(
+                    frame,
+                    digits=digits,
+                    index=index,
+                    caption=caption,
+                    notes=notes,
+                    label=f"tab:{stem}",
+                ),
                 encoding="utf-8",
             )
         else:
@@ -338,8 +346,9 @@ def package_versions(names: Sequence[str] = RECORDED_PACKAGES) -> dict[str, str]
     return versions
 
 
-def run_metadata(config: Mapping[str, Any] | None = None, seed: int | None = None,
-                 **extra: Any) -> dict[str, Any]:
+def run_metadata(
+    config: Mapping[str, Any] | None = None, seed: int | None = None, **extra: Any
+) -> dict[str, Any]:
     """What produced an output: configuration, seed, versions, time, platform, command."""
     return {
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
@@ -384,14 +393,14 @@ def write_json(obj: Any, path: str | Path) -> Path:
     """Write ``obj`` as indented JSON, numpy scalars and arrays converted."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    text = json.dumps(_finite(json.loads(json.dumps(obj, default=_json_default))),
-                      indent=2, ensure_ascii=False)
+    text = json.dumps(
+        _finite(json.loads(json.dumps(obj, default=_json_default))), indent=2, ensure_ascii=False
+    )
     path.write_text(text + "\n", encoding="utf-8")
     return path
 
 
-def save_figure(figure: Any, path: str | Path, *, pdf: bool = False, dpi: int = 200
-                ) -> list[Path]:
+def save_figure(figure: Any, path: str | Path, *, pdf: bool = False, dpi: int = 200) -> list[Path]:
     """Write a :class:`matplotlib.figure.Figure` as PNG (and PDF when ``pdf``).
 
     Figures are built with ``matplotlib.figure.Figure`` rather than ``pyplot``, so no

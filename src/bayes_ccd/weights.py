@@ -106,8 +106,7 @@ class SpatialWeights:
             raw = self._ordered(self.raw)
             if np.allclose(raw, raw.T, rtol=0, atol=1e-14):
                 degree = raw.sum(axis=1)
-                scale = np.divide(1.0, np.sqrt(degree), out=np.zeros_like(degree),
-                                  where=degree > 0)
+                scale = np.divide(1.0, np.sqrt(degree), out=np.zeros_like(degree), where=degree > 0)
                 return np.linalg.eigvalsh(scale[:, None] * raw * scale[None, :])
         values = np.linalg.eigvals(self.dense)
         if np.all(np.abs(values.imag) < _IMAG_TOL):
@@ -122,8 +121,9 @@ class SpatialWeights:
     @cached_property
     def islands(self) -> tuple[str, ...]:
         """Units without any neighbour."""
-        return tuple(u for u, s in zip(self.units, (self.dense != 0).sum(axis=1),
-                                       strict=True) if s == 0)
+        return tuple(
+            u for u, s in zip(self.units, (self.dense != 0).sum(axis=1), strict=True) if s == 0
+        )
 
     @cached_property
     def n_components(self) -> int:
@@ -139,8 +139,7 @@ class SpatialWeights:
         largest eigenvalue, which the solver returns only to rounding).
         """
         values = self.eigenvalues
-        real = values.real[np.abs(values.imag) < _IMAG_TOL] if np.iscomplexobj(values) \
-            else values
+        real = values.real[np.abs(values.imag) < _IMAG_TOL] if np.iscomplexobj(values) else values
         lo, hi = float(real.min()), float(real.max())
         if lo >= 0 or hi <= 0:
             raise WeightsError(
@@ -160,11 +159,11 @@ class SpatialWeights:
         """
         wanted = [str(u) for u in units]
         check_units(self.units, wanted, self.source)
-        return SpatialWeights(self.raw, tuple(wanted), self.transform, self.source,
-                              self.notes)
+        return SpatialWeights(self.raw, tuple(wanted), self.transform, self.source, self.notes)
 
-    def subset(self, units: Sequence[object], *, transform: Transform | None = None
-               ) -> SpatialWeights:
+    def subset(
+        self, units: Sequence[object], *, transform: Transform | None = None
+    ) -> SpatialWeights:
         """Weights cut to ``units`` and re-transformed (re-standardised by default).
 
         Links to units outside the subset are dropped before row standardisation, so
@@ -175,10 +174,13 @@ class SpatialWeights:
         wanted = [str(u) for u in units]
         unknown = sorted(set(wanted) - set(self.units))
         if unknown:
-            raise WeightsError(f"weights {self.source}: cannot subset to unknown units "
-                               f"{unknown}")
-        return _finish(self.raw.subgraph(wanted), wanted, transform or self.transform,
-                       f"{self.source} (subset of {len(wanted)} units)")
+            raise WeightsError(f"weights {self.source}: cannot subset to unknown units {unknown}")
+        return _finish(
+            self.raw.subgraph(wanted),
+            wanted,
+            transform or self.transform,
+            f"{self.source} (subset of {len(wanted)} units)",
+        )
 
     def summary(self) -> dict[str, object]:
         """Facts for reports: size, links, islands, components, transform, source."""
@@ -208,12 +210,14 @@ def check_units(have: Sequence[str], want: Sequence[str], source: str) -> None:
         raise WeightsError(f"weights {source} do not match the data; " + "; ".join(parts))
 
 
-def _finish(graph: Graph, units: Sequence[str], transform: Transform, source: str,
-            notes: Sequence[str] = ()) -> SpatialWeights:
+def _finish(
+    graph: Graph, units: Sequence[str], transform: Transform, source: str, notes: Sequence[str] = ()
+) -> SpatialWeights:
     """Wrap ``graph`` with its transform; warn about islands and components."""
     if transform not in ("r", "o"):
-        raise WeightsError(f"unknown weights transform {transform!r}; use 'r' (row "
-                           "standardised) or 'o' (as given)")
+        raise WeightsError(
+            f"unknown weights transform {transform!r}; use 'r' (row standardised) or 'o' (as given)"
+        )
     weights = SpatialWeights(graph, tuple(units), transform, source, tuple(notes))
     if weights.islands:
         warnings.warn(
@@ -232,8 +236,13 @@ def _finish(graph: Graph, units: Sequence[str], transform: Transform, source: st
     return weights
 
 
-def from_dense(matrix: np.ndarray, units: Sequence[object], *, transform: Transform = "r",
-               source: str = "<array>") -> SpatialWeights:
+def from_dense(
+    matrix: np.ndarray,
+    units: Sequence[object],
+    *,
+    transform: Transform = "r",
+    source: str = "<array>",
+) -> SpatialWeights:
     """Weights from a dense ``(n, n)`` array whose rows and columns follow ``units``."""
     matrix = np.asarray(matrix, dtype=float)
     ids = [str(u) for u in units]
@@ -241,9 +250,14 @@ def from_dense(matrix: np.ndarray, units: Sequence[object], *, transform: Transf
     return _finish(Graph.from_dense(matrix, ids=ids), ids, transform, source)
 
 
-def from_edges(edges: pd.DataFrame, units: Sequence[object] | None = None, *,
-               transform: Transform = "r", symmetrize: bool = True,
-               source: str = "<edges>") -> SpatialWeights:
+def from_edges(
+    edges: pd.DataFrame,
+    units: Sequence[object] | None = None,
+    *,
+    transform: Transform = "r",
+    symmetrize: bool = True,
+    source: str = "<edges>",
+) -> SpatialWeights:
     """Weights from an edge list with columns ``source``, ``target`` and optional ``weight``.
 
     Units listed in ``units`` but absent from every edge become islands. Errors report
@@ -251,47 +265,53 @@ def from_edges(edges: pd.DataFrame, units: Sequence[object] | None = None, *,
     """
     missing = {"source", "target"} - set(edges.columns)
     if missing:
-        raise WeightsError(f"edge list {source} lacks column(s) {sorted(missing)}; expected "
-                           "source,target[,weight]")
-    frame = edges.assign(source=edges["source"].astype(str).str.strip(),
-                         target=edges["target"].astype(str).str.strip())
+        raise WeightsError(
+            f"edge list {source} lacks column(s) {sorted(missing)}; expected source,target[,weight]"
+        )
+    frame = edges.assign(
+        source=edges["source"].astype(str).str.strip(),
+        target=edges["target"].astype(str).str.strip(),
+    )
     empty = frame.index[(frame["source"] == "") | (frame["target"] == "")]
     if len(empty):
         raise WeightsError(f"edge list {source}, line {empty[0]}: empty unit label")
-    frame["weight"] = (pd.to_numeric(frame["weight"], errors="coerce")
-                       if "weight" in frame else 1.0)
+    frame["weight"] = pd.to_numeric(frame["weight"], errors="coerce") if "weight" in frame else 1.0
     bad = frame.index[frame["weight"].isna() | ~np.isfinite(frame["weight"])]
     if len(bad):
-        raise WeightsError(f"edge list {source}, line {bad[0]}: weight is not a finite "
-                           "number")
+        raise WeightsError(f"edge list {source}, line {bad[0]}: weight is not a finite number")
     loops = frame.index[frame["source"] == frame["target"]]
     if len(loops):
-        raise WeightsError(f"edge list {source}, line {loops[0]}: unit "
-                           f"'{frame.at[loops[0], 'source']}' is linked to itself; W must "
-                           "have a zero diagonal")
+        raise WeightsError(
+            f"edge list {source}, line {loops[0]}: unit "
+            f"'{frame.at[loops[0], 'source']}' is linked to itself; W must "
+            "have a zero diagonal"
+        )
     if symmetrize:
-        frame = pd.concat([frame, frame.rename(columns={"source": "target",
-                                                        "target": "source"})])
+        frame = pd.concat([frame, frame.rename(columns={"source": "target", "target": "source"})])
     duplicated = frame.duplicated(["source", "target"], keep=False)
     if duplicated.any():
         conflicting = frame[duplicated].groupby(["source", "target"])["weight"].nunique()
         if (conflicting > 1).any():
             pair = conflicting[conflicting > 1].index[0]
-            raise WeightsError(f"edge list {source}: link {pair[0]} -> {pair[1]} is given "
-                               "twice with different weights")
+            raise WeightsError(
+                f"edge list {source}: link {pair[0]} -> {pair[1]} is given "
+                "twice with different weights"
+            )
         frame = frame.drop_duplicates(["source", "target"])
     ids = list(dict.fromkeys([*frame["source"], *frame["target"]]))
     if units is not None:
         wanted = [str(u) for u in units]
         unknown = sorted(set(ids) - set(wanted))
         if unknown:
-            raise WeightsError(f"edge list {source} names units that are not in the unit "
-                               f"list: {unknown}")
+            raise WeightsError(
+                f"edge list {source} names units that are not in the unit list: {unknown}"
+            )
         ids = wanted
     index = pd.Index(ids)
     matrix = np.zeros((len(ids), len(ids)))
-    matrix[index.get_indexer(frame["source"]), index.get_indexer(frame["target"])] = \
-        frame["weight"].to_numpy()
+    matrix[index.get_indexer(frame["source"]), index.get_indexer(frame["target"])] = frame[
+        "weight"
+    ].to_numpy()
     return from_dense(matrix, ids, transform=transform, source=source)
 
 
@@ -305,19 +325,20 @@ def _validate_matrix(matrix: np.ndarray, ids: Sequence[str], source: str) -> Non
         raise WeightsError(f"weights {source}: duplicated unit labels {dup}")
     if not np.all(np.isfinite(matrix)):
         i, j = np.argwhere(~np.isfinite(matrix))[0]
-        raise WeightsError(f"weights {source}: cell ({ids[i]}, {ids[j]}) is not a finite "
-                           "number")
+        raise WeightsError(f"weights {source}: cell ({ids[i]}, {ids[j]}) is not a finite number")
     if np.any(matrix < 0):
         i, j = np.argwhere(matrix < 0)[0]
         raise WeightsError(f"weights {source}: cell ({ids[i]}, {ids[j]}) is negative")
     if np.any(np.diag(matrix) != 0):
         i = int(np.flatnonzero(np.diag(matrix))[0])
-        raise WeightsError(f"weights {source}: unit '{ids[i]}' is its own neighbour; W must "
-                           "have a zero diagonal")
+        raise WeightsError(
+            f"weights {source}: unit '{ids[i]}' is its own neighbour; W must have a zero diagonal"
+        )
 
 
-def read_weights(path: str | Path, *, transform: Transform = "r",
-                 symmetrize: bool = True) -> SpatialWeights:
+def read_weights(
+    path: str | Path, *, transform: Transform = "r", symmetrize: bool = True
+) -> SpatialWeights:
     """Read weights from a square CSV, an edge-list CSV or a GAL file.
 
     ``bundled:province-contiguity`` names the bundled contiguity of the 31 provinces.
@@ -335,8 +356,7 @@ def read_weights(path: str | Path, *, transform: Transform = "r",
     columns = [c.lower() for c in frame.columns]
     if columns[:2] == ["source", "target"]:
         frame.columns = columns
-        return from_edges(frame, transform=transform, symmetrize=symmetrize,
-                          source=str(path))
+        return from_edges(frame, transform=transform, symmetrize=symmetrize, source=str(path))
     return _read_square(frame, path, transform)
 
 
@@ -353,8 +373,10 @@ def _read_square(frame: pd.DataFrame, path: Path, transform: Transform) -> Spati
     bad = values.isna().to_numpy()
     if bad.any():
         i, j = np.argwhere(bad)[0]
-        raise WeightsError(f"weights file {path}, line {frame.index[i]}, column "
-                           f"'{col_ids[j]}': '{frame.iat[i, j + 1]}' is not a number")
+        raise WeightsError(
+            f"weights file {path}, line {frame.index[i]}, column "
+            f"'{col_ids[j]}': '{frame.iat[i, j + 1]}' is not a number"
+        )
     matrix = values.to_numpy(dtype=float)
     # Columns may come in another order than rows: reorder them to the row order.
     matrix = matrix[:, pd.Index(col_ids).get_indexer(row_ids)]
@@ -400,5 +422,4 @@ def province_table() -> pd.DataFrame:
     the west since the Western Development programme of 2000).
     """
     with resources.as_file(resources.files("bayes_ccd.data").joinpath("provinces.csv")) as p:
-        return pd.read_csv(p, dtype={"province": str, "code": int, "name_zh": str,
-                                     "region": str})
+        return pd.read_csv(p, dtype={"province": str, "code": int, "name_zh": str, "region": str})
