@@ -59,7 +59,7 @@ from bayes_ccd.exceptions import (
     SpecificationError,
 )
 
-REFERENCE = Path(__file__).resolve().parents[2] / "shared" / "reference-data"
+REFERENCE = Path(__file__).resolve().parent / "data" / "reference"
 LIPSET = ["DEV", "URB", "LIT", "IND", "STB"]
 CVF_CONDITIONS = ["DEMOC", "ETHFRACT", "GEOCON", "POLDIS", "NATPRIDE"]
 #: Lipset anchors (full, crossover, non). The crossovers are the crisp thresholds the QCA

@@ -29,7 +29,7 @@ from bayes_ccd.efficiency import (
 )
 from bayes_ccd.exceptions import ConfigError, DataError, DataWarning, EstimationError
 
-REFERENCE = Path("/work/shared/reference-data")
+REFERENCE = Path(__file__).resolve().parent / "data" / "reference"
 
 # Published scores are printed to 4 decimals: agreement means |difference| < 0.5e-4.
 PUBLISHED = 0.5e-4
@@ -239,11 +239,11 @@ def test_two_phase_finds_the_slack_of_a_weakly_efficient_unit() -> None:
 def cst_hospitals() -> pd.DataFrame:
     """The 12 hospitals of Cooper, Seiford & Tone (2007), Table 1.5.
 
-    The shared CSV has two cells that differ from the book: outpatients of I are 290
-    (book: 190) and of K 262 (book: 260). With the CSV as it stands B and D are not
-    efficient (I dominates them); with the book's two values all twelve published CCR
-    scores are reproduced to 4 decimals. The book's values also appear in the CST22
-    data set of the R package qDEA. We therefore restore them here.
+    The reference CSV (tests/data/reference) has two cells that differ from the book:
+    outpatients of I are 290 (book: 190) and of K 262 (book: 260). With the CSV as it
+    stands B and D are not efficient (I dominates them); with the book's two values all
+    twelve published CCR scores are reproduced to 4 decimals. The book's values also
+    appear in the CST22 data set of the R package qDEA. We therefore restore them here.
     """
     data = pd.read_csv(REFERENCE / "hospital_cst.csv", index_col="hospital")
     data.index.name = "unit"
