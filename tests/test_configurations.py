@@ -133,12 +133,14 @@ def test_direct_method_matches_ragin_table_5_1_on_the_national_income_anchors(lo
     assert value == pytest.approx(membership, abs=0.0005)  # table rounds to 3 decimals
 
 
-def test_decreasing_set_mirrors_the_increasing_one():
+def test_decreasing_set_by_hand():
+    # Full membership at 5, crossover 9.5, non-membership at 15 (fewer is more): log odds
+    # 3 (9.5 - x) / 4.5 below the crossover and 3 (9.5 - x) / 5.5 above it.
     x = np.array([1.0, 4.0, 9.5, 12.0, 30.0])
-    decreasing = calibrate(x, 5, 9.5, 15)
-    increasing = calibrate(x, 15, 9.5, 5)
-    np.testing.assert_allclose(decreasing, 1.0 - increasing, atol=1e-15)
-    assert decreasing[2] == 0.5 and np.all(np.diff(decreasing) < 0)
+    log_odds = [3 * 8.5 / 4.5, 3 * 5.5 / 4.5, 0.0, -3 * 2.5 / 5.5, -3 * 20.5 / 5.5]
+    expected = [1 / (1 + math.exp(-v)) for v in log_odds]
+    np.testing.assert_allclose(calibrate(x, 5, 9.5, 15), expected, rtol=1e-12)
+    assert calibrate([5.0, 15.0], 5, 9.5, 15) == pytest.approx([0.9526, 0.0474], abs=1e-4)
 
 
 def test_percentile_anchors_by_hand():
@@ -231,7 +233,7 @@ def test_necessity_on_lipset_fuzzy_data_against_plain_sums():
 def brute_force_rows(
     data: pd.DataFrame, outcome: str, conditions: list[str]
 ) -> dict[int, tuple[int, float, list[str]]]:
-    """Every corner of the vector space by plain loops: code -> (n, incl, members)."""
+    """Every corner of the vector space by plain loops: code -> (n, incl, PRI, members)."""
     k = len(conditions)
     rows = {}
     for code in range(1 << k):
@@ -243,8 +245,10 @@ def brute_force_rows(
         y = data[outcome].tolist()
         members = [c for c, m in zip(data.index, memberships, strict=True) if m > 0.5]
         total = sum(memberships)
-        incl = sum(min(m, v) for m, v in zip(memberships, y, strict=True)) / total
-        rows[code] = (len(members), incl, members)
+        both = sum(min(m, v) for m, v in zip(memberships, y, strict=True))
+        # PRI (Ragin 2008): discount the membership in the row, Y and not-Y at once.
+        also_not = sum(min(m, v, 1 - v) for m, v in zip(memberships, y, strict=True))
+        rows[code] = (len(members), both / total, (both - also_not) / (total - also_not), members)
     return rows
 
 
@@ -252,12 +256,12 @@ def test_truth_table_of_lipset_fuzzy_data_against_brute_force():
     data = reference("LF")
     table = truth_table(data, "SURV", LIPSET, incl_cut=0.8)
     expected = brute_force_rows(data, "SURV", LIPSET)
-    observed = {code for code, (n, _, _) in expected.items() if n > 0}
+    observed = {code for code, (n, *_) in expected.items() if n > 0}
     assert set(table.table.index) == observed
     for code, row in table.table.iterrows():
-        n, incl, members = expected[code]
+        n, incl, row_pri, members = expected[code]
         assert row["n"] == n and list(row["cases"]) == members
-        assert row["incl"] == pytest.approx(incl)
+        assert row["incl"] == pytest.approx(incl) and row["PRI"] == pytest.approx(row_pri)
         assert row["row"] == code + 1
     # Positive rows: incl >= 0.8, i.e. 11111 (BE, CZ, NL, UK; 0.904) and 10101 (FI, IE;
     # 0.804); 10111 (FR, SE; 0.709) is negative, so both of its cases are inconsistent.
@@ -288,7 +292,9 @@ def test_n_cut_and_pri_cut_code_rows():
     # Only rows with at least 3 cases are coded: 11111 (4) and 00000 (3).
     assert strict.positive == (0b11111,) and strict.negative == (0b00000,)
     assert (strict.table.loc[strict.table["n"] < 3, "OUT"] == "?").all()
-    # PRI of 10101 is 0.719: a PRI cut of 0.75 turns it negative.
+    # PRI of 10101 is 0.719 (checked against plain loops above): a PRI cut of 0.75 turns
+    # it negative.
+    assert brute_force_rows(data, "SURV", LIPSET)[0b10101][2] == pytest.approx(0.719, abs=5e-4)
     assert truth_table(data, "SURV", LIPSET, incl_cut=0.8, pri_cut=0.75).positive == (0b11111,)
 
 
@@ -302,10 +308,6 @@ def test_memberships_of_one_half():
     with pytest.warns(DataWarning, match="unassigned"):
         kept = truth_table(data, "SURV", LIPSET, half_membership="keep")
     assert kept.table["n"].sum() == 17 and "AU" not in sum(kept.table["cases"], ())
-    with pytest.warns(DataWarning, match="every condition membership below 1"):
-        shifted = truth_table(data, "SURV", LIPSET, half_membership="shift")
-    assert shifted.data.loc["BE", "DEV"] == pytest.approx(0.991)
-    assert shifted.data.loc["BE", "IND"] == 1.0
     with pytest.raises(DataError, match=r"AU \(DEV\)"):
         truth_table(data, "SURV", LIPSET, half_membership="raise")
 
@@ -406,8 +408,8 @@ def test_cebotari_vink_parsimonious_solution_has_tied_models():
     table = result.truth_table
     # Independent check: rows and codes from plain loops, minimal covers by brute force.
     rows = brute_force_rows(data, "PROTEST", CVF_CONDITIONS)
-    positive = {c for c, (n, incl, _) in rows.items() if n >= 1 and incl >= 0.8}
-    negative = {c for c, (n, incl, _) in rows.items() if n >= 1 and incl < 0.8}
+    positive = {c for c, (n, incl, *_) in rows.items() if n >= 1 and incl >= 0.8}
+    negative = {c for c, (n, incl, *_) in rows.items() if n >= 1 and incl < 0.8}
     assert set(table.positive) == positive and set(table.negative) == negative
     expected = brute_force_covers(bitset(positive), bitset(negative), 5)
     got = {frozenset(m.implicants) for m in result.parsimonious.models}
@@ -681,7 +683,7 @@ def test_search_budget_stops_with_a_clear_error():
 def test_intermediate_models_from_different_pairs_are_labelled():
     # Cebotari-Vink with every condition expected present: the one conservative model
     # and each of the four tied parsimonious models give the same intermediate
-    # expression, so the four models differ only in their pair (and core conditions).
+    # expression, so the four models differ only in their pair.
     result = fsqca(
         reference("CVF"), "PROTEST", CVF_CONDITIONS, incl_cut=0.8, dir_exp=CVF_CONDITIONS
     )
@@ -692,8 +694,64 @@ def test_intermediate_models_from_different_pairs_are_labelled():
     assert table.loc[("intermediate", "M1"), "same_expression_as"] == ""
     assert (table.loc["intermediate", "same_expression_as"].iloc[1:] == "M1").all()
     assert (table.loc["parsimonious", "derived_from"] == "").all()
-    # Core conditions follow each pair's parsimonious model, so the charts differ.
-    assert len({str(chart_cells(result, i)) for i in range(len(models))}) > 1
+    # Core conditions come from the parsimonious terms containing each configuration:
+    # with negative rows there is always at least one.
+    for i in range(len(models)):
+        assert all(any(v.startswith("core") for v in c.values()) for c in chart_cells(result, i))
+
+
+def test_core_conditions_when_a_pair_returns_tied_models():
+    # Every row of a crisp 3-condition table is observed (Y = 1 on 000, 010, 100, 101,
+    # 111), so there are no remainders: conservative, parsimonious and intermediate
+    # solutions coincide, each term is a parsimonious term, and by Fiss's definition
+    # every condition of every configuration is core. The two tied models
+    # A*~B + A*C + ~A*~C and A*C + ~A*~C + ~B*~C follow from the function by hand.
+    positive = {0b000, 0b010, 0b100, 0b101, 0b111}
+    data = pd.DataFrame(
+        [[c >> 2 & 1, c >> 1 & 1, c & 1, int(c in positive)] for c in range(8)],
+        columns=["A", "B", "C", "Y"],
+        index=[f"r{c}" for c in range(8)],
+        dtype=float,
+    )
+    result = fsqca(data, "Y", ["A", "B", "C"], incl_cut=1.0)
+    assert sorted(m.expression for m in result.parsimonious.models) == [
+        "A*C + ~A*~C + ~B*~C",
+        "A*~B + A*C + ~A*~C",
+    ]
+    # One pair's minimisation returns both tied models, so two of the four
+    # intermediate models have a term outside every term of their paired model.
+    assert len(result.intermediate.models) == 4
+    for i in range(len(result.intermediate.models)):
+        for configuration in chart_cells(result, i):
+            assert all(kind.startswith("core") for kind in configuration.values())
+
+
+def test_every_configuration_has_a_core_condition_when_some_row_is_negative():
+    # A configuration's core conditions come from the parsimonious terms that contain
+    # it. With a negative row the parsimonious solution cannot be the tautology, so every
+    # term of every intermediate model must show at least one core condition.
+    rng = np.random.default_rng(5)
+    checked = 0
+    for _ in range(150):
+        k = int(rng.integers(3, 6))
+        names = [f"C{j}" for j in range(k)]
+        data = pd.DataFrame(
+            rng.uniform(0, 1, size=(30, k + 1)).round(2),
+            columns=[*names, "Y"],
+            index=[f"u{i}" for i in range(30)],
+        ).replace(0.5, 0.51)
+        expectations = {n: int(rng.integers(0, 2)) for n in names}
+        try:
+            result = fsqca(data, "Y", names, incl_cut=0.75, dir_exp=expectations)
+        except SpecificationError:
+            continue
+        if not result.truth_table.negative:
+            continue
+        for i in range(len(result.intermediate.models)):
+            for configuration in chart_cells(result, i):
+                checked += 1
+                assert any(kind.startswith("core") for kind in configuration.values())
+    assert checked >= 200
 
 
 def test_unique_coverage_against_dropping_each_term():
@@ -930,6 +988,12 @@ def test_cli_search_budget_exits_2_with_one_line_and_no_output(tmp_path, capsys)
     assert len(errors) == 1 and captured.out == ""
     assert errors[0].startswith("bayes-ccd qca: error: parsimonious solution:")
     assert "--max-nodes" in errors[0]
+
+
+def test_no_assignable_case_is_an_error():
+    data = pd.DataFrame({"A": [0.5, 0.5], "Y": [0.9, 0.1]}, index=["a", "b"])
+    with pytest.warns(DataWarning), pytest.raises(DataError, match="exactly 0.5"):
+        truth_table(data, "Y", ["A"], half_membership="keep")
 
 
 def test_read_cases_names_file_lines_past_blank_lines(tmp_path):

@@ -93,11 +93,11 @@ from bayes_ccd.reports import (
 Implicant = tuple[int, int]
 
 Criterion = Literal["terms", "literals"]
-HalfMembershipRule = Literal["nudge", "shift", "keep", "raise"]
+HalfMembershipRule = Literal["nudge", "keep", "raise"]
 
 #: Treatments of condition memberships of exactly 0.5 (see :func:`resolve_half_memberships`).
-HALF_MEMBERSHIP_RULES: tuple[str, ...] = ("nudge", "shift", "keep", "raise")
-#: Constant added by the "nudge" and "shift" rules (Fiss 2011).
+HALF_MEMBERSHIP_RULES: tuple[str, ...] = ("nudge", "keep", "raise")
+#: Constant added by the "nudge" rule (Fiss 2011).
 HALF_MEMBERSHIP_NUDGE = 0.001
 #: Most conditions accepted: the truth table has 2**k rows and Quine-McCluskey can visit
 #: up to 3**k implicants.
@@ -145,7 +145,7 @@ def consistency(x: np.ndarray, y: np.ndarray) -> float:
 
     .. math:: \mathrm{incl}(X \Rightarrow Y) = \frac{\sum_i \min(x_i, y_i)}{\sum_i x_i}
 
-    The same number is the *coverage* of Y as a necessary condition of X; necessity
+    The same number is the *coverage* of X as a necessary condition of Y; the necessity
     consistency of X for Y is ``consistency(y, x)``.
     """
     x = np.asarray(x, dtype=float)
@@ -260,16 +260,13 @@ def resolve_half_memberships(
     ``"nudge"`` (default)
         add ``nudge`` (0.001) to the memberships that equal 0.5, the fix used by Fiss
         (2011); the cases then count as (barely) in the set.
-    ``"shift"``
-        add ``nudge`` to *every* condition membership below 1, the blanket variant of the
-        same fix, which keeps the ranking of cases intact.
     ``"keep"``
         leave the data alone, as R's QCA package does: the cases enter consistency and
         coverage sums but no row's frequency.
     ``"raise"``
         refuse with :class:`~bayes_ccd.exceptions.DataError`; recalibrate instead.
 
-    Each of the first three warns with :class:`~bayes_ccd.exceptions.DataWarning`
+    Each of the first two warns with :class:`~bayes_ccd.exceptions.DataWarning`
     naming the cases and conditions concerned. The outcome is never modified (its
     membership does not decide row assignment).
 
@@ -301,9 +298,6 @@ def resolve_half_memberships(
     if rule == "nudge":
         values[rows, cols] += nudge
         action = f"added {nudge:g} to these memberships (Fiss 2011)"
-    elif rule == "shift":
-        values = np.where(values < 1.0, values + nudge, values)
-        action = f"added {nudge:g} to every condition membership below 1 (Fiss 2011)"
     else:
         action = "left them unassigned to any truth-table row (they still enter the sums)"
     adjusted[list(conditions)] = values
@@ -498,6 +492,11 @@ def truth_table(
     k = len(conditions)
     weights = 1 << np.arange(k - 1, -1, -1)
     assignable = ((x > 0.5) | (x < 0.5)).all(axis=1)
+    if not assignable.any():
+        raise DataError(
+            "no case can be assigned to a truth-table row: every case has a condition "
+            "membership of exactly 0.5; recalibrate or use half_membership='nudge'"
+        )
     codes = ((x > 0.5) * weights).sum(axis=1)
     cases = frame.index.astype(str).to_numpy()
     records = []
@@ -1374,7 +1373,9 @@ class QCAResult:
     """Everything an fsQCA run produces; see :func:`solve`.
 
     ``config`` is the merged configuration that produced the result (cut-offs,
-    expectations, treatment of 0.5, criterion), saved with the outputs.
+    expectations, treatment of 0.5, criterion), saved with the outputs;
+    ``parsimonious_primes`` are the prime implicants of the parsimonious solution as
+    implicants (they decide core conditions).
     """
 
     truth_table: TruthTable
@@ -1384,6 +1385,7 @@ class QCAResult:
     intermediate: Solution
     directional_expectations: dict[str, int]
     config: dict[str, Any] = field(default_factory=dict)
+    parsimonious_primes: tuple[Implicant, ...] = ()
 
     @property
     def solutions(self) -> dict[str, Solution]:
@@ -1565,9 +1567,10 @@ def solve(
       positive rows are minimised with the pair's easy counterfactuals (see
       :func:`easy_counterfactuals`) as the only don't-cares, as R's QCA package does.
       Without directional expectations no counterfactual is easy and the intermediate
-      models equal the conservative ones. Each model records its pair
-      (:attr:`Model.derived_from`, R's ``C1P1`` label): two pairs may give the same
-      expression, with different core conditions in the configuration chart.
+      models are the conservative models again, once per parsimonious model. Each model
+      records its pair (:attr:`Model.derived_from`, R's ``C1P1`` label): two pairs may
+      give the same expression, with different core conditions in the configuration
+      chart.
 
     Every model of every solution is reported when models tie (see :func:`minimise`),
     with consistency, PRI, raw and unique coverage of each term and of the model.
@@ -1701,6 +1704,7 @@ def solve(
             truncated,
         ),
         directional_expectations=expectations,
+        parsimonious_primes=parsimonious.prime_implicants,
         config={
             "outcome": table.outcome,
             "conditions": list(conditions),
@@ -1772,14 +1776,29 @@ _SOLUTION_ROWS = ("Solution consistency", "Solution PRI", "Solution coverage")
 
 
 def _core_mask(model: Model, term: Implicant, result: QCAResult) -> int:
-    """Mask of the core conditions of an intermediate term: the literals of the terms of
-    the paired parsimonious model that contain it."""
+    """Mask of the core conditions of an intermediate term (Fiss 2011): the literals of
+    the parsimonious terms that contain it.
+
+    Those are the terms of the paired parsimonious model. One pair's minimisation can
+    return tied models with a term that straddles them (it lies inside the union of the
+    parsimonious model's terms but in none of them); such a term takes its core from the
+    parsimonious prime implicants that contain it, of which there is always one: the term
+    covers a positive row and assumes only remainders.
+    """
     if model.parsimonious_model is None:
         return 0
+    paired = result.parsimonious.models[model.parsimonious_model]
+    core = _containing_literals(term, paired.implicants)
+    if not core:
+        core = _containing_literals(term, result.parsimonious_primes)
+    return core
+
+
+def _containing_literals(term: Implicant, candidates: Iterable[Implicant]) -> int:
+    """Union of the masks of the ``candidates`` that contain ``term``."""
     value, mask = term
-    parsimonious = result.parsimonious.models[model.parsimonious_model]
     core = 0
-    for p_value, p_mask in parsimonious.implicants:
+    for p_value, p_mask in candidates:
         if not p_mask & ~mask and (value & p_mask) == p_value:
             core |= p_mask
     return core
