@@ -33,12 +33,11 @@ from __future__ import annotations
 import argparse
 import resource
 import time
-import tracemalloc
 import warnings
 from collections.abc import Callable
 from typing import Any
 
-from libpysal.weights import lat2W
+from _common import measured, weights_for
 
 from bayes_ccd.bayes import (
     SamplerSettings,
@@ -53,9 +52,8 @@ from bayes_ccd.exceptions import WeightsWarning
 from bayes_ccd.panel import Panel, transform_factors
 from bayes_ccd.pipeline import coupling_stage, load_inputs
 from bayes_ccd.spatial_panel import ModelSpec, build_design, simulate_panel
-from bayes_ccd.weights import SpatialWeights, from_dense, province_contiguity
+from bayes_ccd.weights import SpatialWeights
 
-LATTICES = {300: (15, 20), 3000: (50, 60)}
 N_PERIODS = 12
 SETTINGS = {k: DEFAULTS["bayes"][k] for k in ("draws", "tune", "chains")}
 HEADER = (
@@ -74,25 +72,6 @@ HEADER = (
     "maxrss MiB",
 )
 ROW = "{:<14} {:>5} {:>3} {:>7} {:>15} {:>10} {:>7} {:>13} {:>13} {:>15} {:>15} {:>9} {:>11}"
-
-
-def measured(step: Callable[[], Any]) -> tuple[Any, float, float]:
-    """Run ``step``; return its value, seconds and traced peak memory (MiB)."""
-    tracemalloc.start()
-    start = time.perf_counter()
-    value = step()
-    seconds = time.perf_counter() - start
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return value, seconds, peak / 2**20
-
-
-def weights_for(n: int) -> SpatialWeights:
-    """Province contiguity for 31, else a row-standardised rook lattice of n cells."""
-    if n == 31:
-        return province_contiguity()
-    rows, cols = LATTICES[n]
-    return from_dense(lat2W(rows, cols).full()[0], [f"c{i}" for i in range(n)])
 
 
 def demo_case() -> tuple[Panel, SpatialWeights, Any, ModelSpec]:

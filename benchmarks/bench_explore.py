@@ -18,25 +18,20 @@ import tracemalloc
 
 import numpy as np
 import pandas as pd
-from libpysal.weights import lat2W
+from _common import weights_for
 
 from bayes_ccd.autocorrelation import global_moran, local_moran
 from bayes_ccd.density import kernel_density_evolution
-from bayes_ccd.weights import SpatialWeights, from_dense, province_contiguity
+from bayes_ccd.weights import SpatialWeights
 
 SIZES = (31, 300, 3000)
-LATTICES = {300: (15, 20), 3000: (50, 60)}
 PERIODS = range(2012, 2024)
 SEED = 20240601
 
 
 def case(n: int) -> tuple[SpatialWeights, pd.DataFrame]:
     """Weights and a long table of one smooth variable ``D`` over 12 periods."""
-    if n == 31:
-        weights = province_contiguity()
-    else:
-        rows, cols = LATTICES[n]
-        weights = from_dense(lat2W(rows, cols).full()[0], [f"c{i}" for i in range(n)])
+    weights = weights_for(n)
     rng = np.random.default_rng(SEED)
     base = np.linalg.solve(np.eye(n) - 0.6 * weights.dense, rng.standard_normal(n))
     frame = pd.DataFrame(

@@ -14,41 +14,16 @@ from __future__ import annotations
 
 import resource
 import sys
-import time
-import tracemalloc
-from collections.abc import Callable
-from typing import Any
 
-from libpysal.weights import lat2W
+from _common import measured, weights_for
 
 from bayes_ccd.ml import fit_ml
 from bayes_ccd.spatial_panel import ModelSpec, simulate_panel
 from bayes_ccd.specification import specification_tests
-from bayes_ccd.weights import SpatialWeights, from_dense, province_contiguity
 
 SIZES = (31, 100, 300, 1000, 3000)
-LATTICES = {100: (10, 10), 300: (15, 20), 1000: (25, 40), 3000: (50, 60)}
 N_PERIODS = 12
 TESTS_UP_TO = 300
-
-
-def weights_for(n: int) -> SpatialWeights:
-    """Province contiguity for 31, else a row-standardised rook lattice of n cells."""
-    if n == 31:
-        return province_contiguity()
-    rows, cols = LATTICES[n]
-    return from_dense(lat2W(rows, cols).full()[0], [f"c{i}" for i in range(n)])
-
-
-def measured(step: Callable[[], Any]) -> tuple[Any, float, float]:
-    """Run ``step``; return its value, seconds and traced peak memory (MiB)."""
-    tracemalloc.start()
-    start = time.perf_counter()
-    value = step()
-    seconds = time.perf_counter() - start
-    _, peak = tracemalloc.get_traced_memory()
-    tracemalloc.stop()
-    return value, seconds, peak / 2**20
 
 
 def main(sizes: tuple[int, ...] = SIZES) -> None:

@@ -6,12 +6,21 @@ import os
 from pathlib import Path
 
 import matplotlib
+import matplotlib.image as mpimg
 import pytest
 
 os.environ.setdefault("MPLBACKEND", "Agg")
 matplotlib.use("Agg")
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+def assert_png(path, min_bytes: int = 20_000) -> None:
+    """The file is a readable PNG with real content, not a blank canvas."""
+    assert path.suffix == ".png" and path.stat().st_size > min_bytes
+    pixels = mpimg.imread(path)
+    assert pixels.ndim == 3 and pixels.shape[0] > 300 and pixels.shape[1] > 300
+    assert pixels[..., :3].std() > 0.05
 
 
 @pytest.fixture(scope="session")

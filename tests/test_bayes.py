@@ -32,6 +32,7 @@ from bayes_ccd.bayes import (
     SigmaPrior,
     SpatialPanelBayes,
     SpatialPrior,
+    _moran,
     build_pymc_model,
     cross_products,
     fit_bayes,
@@ -90,9 +91,13 @@ def _data(provinces, model: str, fe: str, seed: int = 3) -> PanelArrays:
 
 
 def _scales(design):
-    n, k = design.n_effective, design.n_coefficients
-    s = np.sqrt(np.sum(design.X.reshape(-1, k) ** 2, axis=0) / n)
-    return s, np.sqrt(np.sum(design.y**2) / n)
+    """Root mean squares over the orthonormal (iid) observations; the package takes
+    them from the demeaned arrays, whose sums of squares must be the same."""
+    orthonormal = design.orthonormal()
+    return (
+        np.sqrt(np.mean(orthonormal.X**2, axis=0)),
+        np.sqrt(np.mean(orthonormal.y**2)),
+    )
 
 
 def _log_prior(prior: Prior, design, rho, beta, log_sigma):
@@ -672,6 +677,19 @@ def test_posterior_saves_and_reloads_without_refitting(provinces, sdm_data, tmp_
     config = json.loads(back.attrs["config"])
     assert config["prior"]["name"] == "default" and config["settings"]["draws"] == 300
     assert json.loads(back.attrs["fit_info"])["ppc_pvalues"].keys() == {"sd", "moran_i"}
+
+
+def test_ppc_moran_statistic_matches_esda() -> None:
+    # The predictive check's statistic is Moran's I of each period, averaged: esda on
+    # uncentred values (as under individual effects only) must give the same number.
+    from esda.moran import Moran
+
+    lattice = lat2W(4, 4)
+    lattice.transform = "r"
+    dense = lattice.full()[0]
+    values = np.random.default_rng(3).standard_normal((3, 16)) + 5.0
+    expected = np.mean([Moran(v, lattice, permutations=0).I for v in values])
+    assert _moran(values, dense) == pytest.approx(expected, rel=1e-12)
 
 
 def test_settings_come_from_the_run_configuration(tmp_path, repo) -> None:

@@ -726,25 +726,41 @@ def test_core_conditions_when_a_pair_returns_tied_models():
             assert all(kind.startswith("core") for kind in configuration.values())
 
 
+def random_fsqca_results(
+    seed: int,
+    runs: int,
+    n_cases: int,
+    k_range: tuple[int, int],
+    incl_cut: float,
+    expectation_share: float,
+):
+    """fsQCA results on seeded random memberships (0.5 avoided) with random
+    directional expectations on about ``expectation_share`` of the conditions; runs
+    without a positive row are skipped."""
+    rng = np.random.default_rng(seed)
+    for _ in range(runs):
+        k = int(rng.integers(*k_range))
+        names = [f"C{j}" for j in range(k)]
+        data = pd.DataFrame(
+            rng.uniform(0, 1, size=(n_cases, k + 1)).round(2),
+            columns=[*names, "Y"],
+            index=[f"u{i}" for i in range(n_cases)],
+        ).replace(0.5, 0.51)
+        expectations = {
+            n: int(rng.integers(0, 2)) for n in names if rng.random() < expectation_share
+        }
+        try:
+            yield fsqca(data, "Y", names, incl_cut=incl_cut, dir_exp=expectations)
+        except SpecificationError:
+            continue  # no positive row at this cut
+
+
 def test_every_configuration_has_a_core_condition_when_some_row_is_negative():
     # A configuration's core conditions come from the parsimonious terms that contain
     # it. With a negative row the parsimonious solution cannot be the tautology, so every
     # term of every intermediate model must show at least one core condition.
-    rng = np.random.default_rng(5)
     checked = 0
-    for _ in range(150):
-        k = int(rng.integers(3, 6))
-        names = [f"C{j}" for j in range(k)]
-        data = pd.DataFrame(
-            rng.uniform(0, 1, size=(30, k + 1)).round(2),
-            columns=[*names, "Y"],
-            index=[f"u{i}" for i in range(30)],
-        ).replace(0.5, 0.51)
-        expectations = {n: int(rng.integers(0, 2)) for n in names}
-        try:
-            result = fsqca(data, "Y", names, incl_cut=0.75, dir_exp=expectations)
-        except SpecificationError:
-            continue
+    for result in random_fsqca_results(5, 150, 30, (3, 6), 0.75, expectation_share=1.0):
         if not result.truth_table.negative:
             continue
         for i in range(len(result.intermediate.models)):
@@ -1027,25 +1043,11 @@ def test_solution_invariants_on_random_fuzzy_data():
     # every solution covers all positive rows and no negative row; parsimonious models
     # assume exactly the remainders they cover; intermediate models assume only easy
     # counterfactuals, which are simplifying assumptions of their parsimonious model.
-    rng = np.random.default_rng(11)
     solved = 0
-    for _ in range(30):
-        k = int(rng.integers(2, 6))
-        names = [f"C{j}" for j in range(k)]
-        data = pd.DataFrame(
-            rng.uniform(0, 1, size=(25, k + 1)).round(2),
-            columns=[*names, "Y"],
-            index=[f"u{i}" for i in range(25)],
-        )
-        data = data.replace(0.5, 0.51)
-        expectations = {n: int(rng.integers(0, 2)) for n in names if rng.random() < 0.7}
-        try:
-            result = fsqca(data, "Y", names, incl_cut=0.6, dir_exp=expectations)
-        except SpecificationError:
-            continue  # no positive row at this cut
+    for result in random_fsqca_results(11, 30, 25, (2, 6), 0.6, expectation_share=0.7):
         solved += 1
         table = result.truth_table
-        every = np.arange(1 << k)
+        every = np.arange(1 << len(table.conditions))
         for name, solution in result.solutions.items():
             for model in solution.models:
                 covered = {int(r) for r in every if any((r & m) == v for v, m in model.implicants)}

@@ -10,7 +10,6 @@ matplotlib.use("Agg")
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib import image as mpimg
 from matplotlib import pyplot as plt
 from scipy import optimize, stats
 
@@ -27,6 +26,7 @@ from bayes_ccd.density import (
 )
 from bayes_ccd.exceptions import ConfigError, DataError
 from bayes_ccd.panel import validate_panel
+from conftest import assert_png
 
 
 def cross_section(values: np.ndarray, period: int = 2020, name: str = "D") -> pd.DataFrame:
@@ -258,14 +258,6 @@ def test_missing_column_and_bad_settings(panel):
         kernel_density_evolution(panel, ["D"], min_relative_height=1.0)
     with pytest.raises(ConfigError):
         kernel_density_evolution(panel, ["D"], bandwidth_rule="narrow")
-
-
-def assert_png(path, min_bytes: int = 20_000) -> None:
-    """The file is a readable PNG with real content, not a blank canvas."""
-    assert path.suffix == ".png" and path.stat().st_size > min_bytes
-    pixels = mpimg.imread(path)
-    assert pixels.ndim == 3 and pixels.shape[0] > 300 and pixels.shape[1] > 300
-    assert pixels[..., :3].std() > 0.05
 
 
 def test_figures_render(panel, tmp_path):

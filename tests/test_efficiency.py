@@ -180,6 +180,21 @@ def test_single_input_single_output_matches_hand_derivation(orientation: str) ->
     assert table["crs_efficient"].tolist() == [u == "B" for u in "ABCDEFGH"]
 
 
+def test_super_efficiency_keeps_units_dominated_only_by_the_evaluated_one() -> None:
+    # P (1, 1), Q (2, 3), D (2.5, 2.9), R (4, 4): D is dominated by Q alone, so once Q
+    # leaves the reference set D is on the frontier again. By hand, input orientation:
+    # CRS: the best remaining output/input ratio is D's 2.9/2.5 = 1.16, so
+    # super_crs(Q) = (3 / 1.16) / 2 = 1.5 / 1.16. VRS: output 3 is first reached on the
+    # segment D-R at t = 0.1/1.1, input 2.5 + 1.5 t, so super_vrs(Q) = (2.5 + 1.5 t) / 2.
+    inputs = pd.DataFrame({"x": [1.0, 2.0, 2.5, 4.0]}, index=list("PQDR"))
+    outputs = pd.DataFrame({"y": [1.0, 3.0, 2.9, 4.0]}, index=list("PQDR"))
+    with pytest.warns(DataWarning, match="units"):  # fewer units than the rule of thumb
+        table = dea(inputs, outputs).efficiency
+    t = 0.1 / 1.1
+    assert table.loc["Q", "super_crs"] == pytest.approx(1.5 / 1.16, abs=1e-9)
+    assert table.loc["Q", "super_vrs"] == pytest.approx((2.5 + 1.5 * t) / 2, abs=1e-9)
+
+
 def test_single_input_single_output_peers_and_targets() -> None:
     with pytest.warns(DataWarning):
         result = dea(CST_STORES[["employees"]], CST_STORES[["sales"]], orientation="output")
@@ -1022,6 +1037,9 @@ def test_write_dea_outputs_is_usable_without_the_cli(
     result = dea(hospitals[["doctors", "nurses"]], hospitals[["outpat", "inpat"]], rts="crs")
     text = write_dea_outputs(result, tmp_path / "out", config={"source": "test"})
     assert "Mean comprehensive technical efficiency (CRS)" in text
-    assert (tmp_path / "out" / "summary.md").read_text() == text
+    # The written summary carries the published CCR scores' mean and efficient count.
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert summary["n_efficient"] == sum(v == 1.0 for v in CST_CCR.values())
+    assert summary["mean_crs"] == pytest.approx(np.mean(list(CST_CCR.values())), abs=1e-4)
     metadata = json.loads((tmp_path / "out" / "metadata.json").read_text())
     assert metadata["config"]["source"] == "test"

@@ -13,7 +13,6 @@ import geopandas
 import numpy as np
 import pandas as pd
 import pytest
-from matplotlib import image as mpimg
 from matplotlib import pyplot as plt
 from shapely.geometry import box
 
@@ -26,16 +25,9 @@ from bayes_ccd.maps import (
     tile_positions,
 )
 from bayes_ccd.weights import province_table
+from conftest import assert_png
 
 CLUSTERS = ["High-High", "Low-Low", "High-Low", "Low-High", "Not significant"]
-
-
-def assert_png(path, min_bytes: int = 20_000) -> None:
-    """A readable PNG with real content, not a blank canvas."""
-    assert path.suffix == ".png" and path.stat().st_size > min_bytes
-    pixels = mpimg.imread(path)
-    assert pixels.ndim == 3 and pixels.shape[0] > 300 and pixels.shape[1] > 300
-    assert pixels[..., :3].std() > 0.05
 
 
 @pytest.fixture(scope="module")

@@ -25,7 +25,9 @@ def test_good_panel_is_sorted_and_typed(write_csv):
     assert panel.periods == [2020, 2021]
     assert panel.columns == ["x", "y"]
     np.testing.assert_array_equal(panel.matrix("x"), [[1.0, 3.0], [2.0, 4.0]])
-    assert panel.stack(["x", "y"]).shape == (2, 2, 2)
+    stacked = panel.stack(["x", "y"])
+    assert stacked.shape == (2, 2, 2)
+    np.testing.assert_array_equal(stacked[..., 1], panel.matrix("y"))
     assert panel.filled.empty
 
 

@@ -75,7 +75,7 @@ from libpysal.graph import Graph
 from bayes_ccd.conventions import PERIOD, REGION, UNIT
 from bayes_ccd.exceptions import ConfigError, DataError
 from bayes_ccd.panel import Panel, validate_panel
-from bayes_ccd.reports import stars
+from bayes_ccd.reports import estimate_with_stars
 from bayes_ccd.weights import SpatialWeights, check_units
 
 Alternative = Literal["two-sided", "directed", "greater", "lesser", "folded"]
@@ -480,7 +480,8 @@ def moran_paper_table(
         {
             "Year": rows[PERIOD].astype(int).to_numpy(),
             "Moran's I": [
-                f"{value:.4f}{stars(pv)}" for value, pv in zip(rows["I"], rows[p], strict=True)
+                estimate_with_stars(value, pv, 4)
+                for value, pv in zip(rows["I"], rows[p], strict=True)
             ],
             "E(I)": rows[expectation].to_numpy(),
             "sd(I)": rows[sd].to_numpy(),

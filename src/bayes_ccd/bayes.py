@@ -129,7 +129,7 @@ from bayes_ccd.ml import (
     write_sample_files,
 )
 from bayes_ccd.panel import Panel
-from bayes_ccd.reports import write_json, write_table
+from bayes_ccd.reports import json_default, write_json, write_table
 from bayes_ccd.spatial_panel import (
     INTERCEPT,
     ModelSpec,
@@ -1085,7 +1085,9 @@ def posterior_predictive(
 
 def _moran(values: np.ndarray, W: np.ndarray) -> np.ndarray:
     """Moran's I of each period's values, averaged over periods, ``(...)`` for
-    ``(..., T, N)`` values (already demeaned across units)."""
+    ``(..., T, N)`` values. Each period is centred across units, as Moran's I requires
+    (transformed values are centred already only under time effects)."""
+    values = values - values.mean(axis=-1, keepdims=True)
     lagged = values @ W.T
     n = values.shape[-1]
     num = np.sum(values * lagged, axis=-1)
@@ -1220,10 +1222,6 @@ class BayesResult:
         """:func:`posterior_tables` of the result."""
         return posterior_tables(self.tree, prob=prob)
 
-    def to_netcdf(self, path: str | Path) -> Path:
-        """Save the DataTree (reload with :func:`load_posterior`)."""
-        return save_posterior(self.tree, path)
-
 
 class SpatialPanelBayes:
     """Bayesian estimator of a fixed-effects spatial panel.
@@ -1304,14 +1302,14 @@ class SpatialPanelBayes:
         tree = xr.DataTree.from_dict({f"/{k}": v for k, v in groups.items()})
         diagnostics = diagnose(tree, warn=warn)
         info = _fit_info(design, self.prior, settings, diagnostics, timings)
-        tree.attrs["fit_info"] = json.dumps(info, default=_json_default)
+        tree.attrs["fit_info"] = json.dumps(info, default=json_default)
         tree.attrs["config"] = json.dumps(
             {
                 "spec": dataclasses.asdict(self.spec),
                 "prior": self.prior.to_dict(),
                 "settings": dataclasses.asdict(settings),
             },
-            default=_json_default,
+            default=json_default,
         )
         return BayesResult(design, tree, self.prior, settings, diagnostics)
 
@@ -1328,7 +1326,7 @@ class SpatialPanelBayes:
         tree = result.tree.copy()
         tree["posterior_predictive"] = xr.DataTree(replicated)
         info = result.info | {"ppc_pvalues": ppc_pvalues(result.design, replicated)}
-        tree.attrs["fit_info"] = json.dumps(info, default=_json_default)
+        tree.attrs["fit_info"] = json.dumps(info, default=json_default)
         return dataclasses.replace(result, tree=tree)
 
     def fit(
@@ -1347,17 +1345,6 @@ def fit_bayes(
 ) -> BayesResult:
     """Fit ``spec``: ``SpatialPanelBayes(spec, **options).fit(data, weights)``."""
     return SpatialPanelBayes(spec, **options).fit(data, weights)
-
-
-def _json_default(value: Any) -> Any:
-    """JSON for numpy scalars and arrays and paths (attributes are JSON strings)."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray):
-        return value.tolist()
-    if isinstance(value, Path):
-        return str(value)
-    raise TypeError(f"cannot serialise {type(value).__name__}")
 
 
 def _fit_info(
@@ -1505,7 +1492,7 @@ def fit_bayes_reports(
             "dropped_units": list(sample.dropped),
             "warnings": list(dict.fromkeys(notes)),
         }
-        result.tree.attrs["fit_info"] = json.dumps(info, default=_json_default)
+        result.tree.attrs["fit_info"] = json.dumps(info, default=json_default)
         trees[label] = result.tree
         reports[label] = report_from_tree(result.tree, prob=prob)
     return BayesFit(reports, trees)

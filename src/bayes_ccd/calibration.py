@@ -22,7 +22,6 @@ Dusa, A. (2019). *QCA with R: A Comprehensive Resource*, section 4.2. Springer.
 from __future__ import annotations
 
 import math
-import tomllib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -31,6 +30,7 @@ import numpy as np
 import pandas as pd
 from scipy.special import expit
 
+from bayes_ccd.config import read_toml
 from bayes_ccd.exceptions import ConfigError, DataError
 from bayes_ccd.panel import read_csv_cells
 
@@ -244,12 +244,7 @@ def read_anchors(path: str | Path) -> dict[str, Anchors]:
 
 
 def _read_anchors_toml(path: Path) -> dict[str, Anchors]:
-    if not path.is_file():
-        raise ConfigError(f"calibration anchors file {path} does not exist")
-    try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{path}: invalid TOML ({error})") from None
+    document = read_toml(path)
     anchors = {}
     for column, table in document.items():
         if not isinstance(table, dict) or set(table) != {"full", "crossover", "non"}:

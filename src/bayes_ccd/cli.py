@@ -75,6 +75,9 @@ COMMANDS.append(
 
 
 def _add_ccd(parser: argparse.ArgumentParser) -> None:
+    from bayes_ccd.config import CHOICES, DEFAULTS
+
+    entropy, coupling = DEFAULTS["entropy"], DEFAULTS["coupling"]
     parser.add_argument("--data", required=True, type=Path, help="long panel CSV")
     parser.add_argument(
         "--indicators",
@@ -94,22 +97,23 @@ def _add_ccd(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--scope",
-        choices=("pooled", "per-period"),
-        default="pooled",
-        help="entropy weights from all unit-periods pooled (default) or within each period",
+        choices=CHOICES["entropy", "scope"],
+        default=entropy["scope"],
+        help="entropy weights from all unit-periods pooled or within each period "
+        f"(default {entropy['scope']})",
     )
     parser.add_argument(
         "--shift",
         type=float,
-        default=1e-4,
-        help="entropy shift added to standardised values (default 1e-4)",
+        default=entropy["shift"],
+        help=f"entropy shift added to standardised values (default {entropy['shift']:g})",
     )
-    parser.add_argument("--alpha", type=float, default=0.5, help="weight of U1 in T")
-    parser.add_argument("--beta", type=float, default=0.5, help="weight of U2 in T")
+    parser.add_argument("--alpha", type=float, default=coupling["alpha"], help="weight of U1 in T")
+    parser.add_argument("--beta", type=float, default=coupling["beta"], help="weight of U2 in T")
     parser.add_argument(
         "--formula",
-        choices=("classic", "revised"),
-        default="classic",
+        choices=CHOICES["coupling", "formula"],
+        default=coupling["formula"],
         help="coupling degree: classic or revised (Wang et al. 2021)",
     )
     parser.add_argument(

@@ -104,10 +104,6 @@ class KernelDensityResult:
     bandwidth_rule: BandwidthRule
     min_relative_height: float
 
-    @property
-    def variables(self) -> list[str]:
-        return list(self.curves)
-
     def groups(self, variable: str) -> list[str]:
         """Group labels (``"national"`` first, then the regions) of ``variable``."""
         return [str(g) for g in self.curves[variable][REGION].to_numpy()]

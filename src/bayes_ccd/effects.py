@@ -49,6 +49,7 @@ from scipy import stats
 
 from bayes_ccd.conventions import DEFAULT_SEED, EFFECT_KINDS, INTERVAL_PROB
 from bayes_ccd.exceptions import EstimationError, NumericalWarning, SpecificationError
+from bayes_ccd.weights import unit_eigenvalue
 
 #: Default number of parameter draws for simulated effect inference.
 DEFAULT_EFFECT_DRAWS: Final = 2000
@@ -110,12 +111,7 @@ def spectrum(
         row_stochastic = bool(np.allclose(W.sum(axis=1), 1.0, atol=1e-12))
     if row_stochastic:
         values = np.linalg.eigvals(W) if eigenvalues is None else np.asarray(eigenvalues)
-        unit = int(np.argmin(np.abs(values - 1.0)))
-        if abs(values[unit] - 1.0) > 1e-8:
-            raise SpecificationError(
-                "a row-stochastic W must have the eigenvalue 1; the "
-                "eigenvalues given do not belong to this W"
-            )
+        unit = unit_eigenvalue(values, "the total effect of a row-stochastic W")
         weights = np.zeros(n)
         weights[unit] = 1.0
         return Spectrum(values, weights)

@@ -29,13 +29,14 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from bayes_ccd.config import IndicatorSystem, Subsystem
+from bayes_ccd.config import DEFAULTS, IndicatorSystem, Subsystem
 from bayes_ccd.conventions import PERIOD, UNIT
 from bayes_ccd.exceptions import DataError
 from bayes_ccd.panel import Panel
 
 Scope = Literal["pooled", "per-period"]
-DEFAULT_SHIFT = 1e-4
+#: Shift added to standardised values (configuration: ``[entropy] shift``).
+DEFAULT_SHIFT: float = DEFAULTS["entropy"]["shift"]
 
 
 def min_max_standardise(values: np.ndarray, directions: Sequence[str]) -> np.ndarray:
@@ -56,7 +57,8 @@ def min_max_standardise(values: np.ndarray, directions: Sequence[str]) -> np.nda
     Raises
     ------
     ValueError
-        If an indicator has zero spread (callers turn this into a DataError naming it).
+        If an indicator has zero spread (the entropy stage checks first, so that its
+        DataError names the column).
     """
     values = np.asarray(values, dtype=float)
     lo, hi = values.min(axis=0), values.max(axis=0)

@@ -444,11 +444,6 @@ class MLResult:
         return np.sqrt(np.diag(self.vcov))
 
     @property
-    def rho(self) -> float | None:
-        """The spatial autoregressive parameter (``None`` for error models)."""
-        return self.spatial if self.spec.is_lag else None
-
-    @property
     def n_params(self) -> int:
         """Estimated parameters of the likelihood (fixed effects excluded)."""
         return self.beta.size + 2

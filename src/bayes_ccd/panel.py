@@ -242,9 +242,11 @@ def validate_panel(
     frame = frame.reset_index(drop=True)
     frame[unit] = frame[unit].astype(str).str.strip()
 
-    for row, label in enumerate(frame[unit]):
-        if label in MISSING_TOKENS:
-            raise DataError("the unit label is empty", file=source, line=where(row), column=unit)
+    empty = np.flatnonzero(frame[unit].isin(list(MISSING_TOKENS)).to_numpy())
+    if empty.size:
+        raise DataError(
+            "the unit label is empty", file=source, line=where(int(empty[0])), column=unit
+        )
     frame[time] = _integer_periods(frame[time], source, where, time, frame[unit])
 
     duplicated = frame.duplicated([unit, time], keep=False)

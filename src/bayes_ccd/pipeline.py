@@ -22,7 +22,7 @@ from bayes_ccd.conventions import PERIOD, REGION, UNIT
 from bayes_ccd.coupling import ccd_by_period, ccd_table, levels_table
 from bayes_ccd.demo_data import SYNTHETIC_NOTICE, bundled_demo_path
 from bayes_ccd.entropy import EntropyResult, subsystem_indices
-from bayes_ccd.exceptions import ConfigError, DataError
+from bayes_ccd.exceptions import ConfigError
 from bayes_ccd.panel import (
     Panel,
     read_panel,
@@ -96,7 +96,7 @@ def load_inputs(config: dict[str, Any]) -> Inputs:
     regions = units_regions(
         panel,
         read_regions(
-            None if data["regions"] == "bundled:provinces" else data["regions"],
+            data["regions"],
             unit=data["region_unit_column"],
             region=data["region_column"],
         ),
@@ -402,14 +402,7 @@ def efficiency_stage(inputs: Inputs, config: dict[str, Any], out_dir: Path):
     settings = config["dea"]
     frame = inputs.panel.frame
     year = settings["year"]
-    rows = frame[frame[PERIOD] == year].set_index(UNIT)
-    if rows.empty:
-        raise DataError(
-            f"DEA year {year} is not a period of the panel "
-            f"({inputs.panel.periods[0]}-{inputs.panel.periods[-1]}); set "
-            "[dea] year",
-            file=inputs.panel.source,
-        )
+    rows = frame[frame[PERIOD] == year].set_index(UNIT)  # preflight checked the year
     result = dea(
         rows[settings["inputs"]],
         rows[settings["outputs"]],

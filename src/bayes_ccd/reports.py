@@ -362,7 +362,8 @@ def run_metadata(
     }
 
 
-def _json_default(value: Any) -> Any:
+def json_default(value: Any) -> Any:
+    """``json.dumps`` ``default`` for numpy scalars and arrays, paths, dates and sets."""
     if isinstance(value, (np.integer,)):
         return int(value)
     if isinstance(value, (np.floating,)):
@@ -394,7 +395,7 @@ def write_json(obj: Any, path: str | Path) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     text = json.dumps(
-        _finite(json.loads(json.dumps(obj, default=_json_default))), indent=2, ensure_ascii=False
+        _finite(json.loads(json.dumps(obj, default=json_default))), indent=2, ensure_ascii=False
     )
     path.write_text(text + "\n", encoding="utf-8")
     return path

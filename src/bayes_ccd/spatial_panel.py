@@ -66,7 +66,7 @@ import pandas as pd
 from bayes_ccd.conventions import PERIOD, UNIT
 from bayes_ccd.exceptions import DataError, SpecificationError, WeightsError
 from bayes_ccd.panel import Panel
-from bayes_ccd.weights import SpatialWeights
+from bayes_ccd.weights import SpatialWeights, unit_eigenvalue
 
 if TYPE_CHECKING:
     from bayes_ccd.effects import Spectrum
@@ -481,13 +481,7 @@ class SpatialPanelDesign:
         values = self.eigenvalues
         if not self.unit_root_correction:
             return values
-        unit = int(np.argmin(np.abs(values - 1.0)))
-        if abs(values[unit] - 1.0) > 1e-8:
-            raise SpecificationError(
-                "the Lee-Yu time transformation needs the eigenvalue 1 "
-                "of a row-stochastic W; W has none"
-            )
-        return np.delete(values, unit)
+        return np.delete(values, unit_eigenvalue(values, "the Lee-Yu time transformation"))
 
     def log_jacobian(self, rho: float | np.ndarray) -> np.ndarray:
         """Log-Jacobian of the transformed model, vectorised over ``rho``.

@@ -43,7 +43,7 @@ import pandas as pd
 from scipy import stats
 
 from bayes_ccd.exceptions import EstimationError, SpecificationError
-from bayes_ccd.ml import MLResult, SpatialPanelML, fit_ml
+from bayes_ccd.ml import TEST_COLUMNS, MLResult, SpatialPanelML, fit_ml
 from bayes_ccd.panel import Panel
 from bayes_ccd.spatial_panel import (
     ModelSpec,
@@ -80,9 +80,7 @@ class TestResult:
 
 def tests_frame(results: list[TestResult]) -> pd.DataFrame:
     """Tests as a table ``test, statistic, df, p_value``."""
-    return pd.DataFrame(
-        [asdict(r) for r in results], columns=["test", "statistic", "df", "p_value"]
-    )
+    return pd.DataFrame([asdict(r) for r in results], columns=list(TEST_COLUMNS))
 
 
 def lm_tests(
@@ -279,7 +277,7 @@ def specification_tests(result: MLResult) -> pd.DataFrame:
     for model in ("sdm", "sar", "sem"):
         if model not in fits:
             fits[model] = fit_ml(data, weights, spec.replace(model=model))
-    rows = _lm_tests(build_design(data, weights, spec.replace(model="sar")))
+    rows = lm_tests(data, weights, spec)
     rows += [
         lr_test(fits["sdm"], fits["sar"], name="LR SDM/SAR (H0: theta = 0)"),
         lr_test(fits["sdm"], fits["sem"], name="LR SDM/SEM (H0: theta = -rho beta)"),

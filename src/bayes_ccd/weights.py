@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from libpysal.graph import Graph
 
-from bayes_ccd.exceptions import WeightsError, WeightsWarning
+from bayes_ccd.exceptions import SpecificationError, WeightsError, WeightsWarning
 from bayes_ccd.panel import read_csv_cells
 
 Transform = Literal["r", "o"]
@@ -45,6 +45,23 @@ BUNDLED_CONTIGUITY = "bundled:province-contiguity"
 
 #: Imaginary parts below this are rounding noise of a real spectrum.
 _IMAG_TOL = 1e-10
+
+
+def unit_eigenvalue(values: np.ndarray, purpose: str) -> int:
+    """Index of the eigenvalue 1 of a row-stochastic W among its eigenvalues ``values``.
+
+    Raises
+    ------
+    SpecificationError
+        No eigenvalue lies within 1e-8 of 1; the message starts with ``purpose``.
+    """
+    unit = int(np.argmin(np.abs(values - 1.0)))
+    if abs(values[unit] - 1.0) > 1e-8:
+        raise SpecificationError(
+            f"{purpose} needs the eigenvalue 1 of a row-stochastic W; the eigenvalues "
+            "given have none"
+        )
+    return unit
 
 
 @dataclass(frozen=True)
