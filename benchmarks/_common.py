@@ -11,7 +11,7 @@ from typing import Any
 
 from libpysal.weights import lat2W
 
-from bayes_ccd.weights import SpatialWeights, from_dense, province_contiguity
+from bayes_ccd.data.weights import SpatialWeights, from_dense, province_contiguity
 
 #: Rook lattices (rows, columns) standing in for N regions other than the 31 provinces.
 LATTICES = {100: (10, 10), 300: (15, 20), 1000: (25, 40), 3000: (50, 60)}

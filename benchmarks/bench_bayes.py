@@ -8,7 +8,8 @@ and N = 31 (provinces), 300 and 3000 (rook lattices). Settings are those of a ru
 draws for NUTS), default prior, no posterior predictive check.
 
 First, the demo's national and three regional models in one call of
-:func:`bayes_ccd.bayes.fit_bayes_reports` per sampler, as ``bayes-ccd run`` does: wall
+:func:`~bayes_ccd.spatial.bayes.reports.fit_bayes_reports` per sampler, as ``bayes-ccd run``
+does: wall
 time (design, sampling, effects, diagnostics, tables; NUTS includes the one compilation
 shared by the four samples) and sampling seconds per sample. Then, for every case, the
 seconds of
@@ -39,20 +40,20 @@ from typing import Any
 
 from _common import measured, weights_for
 
-from bayes_ccd.bayes import (
-    SamplerSettings,
-    SpatialPanelBayes,
-    compiled_model,
-    fit_bayes_reports,
-    prior_parameters,
-)
 from bayes_ccd.config import DEFAULTS, bundled_models_dir, load_run_config
 from bayes_ccd.conventions import NATIONAL, PERIOD, UNIT
+from bayes_ccd.data.factors import transform_factors
+from bayes_ccd.data.panel import Panel
+from bayes_ccd.data.weights import SpatialWeights
 from bayes_ccd.exceptions import WeightsWarning
-from bayes_ccd.panel import Panel, transform_factors
 from bayes_ccd.pipeline import coupling_stage, load_inputs
-from bayes_ccd.spatial_panel import ModelSpec, build_design, simulate_panel
-from bayes_ccd.weights import SpatialWeights
+from bayes_ccd.settings import SamplerSettings
+from bayes_ccd.spatial.bayes.estimator import SpatialPanelBayes
+from bayes_ccd.spatial.bayes.nuts import compiled_model
+from bayes_ccd.spatial.bayes.priors import prior_parameters
+from bayes_ccd.spatial.bayes.reports import fit_bayes_reports
+from bayes_ccd.spatial.design import ModelSpec, build_design
+from bayes_ccd.spatial.simulate import simulate_panel
 
 N_PERIODS = 12
 SETTINGS = {k: DEFAULTS["bayes"][k] for k in ("draws", "tune", "chains")}

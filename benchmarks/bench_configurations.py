@@ -1,6 +1,6 @@
 """Time and peak memory of exact Boolean minimisation for fsQCA (4 to 12 conditions).
 
-Each run is :func:`bayes_ccd.configurations.minimise`: Quine-McCluskey on bitsets, then
+Each run is :func:`bayes_ccd.qca.minimise.minimise`: Quine-McCluskey on bitsets, then
 enumeration of every minimum cover of the prime implicant chart (capped at
 ``DEFAULT_MAX_MODELS`` tied models, within ``DEFAULT_MAX_NODES`` search nodes).
 
@@ -25,7 +25,7 @@ when enumeration reached the cap), the largest number of search nodes spent (or
 ``tracemalloc`` (Python and NumPy allocations) in a second, separate run (tracing slows
 Python code down, so it is kept out of the timings).
 
-A last section times the whole analysis, :func:`bayes_ccd.configurations.fsqca` with
+A last section times the whole analysis, :func:`bayes_ccd.qca.solutions.fsqca` with
 directional expectations (truth table, three solutions, fit of every model), on fuzzy
 data in which each of the 2**9 rows of a 9-condition truth table holds three cases.
 
@@ -43,16 +43,11 @@ import warnings
 import numpy as np
 import pandas as pd
 
-from bayes_ccd.configurations import (
-    DEFAULT_MAX_MODELS,
-    DEFAULT_MAX_NODES,
-    BooleanSolution,
-    fsqca,
-    minimise,
-    truth_table,
-)
 from bayes_ccd.conventions import DEFAULT_SEED
 from bayes_ccd.exceptions import EstimationError, NumericalWarning
+from bayes_ccd.qca.minimise import DEFAULT_MAX_MODELS, DEFAULT_MAX_NODES, BooleanSolution, minimise
+from bayes_ccd.qca.solutions import fsqca
+from bayes_ccd.qca.truth_table import truth_table
 
 LIMITED_OBSERVED = 64
 #: Largest k of the regimes in which every row is coded (their charts grow with 2**k).

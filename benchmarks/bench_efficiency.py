@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from bayes_ccd.conventions import DEFAULT_SEED
-from bayes_ccd.efficiency import dea
+from bayes_ccd.dea.model import dea
 
 SIZES = (31, 100, 300, 1000, 3000)
 INPUTS = ("beds", "physicians", "nurses", "health_expenditure")

@@ -20,9 +20,9 @@ import numpy as np
 import pandas as pd
 from _common import weights_for
 
-from bayes_ccd.autocorrelation import global_moran, local_moran
-from bayes_ccd.density import kernel_density_evolution
-from bayes_ccd.weights import SpatialWeights
+from bayes_ccd.data.weights import SpatialWeights
+from bayes_ccd.explore.density import kernel_density_evolution
+from bayes_ccd.explore.moran import global_moran, local_moran
 
 SIZES = (31, 300, 3000)
 PERIODS = range(2012, 2024)

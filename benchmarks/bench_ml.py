@@ -17,9 +17,10 @@ import sys
 
 from _common import measured, weights_for
 
-from bayes_ccd.ml import fit_ml
-from bayes_ccd.spatial_panel import ModelSpec, simulate_panel
-from bayes_ccd.specification import specification_tests
+from bayes_ccd.spatial.design import ModelSpec
+from bayes_ccd.spatial.ml import fit_ml
+from bayes_ccd.spatial.simulate import simulate_panel
+from bayes_ccd.spatial.specification import specification_tests
 
 SIZES = (31, 100, 300, 1000, 3000)
 N_PERIODS = 12

@@ -21,8 +21,14 @@ import pytest
 from esda.significance import calculate_significance
 from scipy import stats
 
-from bayes_ccd import autocorrelation, density, exploration
-from bayes_ccd.autocorrelation import (
+from bayes_ccd.cli import main
+from bayes_ccd.data.panel import validate_panel
+from bayes_ccd.data.regions import province_table
+from bayes_ccd.data.weights import from_dense, from_edges, province_contiguity
+from bayes_ccd.exceptions import ConfigError, DataError, DataWarning, WeightsError
+from bayes_ccd.explore import density, stage
+from bayes_ccd.explore import moran as autocorrelation
+from bayes_ccd.explore.moran import (
     ALTERNATIVES,
     CLUSTER_TYPES,
     check_permutation_test,
@@ -35,11 +41,7 @@ from bayes_ccd.autocorrelation import (
     permutation_seed,
     smallest_p_value,
 )
-from bayes_ccd.cli import main
-from bayes_ccd.exceptions import ConfigError, DataError, DataWarning, WeightsError
-from bayes_ccd.exploration import explore, read_ccd
-from bayes_ccd.panel import validate_panel
-from bayes_ccd.weights import from_dense, from_edges, province_contiguity, province_table
+from bayes_ccd.explore.stage import explore, read_ccd
 
 
 @pytest.fixture(scope="module")
@@ -452,7 +454,7 @@ def test_explore_skips_maps_for_other_units(tmp_path):
         return validate_panel(*args, **kwargs)
 
     with pytest.MonkeyPatch.context() as patch:
-        for module in (exploration, density, autocorrelation):
+        for module in (stage, density, autocorrelation):
             patch.setattr(module, "validate_panel", counted)
         with pytest.warns(DataWarning, match="maps skipped"):
             result = explore(

@@ -1,6 +1,6 @@
 """Bayesian spatial panels: priors, the exact sampler, the PyMC/NUTS model, effects.
 
-Checked against: the maximum-likelihood estimator of :mod:`bayes_ccd.ml` (the density
+Checked against: the maximum-likelihood estimator of :mod:`bayes_ccd.spatial.ml` (the density
 written from ``ml.full_loglik`` and prior densities from ``scipy.stats`` in this file;
 the posterior mode under the reference prior); NUTS against the exact sampler within
 Monte Carlo error; importance reweighting of exact draws for a non-conjugate prior;
@@ -22,43 +22,49 @@ import xarray as xr
 from libpysal.weights import lat2W
 from scipy import optimize, special, stats
 
-from bayes_ccd.bayes import (
+from bayes_ccd.cli import main
+from bayes_ccd.conventions import NATIONAL, UNIT
+from bayes_ccd.data.regions import read_regions
+from bayes_ccd.data.weights import from_dense, province_contiguity
+from bayes_ccd.exceptions import ConfigError, ConvergenceWarning, SpecificationError, WeightsWarning
+from bayes_ccd.settings import SamplerSettings
+from bayes_ccd.spatial.bayes.estimator import (
+    SpatialPanelBayes,
+    fit_bayes,
+    load_posterior,
+    save_posterior,
+)
+from bayes_ccd.spatial.bayes.exact import (
+    ExactPosterior,
+    cross_products,
+    log_likelihood,
+    sample_piecewise_linear,
+)
+from bayes_ccd.spatial.bayes.nuts import build_pymc_model
+from bayes_ccd.spatial.bayes.posterior import _moran, posterior_predictive, reduced_form_solve
+from bayes_ccd.spatial.bayes.priors import (
     DEFAULT_PRIOR,
     REFERENCE_PRIOR,
     CoefficientPrior,
-    ExactPosterior,
     Prior,
-    SamplerSettings,
     SigmaPrior,
-    SpatialPanelBayes,
     SpatialPrior,
-    _moran,
-    build_pymc_model,
-    cross_products,
-    fit_bayes,
-    fit_bayes_reports,
-    load_posterior,
-    log_likelihood,
     log_prior_density,
-    posterior_predictive,
     prior_from_mapping,
     prior_parameters,
     read_prior_file,
-    reduced_form_solve,
+)
+from bayes_ccd.spatial.bayes.reports import (
+    fit_bayes_reports,
     report_from_tree,
-    sample_piecewise_linear,
-    save_posterior,
     settings_from_config,
     summary_lines,
     write_bayes_outputs,
 )
-from bayes_ccd.cli import main
-from bayes_ccd.conventions import NATIONAL, UNIT
-from bayes_ccd.exceptions import ConfigError, ConvergenceWarning, SpecificationError, WeightsWarning
-from bayes_ccd.ml import fit_by_region, fit_ml, full_loglik
-from bayes_ccd.panel import read_regions
-from bayes_ccd.spatial_panel import INTERCEPT, ModelSpec, PanelArrays, build_design, simulate_panel
-from bayes_ccd.weights import from_dense, province_contiguity
+from bayes_ccd.spatial.design import INTERCEPT, ModelSpec, PanelArrays, build_design
+from bayes_ccd.spatial.ml import fit_ml, full_loglik
+from bayes_ccd.spatial.regions import fit_by_region
+from bayes_ccd.spatial.simulate import simulate_panel
 
 BETA = (1.0, -0.5)
 THETA = (0.5, 0.3)

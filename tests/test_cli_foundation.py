@@ -10,7 +10,7 @@ import pytest
 
 from bayes_ccd.cli import main
 from bayes_ccd.config import bundled_models_dir
-from bayes_ccd.demo_data import bundled_demo_path
+from bayes_ccd.data.demo import bundled_demo_path
 
 INDICATORS = str(bundled_models_dir() / "indicators.toml")
 

@@ -12,8 +12,12 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayes_ccd.bayes import fit_bayes_reports, write_bayes_outputs
-from bayes_ccd.comparison import (
+from bayes_ccd.conventions import NATIONAL
+from bayes_ccd.data.regions import read_regions
+from bayes_ccd.data.weights import province_contiguity
+from bayes_ccd.exceptions import DataError, SpecificationError, WeightsWarning
+from bayes_ccd.spatial.bayes.reports import fit_bayes_reports, write_bayes_outputs
+from bayes_ccd.spatial.compare import (
     COMPARISON_COLUMNS,
     compare_estimates,
     compare_reports,
@@ -21,12 +25,9 @@ from bayes_ccd.comparison import (
     read_fit_directory,
     write_comparison_outputs,
 )
-from bayes_ccd.conventions import NATIONAL
-from bayes_ccd.exceptions import DataError, SpecificationError, WeightsWarning
-from bayes_ccd.ml import FitReport, fit_reports, write_fit_outputs
-from bayes_ccd.panel import read_regions
-from bayes_ccd.spatial_panel import ModelSpec, simulate_panel
-from bayes_ccd.weights import province_contiguity
+from bayes_ccd.spatial.design import ModelSpec
+from bayes_ccd.spatial.reports import FitReport, fit_reports, write_fit_outputs
+from bayes_ccd.spatial.simulate import simulate_panel
 
 INFO = {
     "model": "sar",

@@ -4,15 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bayes_ccd.config import (
-    DEFAULTS,
-    bundled_models_dir,
-    load_run_config,
-    merge_config,
-    parse_indicator_system,
-    read_indicator_system,
-)
+from bayes_ccd.config import DEFAULTS, bundled_models_dir, load_run_config, merge_config
 from bayes_ccd.exceptions import ConfigError
+from bayes_ccd.indices.indicators import parse_indicator_system, read_indicator_system
 
 MINIMAL = {"data": {"panel": "p.csv", "unit": "u", "time": "t"}, "indicators": {"file": "i.toml"}}
 

@@ -19,37 +19,7 @@ import pandas as pd
 import pytest
 import sympy
 
-from bayes_ccd.calibration import (
-    Anchors,
-    calibrate,
-    calibrate_frame,
-    percentile_anchors,
-    read_anchors,
-    read_cases,
-)
 from bayes_ccd.cli import main
-from bayes_ccd.configurations import (
-    CORE_ABSENT,
-    CORE_PRESENT,
-    LATEX_CHART_SYMBOLS,
-    PERIPHERAL_PRESENT,
-    chart_cells,
-    configuration_chart,
-    configuration_chart_latex,
-    consistency,
-    coverage,
-    fsqca,
-    minimise,
-    minimum_covers,
-    necessity,
-    parse_directional_expectations,
-    parse_expression,
-    pri,
-    relevance_of_necessity,
-    solutions_table,
-    term_membership,
-    truth_table,
-)
 from bayes_ccd.exceptions import (
     ConfigError,
     DataError,
@@ -58,6 +28,34 @@ from bayes_ccd.exceptions import (
     NumericalWarning,
     SpecificationError,
 )
+from bayes_ccd.qca.calibration import (
+    Anchors,
+    calibrate,
+    calibrate_frame,
+    percentile_anchors,
+    read_anchors,
+    read_cases,
+)
+from bayes_ccd.qca.chart import (
+    CORE_ABSENT,
+    CORE_PRESENT,
+    PERIPHERAL_PRESENT,
+    chart_cells,
+    configuration_chart,
+)
+from bayes_ccd.qca.measures import (
+    consistency,
+    coverage,
+    necessity,
+    parse_expression,
+    pri,
+    relevance_of_necessity,
+    term_membership,
+)
+from bayes_ccd.qca.minimise import minimise, minimum_covers
+from bayes_ccd.qca.report import LATEX_CHART_SYMBOLS, configuration_chart_latex, solutions_table
+from bayes_ccd.qca.solutions import fsqca, parse_directional_expectations
+from bayes_ccd.qca.truth_table import truth_table
 
 REFERENCE = Path(__file__).resolve().parent / "data" / "reference"
 LIPSET = ["DEV", "URB", "LIT", "IND", "STB"]
@@ -617,7 +615,7 @@ def test_minimum_covers_agree_with_exhaustive_search_on_random_charts(monkeypatc
     # step of the search is exercised: counted below so this test cannot go vacuous.
     import scipy.optimize
 
-    import bayes_ccd.configurations as configurations
+    import bayes_ccd.qca.minimise as configurations
 
     calls = {"milp": 0, "fixing": 0, "parts": 0}
     milp, covers_, components = (

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayes_ccd.coupling import (
+from bayes_ccd.indices.coupling import (
     ccd_by_period,
     ccd_table,
     coordination_index,

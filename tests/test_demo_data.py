@@ -8,14 +8,11 @@ import esda
 import numpy as np
 import pandas as pd
 
-from bayes_ccd.config import bundled_models_dir, read_indicator_system
-from bayes_ccd.demo_data import (
-    DEMO_SEED,
-    SYNTHETIC_NOTICE,
-    bundled_demo_path,
-    simulate_demo_panel,
-)
-from bayes_ccd.weights import province_contiguity, province_table
+from bayes_ccd.config import bundled_models_dir
+from bayes_ccd.data.demo import DEMO_SEED, SYNTHETIC_NOTICE, bundled_demo_path, simulate_demo_panel
+from bayes_ccd.data.regions import province_table
+from bayes_ccd.data.weights import province_contiguity
+from bayes_ccd.indices.indicators import read_indicator_system
 
 
 def test_generator_is_deterministic_and_seed_dependent():

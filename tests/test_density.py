@@ -13,7 +13,9 @@ import pytest
 from matplotlib import pyplot as plt
 from scipy import optimize, stats
 
-from bayes_ccd.density import (
+from bayes_ccd.data.panel import validate_panel
+from bayes_ccd.exceptions import ConfigError, DataError
+from bayes_ccd.explore.density import (
     bandwidth,
     curves_table,
     density_peaks,
@@ -24,8 +26,6 @@ from bayes_ccd.density import (
     plot_density_surface,
     resolve_regions,
 )
-from bayes_ccd.exceptions import ConfigError, DataError
-from bayes_ccd.panel import validate_panel
 from conftest import assert_png
 
 

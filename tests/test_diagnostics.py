@@ -12,17 +12,18 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from bayes_ccd.bayes import fit_bayes
 from bayes_ccd.conventions import COVARIATE, EFFECT, EFFECT_KINDS, TERM
-from bayes_ccd.diagnostics import (
+from bayes_ccd.data.weights import province_contiguity
+from bayes_ccd.exceptions import ConvergenceWarning
+from bayes_ccd.spatial.bayes.estimator import fit_bayes
+from bayes_ccd.spatial.design import ModelSpec
+from bayes_ccd.spatial.diagnostics import (
     DIAGNOSTIC_COLUMNS,
     diagnose,
     element_labels,
     write_diagnostic_plots,
 )
-from bayes_ccd.exceptions import ConvergenceWarning
-from bayes_ccd.spatial_panel import ModelSpec, simulate_panel
-from bayes_ccd.weights import province_contiguity
+from bayes_ccd.spatial.simulate import simulate_panel
 
 CHAINS, DRAWS = 4, 1000
 

@@ -7,7 +7,9 @@ import numpy as np
 import pytest
 from libpysal.weights import lat2W
 
-from bayes_ccd.effects import (
+from bayes_ccd.data.weights import province_contiguity
+from bayes_ccd.exceptions import EstimationError, NumericalWarning, SpecificationError
+from bayes_ccd.spatial.effects import (
     direct_effects,
     effects_from_draws,
     effects_inference,
@@ -15,8 +17,6 @@ from bayes_ccd.effects import (
     spectrum,
     total_effects,
 )
-from bayes_ccd.exceptions import EstimationError, NumericalWarning, SpecificationError
-from bayes_ccd.weights import province_contiguity
 
 
 def dense_effects(rho: float, beta: np.ndarray, theta: np.ndarray, W: np.ndarray) -> np.ndarray:
@@ -203,8 +203,9 @@ def test_direct_effect_differs_from_spreg_only_by_the_theta_term() -> None:
     import libpysal
     import spreg
 
-    from bayes_ccd.ml import fit_ml
-    from bayes_ccd.spatial_panel import ModelSpec, simulate_panel
+    from bayes_ccd.spatial.design import ModelSpec
+    from bayes_ccd.spatial.ml import fit_ml
+    from bayes_ccd.spatial.simulate import simulate_panel
 
     weights = province_contiguity()
     data = simulate_panel(

@@ -1,4 +1,4 @@
-"""Tests of bayes_ccd.efficiency (DEA, super-efficiency, Malmquist) and ``bayes-ccd dea``.
+"""Tests of bayes_ccd.dea.model (DEA, super-efficiency, Malmquist) and ``bayes-ccd dea``.
 
 Golden values come from hand derivations (written out below), from the published CCR
 scores of the hospital example of Cooper, Seiford & Tone (2007), and from an
@@ -17,16 +17,13 @@ import pandas as pd
 import pytest
 from scipy.optimize import OptimizeResult, linprog
 
-from bayes_ccd import efficiency
 from bayes_ccd.cli import main
-from bayes_ccd.efficiency import (
-    dea,
-    dea_summary,
-    malmquist,
-    read_dea_table,
-    returns_to_scale,
-    write_dea_outputs,
-)
+from bayes_ccd.dea import lp as dea_lp
+from bayes_ccd.dea import model as efficiency
+from bayes_ccd.dea.data import read_dea_table
+from bayes_ccd.dea.malmquist import malmquist
+from bayes_ccd.dea.model import dea, returns_to_scale
+from bayes_ccd.dea.report import dea_summary, write_dea_outputs
 from bayes_ccd.exceptions import ConfigError, DataError, DataWarning, EstimationError
 
 REFERENCE = Path(__file__).resolve().parent / "data" / "reference"
@@ -673,7 +670,7 @@ def test_lp_failure_names_the_unit(
     def failing(*args, **kwargs) -> OptimizeResult:
         return OptimizeResult(status=4, message="numerical difficulties", x=None)
 
-    monkeypatch.setattr(efficiency, "linprog", failing)
+    monkeypatch.setattr(dea_lp, "linprog", failing)
     with pytest.raises(EstimationError, match="unit 'A'"):
         dea(hospitals[["doctors", "nurses"]], hospitals[["outpat", "inpat"]])
 

@@ -8,15 +8,15 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayes_ccd.config import parse_indicator_system
-from bayes_ccd.entropy import (
+from bayes_ccd.data.panel import validate_panel
+from bayes_ccd.exceptions import DataError
+from bayes_ccd.indices.entropy import (
     composite_index,
     entropy_weights,
     min_max_standardise,
     subsystem_indices,
 )
-from bayes_ccd.exceptions import DataError
-from bayes_ccd.panel import validate_panel
+from bayes_ccd.indices.indicators import parse_indicator_system
 
 # A 3 x 2 table worked by hand: x1 is a benefit indicator, x2 a cost indicator.
 X = np.array([[1.0, 10.0], [2.0, 20.0], [4.0, 30.0]])

@@ -16,15 +16,15 @@ import pytest
 from matplotlib import pyplot as plt
 from shapely.geometry import box
 
+from bayes_ccd.data.regions import province_table
 from bayes_ccd.exceptions import DataError
-from bayes_ccd.maps import (
+from bayes_ccd.explore.maps import (
     plot_choropleth,
     plot_lisa_map,
     province_tiles,
     read_boundary,
     tile_positions,
 )
-from bayes_ccd.weights import province_table
 from conftest import assert_png
 
 CLUSTERS = ["High-High", "Low-Low", "High-Low", "Low-High", "Not significant"]
@@ -51,7 +51,7 @@ def test_tiles_keep_contiguous_provinces_near(contiguity):
     near = chebyshev <= 1  # the tiles share an edge or a corner
     assert near.mean() >= 0.9
     far = sorted(tuple(sorted(pair)) for pair in contiguity.loc[~near].to_numpy())
-    # exactly the exceptions documented in bayes_ccd.maps
+    # exactly the exceptions documented in bayes_ccd.explore.maps
     assert far == [("Gansu", "Inner Mongolia"), ("Inner Mongolia", "Shaanxi"), ("Sichuan", "Tibet")]
 
 
@@ -178,8 +178,8 @@ def test_read_boundary_errors(squares, tmp_path):
 
 @pytest.mark.integration
 def test_explore_draws_true_choropleths_from_a_boundary_file(squares, tmp_path):
-    from bayes_ccd.exploration import explore
-    from bayes_ccd.weights import from_dense
+    from bayes_ccd.data.weights import from_dense
+    from bayes_ccd.explore.stage import explore
 
     rng = np.random.default_rng(12)
     frame = pd.DataFrame(

@@ -24,6 +24,9 @@ from libpysal.weights import lat2W
 
 from bayes_ccd.cli import main
 from bayes_ccd.conventions import NATIONAL, PERIOD, UNIT
+from bayes_ccd.data.panel import Panel, validate_panel
+from bayes_ccd.data.regions import read_regions
+from bayes_ccd.data.weights import from_dense, province_contiguity
 from bayes_ccd.exceptions import (
     DataError,
     EstimationError,
@@ -32,24 +35,11 @@ from bayes_ccd.exceptions import (
     WeightsError,
     WeightsWarning,
 )
-from bayes_ccd.ml import (
-    MLResult,
-    concentrated_loglik,
-    fit_by_region,
-    fit_ml,
-    information_matrix,
-    report_from_result,
-    write_fit_outputs,
-)
-from bayes_ccd.panel import Panel, read_regions, validate_panel
-from bayes_ccd.spatial_panel import (
-    ModelSpec,
-    PanelArrays,
-    build_design,
-    helmert,
-    simulate_panel,
-)
-from bayes_ccd.weights import from_dense, province_contiguity
+from bayes_ccd.spatial.design import ModelSpec, PanelArrays, build_design, helmert
+from bayes_ccd.spatial.ml import MLResult, concentrated_loglik, fit_ml, information_matrix
+from bayes_ccd.spatial.regions import fit_by_region
+from bayes_ccd.spatial.reports import report_from_result, write_fit_outputs
+from bayes_ccd.spatial.simulate import simulate_panel
 
 SPREG_WARNINGS = "ignore::pandas.errors.Pandas4Warning"  # spreg 1.9 sort_values(inplace)
 BETA = (1.0, -0.5)
@@ -337,7 +327,7 @@ def test_information_matrix_against_numerical_hessian(lattice, model, transform)
 def test_near_singular_information_falls_back_to_numerical_hessian(lattice, monkeypatch):
     data = _simulate(lattice, "sar", "both", seed=23)
     reference = fit_ml(data, lattice, ModelSpec("sar", "both"), information="observed")
-    import bayes_ccd.ml as ml_module
+    import bayes_ccd.spatial.ml as ml_module
 
     monkeypatch.setattr(ml_module, "information_matrix", lambda *args, **kwargs: np.ones((4, 4)))
     with pytest.warns(NumericalWarning, match="nearly singular"):
@@ -518,7 +508,7 @@ def test_perfect_fit_is_an_estimation_error(lattice, model) -> None:
 
 
 def test_optimiser_failure_is_an_estimation_error(lattice, monkeypatch) -> None:
-    import bayes_ccd.ml as ml_module
+    import bayes_ccd.spatial.ml as ml_module
 
     class Failed:
         success, fun, x, message = False, np.nan, 0.0, "maximum iterations reached"

@@ -6,9 +6,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from bayes_ccd.config import Factor
+from bayes_ccd.data.factors import Factor, transform_factors
+from bayes_ccd.data.panel import read_panel, validate_panel
+from bayes_ccd.data.regions import read_regions
 from bayes_ccd.exceptions import DataError
-from bayes_ccd.panel import read_panel, read_regions, transform_factors, validate_panel
 
 GOOD = """
 unit,year,x,y

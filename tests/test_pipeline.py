@@ -9,7 +9,7 @@ import pytest
 
 from bayes_ccd.cli import main
 from bayes_ccd.config import bundled_models_dir
-from bayes_ccd.demo_data import SYNTHETIC_NOTICE
+from bayes_ccd.data.demo import SYNTHETIC_NOTICE
 from bayes_ccd.exceptions import DataWarning, WeightsWarning
 
 INDICATORS = bundled_models_dir() / "indicators.toml"

@@ -9,15 +9,8 @@ import pandas as pd
 import pytest
 
 from bayes_ccd.exceptions import OutputError
-from bayes_ccd.reports import (
-    atomic_output_dir,
-    paper_table,
-    run_metadata,
-    stars,
-    to_latex,
-    to_markdown,
-    write_json,
-)
+from bayes_ccd.report.output import atomic_output_dir, run_metadata, write_json
+from bayes_ccd.report.tables import paper_table, stars, to_latex, to_markdown
 
 
 def test_atomic_output_dir_publishes_only_on_success(tmp_path):

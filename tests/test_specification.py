@@ -12,17 +12,18 @@ import spreg
 from libpysal.weights import lat2W
 from scipy import optimize, sparse
 
+from bayes_ccd.data.weights import from_dense
 from bayes_ccd.exceptions import SpecificationError
-from bayes_ccd.ml import fit_ml
-from bayes_ccd.spatial_panel import ModelSpec, simulate_panel
-from bayes_ccd.specification import (
+from bayes_ccd.spatial.design import ModelSpec
+from bayes_ccd.spatial.ml import fit_ml
+from bayes_ccd.spatial.simulate import simulate_panel
+from bayes_ccd.spatial.specification import (
     fixed_effects_lr_tests,
     lm_tests,
     lr_test,
     specification_tests,
     wald_test,
 )
-from bayes_ccd.weights import from_dense
 
 SPREG_WARNINGS = "ignore::pandas.errors.Pandas4Warning"  # spreg 1.9 sort_values(inplace)
 

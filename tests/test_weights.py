@@ -6,14 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bayes_ccd.data.regions import province_table
+from bayes_ccd.data.weights import from_dense, from_edges, province_contiguity, read_weights
 from bayes_ccd.exceptions import WeightsError, WeightsWarning
-from bayes_ccd.weights import (
-    from_dense,
-    from_edges,
-    province_contiguity,
-    province_table,
-    read_weights,
-)
 
 
 @pytest.fixture(scope="module")

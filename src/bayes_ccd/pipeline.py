@@ -4,7 +4,7 @@ Data flow one way: panel -> entropy weights and indices U1, U2 -> coupling coord
 degree D -> exploration, spatial models, efficiency and configurations -> tables and
 figures. Each stage writes into its own sub-directory of the run directory, and the
 run directory appears only when every stage has succeeded
-(:func:`bayes_ccd.reports.atomic_output_dir`).
+(:func:`bayes_ccd.report.output.atomic_output_dir`).
 """
 
 from __future__ import annotations
@@ -17,23 +17,20 @@ from typing import Any
 
 import pandas as pd
 
-from bayes_ccd.config import PRIOR_PRESETS, IndicatorSystem, read_indicator_system
+from bayes_ccd.config import PRIOR_PRESETS
 from bayes_ccd.conventions import PERIOD, REGION, UNIT
-from bayes_ccd.coupling import ccd_by_period, ccd_table, levels_table
-from bayes_ccd.demo_data import SYNTHETIC_NOTICE, bundled_demo_path
-from bayes_ccd.entropy import EntropyResult, subsystem_indices
+from bayes_ccd.data.demo import SYNTHETIC_NOTICE, bundled_demo_path
+from bayes_ccd.data.factors import transform_factors
+from bayes_ccd.data.panel import Panel, read_panel, validate_panel
+from bayes_ccd.data.regions import read_regions, regions_for
+from bayes_ccd.data.weights import SpatialWeights, read_weights
 from bayes_ccd.exceptions import ConfigError
-from bayes_ccd.panel import (
-    Panel,
-    read_panel,
-    read_regions,
-    regions_for,
-    transform_factors,
-    validate_panel,
-)
-from bayes_ccd.reports import atomic_output_dir, run_metadata, write_json, write_table
-from bayes_ccd.spatial_panel import ModelSpec
-from bayes_ccd.weights import SpatialWeights, read_weights
+from bayes_ccd.indices.coupling import ccd_by_period, ccd_table, levels_table
+from bayes_ccd.indices.entropy import EntropyResult, subsystem_indices
+from bayes_ccd.indices.indicators import IndicatorSystem, read_indicator_system
+from bayes_ccd.report.output import atomic_output_dir, run_metadata, write_json
+from bayes_ccd.report.tables import write_table
+from bayes_ccd.spatial.design import ModelSpec
 
 Progress = Callable[[str], None]
 BUNDLED_DEMO = "bundled:demo"
@@ -122,7 +119,7 @@ def preflight(config: dict[str, Any], inputs: Inputs) -> None:
             f"of the panel ({periods[0]}-{periods[-1]})"
         )
     if config["explore"]["enabled"]:
-        from bayes_ccd.autocorrelation import check_permutation_test
+        from bayes_ccd.explore.moran import check_permutation_test
 
         check_permutation_test(
             config["explore"]["permutations"], "two-sided", config["explore"]["significance"]
@@ -239,7 +236,7 @@ def exploration_stage(
     ccd: pd.DataFrame, inputs: Inputs, config: dict[str, Any], out_dir: Path, progress: Progress
 ) -> list[str]:
     """Kernel density evolution, global and local Moran's I, maps; summary lines."""
-    from bayes_ccd.exploration import explore
+    from bayes_ccd.explore.stage import explore
 
     settings = config["explore"]
     result = explore(
@@ -306,7 +303,7 @@ def model_spec(config: dict[str, Any], inputs: Inputs) -> ModelSpec:
 def mle_stage(data: Panel, inputs: Inputs, config: dict[str, Any], out_dir: Path):
     """National and regional maximum-likelihood fits with effects and tests; returns
     the fit reports and summary lines."""
-    from bayes_ccd.ml import fit_reports, write_fit_outputs
+    from bayes_ccd.spatial.reports import fit_reports, write_fit_outputs
 
     spec = model_spec(config, inputs)
     regions = inputs.regions if config["regression"]["by_region"] else None
@@ -349,7 +346,11 @@ def bayes_stage(
 ):
     """National and regional Bayesian fits, diagnostics and posterior files; returns
     the fit and summary lines (non-convergence is stated in them)."""
-    from bayes_ccd.bayes import fit_bayes_reports, summary_lines, write_bayes_outputs
+    from bayes_ccd.spatial.bayes.reports import (
+        fit_bayes_reports,
+        summary_lines,
+        write_bayes_outputs,
+    )
 
     regions = inputs.regions if config["regression"]["by_region"] else None
     fit = fit_bayes_reports(
@@ -374,7 +375,7 @@ def comparison_stage(
     mle_reports, bayes_reports, config: dict[str, Any], out_dir: Path
 ) -> list[str]:
     """Posterior versus maximum likelihood, sample by sample."""
-    from bayes_ccd.comparison import (
+    from bayes_ccd.spatial.compare import (
         compare_reports,
         comparison_summary,
         write_comparison_outputs,
@@ -390,10 +391,10 @@ def comparison_stage(
 def efficiency_stage(inputs: Inputs, config: dict[str, Any], out_dir: Path):
     """DEA of healthcare resources for the configured year and the Malmquist index
     across all periods; returns the DEA result and summary lines."""
-    from bayes_ccd.efficiency import (
-        dea,
+    from bayes_ccd.dea.malmquist import malmquist
+    from bayes_ccd.dea.model import dea
+    from bayes_ccd.dea.report import (
         dea_summary,
-        malmquist,
         malmquist_summary,
         summary_markdown,
         write_dea_outputs,
@@ -447,8 +448,9 @@ def configuration_stage(
     Cases are the units; a condition is a panel column, a coupling-table column (U1,
     U2, C, T, D) or a DEA score (crs, vrs, scale) of that year.
     """
-    from bayes_ccd.calibration import Anchors, calibrate_frame, percentile_anchors
-    from bayes_ccd.configurations import fsqca, solution_lines, write_qca_outputs
+    from bayes_ccd.qca.calibration import Anchors, calibrate_frame, percentile_anchors
+    from bayes_ccd.qca.report import solution_lines, write_qca_outputs
+    from bayes_ccd.qca.solutions import fsqca
 
     settings = config["qca"]
     year = config["dea"]["year"]

@@ -1,0 +1,3 @@
+"""The data contract: panels, regions, spatial weights, factors and the bundled
+(synthetic) demo data.
+"""

@@ -1,0 +1,3 @@
+"""Spatio-temporal exploration: kernel density evolution, global and local Moran's I,
+maps.
+"""

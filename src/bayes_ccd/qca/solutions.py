@@ -1,0 +1,564 @@
+"""Conservative, parsimonious and intermediate solutions of fsQCA with the fit of every
+tied model (Ragin and Sonnett 2005; Ragin 2008, ch. 9; Dusa 2019).
+"""
+
+from __future__ import annotations
+
+import itertools
+import warnings
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bayes_ccd.exceptions import (
+    ConfigError,
+    EstimationError,
+    NumericalWarning,
+)
+from bayes_ccd.qca.measures import (
+    Implicant,
+    consistency,
+    coverage,
+    format_model,
+    format_term,
+    necessity,
+    pri,
+    term_membership,
+)
+from bayes_ccd.qca.minimise import (
+    DEFAULT_MAX_MODELS,
+    DEFAULT_MAX_NODES,
+    BooleanSolution,
+    Criterion,
+    minimise,
+)
+from bayes_ccd.qca.truth_table import HalfMembershipRule, TruthTable, truth_table
+
+# --------------------------------------------------------------------------------------
+# Expressions
+# --------------------------------------------------------------------------------------
+
+
+def parse_directional_expectations(
+    expectations: Mapping[str, int | str] | Sequence[str] | str | None,
+    conditions: Sequence[str],
+) -> dict[str, int]:
+    """Directional expectations as ``{condition: 1 (present) or 0 (absent)}``.
+
+    Accepts a mapping (values 1/0, ``"present"``/``"absent"``, or ``"-"`` for none), a
+    sequence or comma-separated string in R's notation (``"DEV, URB, ~IND"``: listed
+    conditions are expected to contribute when present, ``~`` when absent; unlisted ones
+    carry no expectation), or ``None`` (no expectations).
+    """
+    if expectations is None:
+        return {}
+    items: list[tuple[str, int | str]]
+    if isinstance(expectations, Mapping):
+        items = list(expectations.items())
+    else:
+        tokens = expectations.split(",") if isinstance(expectations, str) else expectations
+        items = []
+        for token in (t.strip() for t in tokens):
+            if not token:
+                continue
+            if "=" in token:
+                name, value = (s.strip() for s in token.split("=", 1))
+                items.append((name, value))
+            else:
+                items.append((token.lstrip("~").strip(), 0 if token.startswith("~") else 1))
+    result: dict[str, int] = {}
+    codes = {"1": 1, "present": 1, "0": 0, "absent": 0, "-": None, "": None}
+    for name, raw in items:
+        if name not in conditions:
+            raise ConfigError(
+                f"directional expectation for unknown condition '{name}' "
+                f"(conditions: {', '.join(conditions)})"
+            )
+        key = str(raw).strip().lower()
+        if key not in codes:
+            raise ConfigError(
+                f"directional expectation {raw!r} for '{name}': use 1 "
+                "(present), 0 (absent) or '-' (none)"
+            )
+        if name in result:
+            raise ConfigError(f"two directional expectations for '{name}'")
+        if codes[key] is not None:
+            result[name] = codes[key]
+    return result
+
+
+# --------------------------------------------------------------------------------------
+# Solutions
+# --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TermFit:
+    r"""One term (sufficient configuration) of a model with its parameters of fit.
+
+    ``unique_coverage`` is the coverage lost when the term is dropped from the model:
+    :math:`\mathrm{cov}(S) - \mathrm{cov}(S \setminus T)` (Ragin 2008, ch. 3).
+    ``cases`` have membership above 0.5 in the term.
+    """
+
+    term: str
+    implicant: Implicant
+    consistency: float
+    pri: float
+    raw_coverage: float
+    unique_coverage: float
+    cases: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Model:
+    """One minimal model (sum of terms) of a solution and its fit.
+
+    Attributes
+    ----------
+    label
+        ``M1``, ``M2``, ... within its solution.
+    expression
+        The model, e.g. ``DEV*~IND + URB*STB``.
+    terms
+        Per-term fit.
+    consistency, pri, coverage
+        Of the whole model (membership = maximum over terms).
+    counterfactuals
+        Remainder codes the model assumes to be sufficient: the simplifying assumptions
+        of a parsimonious model, the easy counterfactuals of an intermediate one.
+    conservative_model, parsimonious_model
+        For intermediate models: indices of the conservative and parsimonious models
+        they were derived from (R's ``C1P1`` labels are ``C{i+1}P{j+1}``).
+    """
+
+    label: str
+    implicants: tuple[Implicant, ...]
+    expression: str
+    terms: tuple[TermFit, ...]
+    consistency: float
+    pri: float
+    coverage: float
+    counterfactuals: tuple[int, ...] = ()
+    conservative_model: int | None = None
+    parsimonious_model: int | None = None
+
+    @property
+    def derived_from(self) -> str:
+        """R's ``C{i}P{j}`` label of an intermediate model's conservative/parsimonious
+        pair (1-based), ``""`` for the other solutions."""
+        if self.conservative_model is None or self.parsimonious_model is None:
+            return ""
+        return f"C{self.conservative_model + 1}P{self.parsimonious_model + 1}"
+
+
+@dataclass(frozen=True)
+class Solution:
+    """The conservative, parsimonious or intermediate solution: every tied model."""
+
+    kind: str
+    prime_implicants: tuple[str, ...]
+    models: tuple[Model, ...]
+    truncated: bool = False
+
+
+@dataclass(frozen=True)
+class QCAResult:
+    """Everything an fsQCA run produces; see :func:`solve`.
+
+    ``config`` is the merged configuration that produced the result (cut-offs,
+    expectations, treatment of 0.5, criterion), saved with the outputs;
+    ``parsimonious_primes`` are the prime implicants of the parsimonious solution as
+    implicants (they decide core conditions).
+    """
+
+    truth_table: TruthTable
+    necessity: pd.DataFrame
+    conservative: Solution
+    parsimonious: Solution
+    intermediate: Solution
+    directional_expectations: dict[str, int]
+    config: dict[str, Any] = field(default_factory=dict)
+    parsimonious_primes: tuple[Implicant, ...] = ()
+
+    @property
+    def solutions(self) -> dict[str, Solution]:
+        """The three solutions by name."""
+        return {
+            "conservative": self.conservative,
+            "parsimonious": self.parsimonious,
+            "intermediate": self.intermediate,
+        }
+
+
+class _ModelFitter:
+    """Parameters of fit of the models of one truth table.
+
+    Terms recur across the tied models of a solution, so each term's memberships and fit
+    are computed once.
+    """
+
+    def __init__(self, table: TruthTable) -> None:
+        self.x, self.y = table.memberships()
+        self.conditions = table.conditions
+        self.cases = table.data.index.astype(str).to_numpy()
+        self._terms: dict[Implicant, tuple[np.ndarray, TermFit]] = {}
+
+    def term(self, implicant: Implicant) -> tuple[np.ndarray, TermFit]:
+        """Memberships in the term and its fit (unique coverage still 0)."""
+        if implicant not in self._terms:
+            m = term_membership(self.x, implicant)
+            self._terms[implicant] = (
+                m,
+                TermFit(
+                    term=format_term(implicant, self.conditions),
+                    implicant=implicant,
+                    consistency=consistency(m, self.y),
+                    pri=pri(m, self.y),
+                    raw_coverage=coverage(m, self.y),
+                    unique_coverage=0.0,
+                    cases=tuple(self.cases[m > 0.5]),
+                ),
+            )
+        return self._terms[implicant]
+
+    def fit(self, label: str, model: Sequence[Implicant], **extra: Any) -> Model:
+        r"""The model with the fit of each term and of the whole.
+
+        Unique coverage of term ``i`` is :math:`\mathrm{cov}(S) - \mathrm{cov}(S
+        \setminus T_i)`. Dropping term ``i`` changes a case's membership in the model
+        only where term ``i`` is the largest (it falls to the second largest, which may
+        tie), so
+
+        .. math::
+
+            \mathrm{cov}(S) - \mathrm{cov}(S \setminus T_i) = \frac{\sum_{c:\,
+            \arg\max = i} \left[\min(s_c, y_c) - \min(s^{(2)}_c, y_c)\right]}
+            {\sum_c y_c}
+
+        with :math:`s_c` and :math:`s^{(2)}_c` the largest and second largest term
+        memberships of case ``c``: one pass over the cases instead of one per term.
+        """
+        y = self.y
+        fitted = [self.term(term) for term in model]
+        memberships = np.column_stack([m for m, _ in fitted])
+        union = memberships.max(axis=1)
+        total = coverage(union, y)
+        if len(fitted) > 1:
+            second = np.partition(memberships, -2, axis=1)[:, -2]
+        else:
+            second = np.zeros_like(union)
+        loss = np.minimum(union, y) - np.minimum(second, y)
+        y_total = y.sum()
+        unique = (
+            np.bincount(memberships.argmax(axis=1), weights=loss, minlength=len(fitted)) / y_total
+            if y_total > 0
+            else np.full(len(fitted), np.nan)
+        )
+        return Model(
+            label=label,
+            implicants=tuple(model),
+            expression=format_model(model, self.conditions),
+            terms=tuple(
+                TermFit(
+                    fit.term,
+                    fit.implicant,
+                    fit.consistency,
+                    fit.pri,
+                    fit.raw_coverage,
+                    float(u),
+                    fit.cases,
+                )
+                for (_, fit), u in zip(fitted, unique, strict=True)
+            ),
+            consistency=consistency(union, y),
+            pri=pri(union, y),
+            coverage=total,
+            **extra,
+        )
+
+
+def _covered_rows(model: Sequence[Implicant], rows: np.ndarray) -> np.ndarray:
+    hit = np.zeros(rows.size, dtype=bool)
+    for value, mask in model:
+        hit |= (rows & mask) == value
+    return rows[hit]
+
+
+def easy_counterfactuals(
+    conservative_model: Sequence[Implicant],
+    parsimonious_model: Sequence[Implicant],
+    remainders: Iterable[int],
+    expectations: Mapping[int, int],
+    n_conditions: int,
+) -> tuple[int, ...]:
+    """Remainders that are easy counterfactuals for one conservative/parsimonious pair.
+
+    The procedure of R's QCA package (``minimize`` with ``dir.exp``; Dusa 2019),
+    following Ragin and Sonnett (2005): for every conservative term ``c`` and
+    every parsimonious term ``p`` that contains it (``p``'s literals are a subset of
+    ``c``'s), the literals of ``c`` that ``p`` does not have are dropped when they
+    contradict the directional expectation of their condition (e.g. ``~URB`` when URB
+    is expected to contribute when present) and kept when they agree with it or the
+    condition has no expectation. The remainders covered by the shortened term that are
+    also simplifying assumptions of the parsimonious model are easy counterfactuals.
+
+    Parameters
+    ----------
+    conservative_model, parsimonious_model
+        Terms of one model of each solution.
+    remainders
+        Remainder row codes.
+    expectations
+        ``{condition index: 1 or 0}``; conditions without expectation are absent.
+    n_conditions
+        ``k``.
+
+    Returns
+    -------
+    tuple of int
+        The easy counterfactual row codes, sorted.
+    """
+    k = n_conditions
+    rows = np.fromiter(remainders, dtype=np.int64)
+    assumptions = _covered_rows(parsimonious_model, rows)
+    easy: set[int] = set()
+    for c_value, c_mask in conservative_model:
+        for p_value, p_mask in parsimonious_model:
+            if p_mask & ~c_mask or (c_value & p_mask) != p_value:
+                continue
+            drop = 0
+            for j, expected in expectations.items():
+                bit = 1 << (k - 1 - j)
+                if c_mask & ~p_mask & bit and bool(c_value & bit) != bool(expected):
+                    drop |= bit
+            shortened = (c_value & ~drop, c_mask & ~drop)
+            easy.update(int(r) for r in _covered_rows([shortened], assumptions))
+    return tuple(sorted(easy))
+
+
+#: What to change when a solution's search budget runs out (appended to the error).
+_BUDGET_ADVICE = (
+    "raise max_nodes (command line: --max-nodes), lower max_models, analyse fewer "
+    "conditions, or raise n_cut so that rows with few cases become remainders"
+)
+
+
+def solve(
+    table: TruthTable,
+    *,
+    dir_exp: Mapping[str, int | str] | Sequence[str] | str | None = None,
+    criterion: Criterion = "terms",
+    max_models: int = DEFAULT_MAX_MODELS,
+    max_nodes: int = DEFAULT_MAX_NODES,
+) -> QCAResult:
+    """Conservative, parsimonious and intermediate solutions of a truth table.
+
+    * **Conservative** (complex): minimise the positive rows with no remainders.
+    * **Parsimonious**: remainders are don't-cares; each model's simplifying
+      assumptions are the remainders it covers.
+    * **Intermediate**: for every pair of a conservative and a parsimonious model, the
+      positive rows are minimised with the pair's easy counterfactuals (see
+      :func:`easy_counterfactuals`) as the only don't-cares, as R's QCA package does.
+      Without directional expectations no counterfactual is easy and the intermediate
+      models are the conservative models again, once per parsimonious model. Each model
+      records its pair (:attr:`Model.derived_from`, R's ``C1P1`` label): two pairs may
+      give the same expression, with different core conditions in the configuration
+      chart.
+
+    Every model of every solution is reported when models tie (see :func:`minimise`),
+    with consistency, PRI, raw and unique coverage of each term and of the model.
+
+    Parameters
+    ----------
+    table
+        From :func:`truth_table`.
+    dir_exp
+        Directional expectations, see :func:`parse_directional_expectations`.
+    criterion, max_models
+        See :func:`minimise`.
+    max_nodes
+        Search budget of each solution (see :func:`minimum_covers`); the intermediate
+        solution shares it among its conservative/parsimonious pairs, each pair also
+        counting one node.
+
+    Returns
+    -------
+    QCAResult
+
+    Raises
+    ------
+    EstimationError
+        A solution's search needed more than ``max_nodes`` nodes; the message names the
+        solution, the size of its prime implicant chart and what to change.
+    """
+    if max_nodes < 1:
+        raise ConfigError(f"max_nodes must be at least 1 (got {max_nodes})")
+    conditions = table.conditions
+    k = len(conditions)
+    expectations = parse_directional_expectations(dir_exp, conditions)
+    by_index = {conditions.index(name): value for name, value in expectations.items()}
+    remainders = table.remainders
+    options = {"criterion": criterion, "max_models": max_models}
+
+    def minimised(kind: str, free: Sequence[int], nodes: int) -> BooleanSolution:
+        try:
+            return minimise(table.positive, free, k, max_nodes=nodes, **options)
+        except EstimationError as error:
+            raise EstimationError(f"{kind} solution: {error}; {_BUDGET_ADVICE}") from None
+
+    conservative = minimised("conservative", (), max_nodes)
+    parsimonious = minimised("parsimonious", remainders, max_nodes)
+
+    intermediate_models: list[tuple[tuple[Implicant, ...], int, int, tuple[int, ...]]] = []
+    intermediate_primes: dict[Implicant, None] = {}
+    truncated = conservative.truncated or parsimonious.truncated
+    seen = set()
+    # Pairs with the same easy counterfactuals have the same minimisation.
+    by_counterfactuals: dict[tuple[int, ...], BooleanSolution] = {}
+    spent = 0
+    for (ci, c_model), (pi, p_model) in itertools.product(
+        enumerate(conservative.models), enumerate(parsimonious.models)
+    ):
+        spent += 1
+        easy = easy_counterfactuals(c_model, p_model, remainders, by_index, k)
+        if easy not in by_counterfactuals:
+            if spent >= max_nodes:
+                raise EstimationError(
+                    f"intermediate solution: the search budget of max_nodes={max_nodes} "
+                    f"nodes is spent at pair C{ci + 1}P{pi + 1} of "
+                    f"{len(conservative.models)} x {len(parsimonious.models)} "
+                    f"conservative/parsimonious pairs; {_BUDGET_ADVICE}"
+                )
+            pair = minimised(
+                f"intermediate (pair C{ci + 1}P{pi + 1}; the pairs share max_nodes={max_nodes})",
+                easy,
+                max_nodes - spent,
+            )
+            by_counterfactuals[easy] = pair
+            spent += pair.nodes
+        pair = by_counterfactuals[easy]
+        intermediate_primes.update(dict.fromkeys(pair.prime_implicants))
+        for model in pair.models:
+            key = (frozenset(model), pi)
+            if key not in seen:
+                seen.add(key)
+                intermediate_models.append((model, ci, pi, easy))
+        if len(intermediate_models) > max_models:
+            warnings.warn(
+                f"more than {max_models} intermediate models; only the first "
+                f"{max_models} are reported",
+                NumericalWarning,
+                stacklevel=2,
+            )
+            truncated = True
+            intermediate_models = intermediate_models[:max_models]
+            break
+
+    def primes(implicants: Iterable[Implicant]) -> tuple[str, ...]:
+        return tuple(format_term(p, conditions) for p in implicants)
+
+    fitter = _ModelFitter(table)
+    remainder_rows = np.asarray(remainders, dtype=np.int64)
+    return QCAResult(
+        truth_table=table,
+        necessity=necessity(table.data, table.outcome, conditions),
+        conservative=Solution(
+            "conservative",
+            primes(conservative.prime_implicants),
+            tuple(fitter.fit(f"M{i + 1}", m) for i, m in enumerate(conservative.models)),
+            conservative.truncated,
+        ),
+        parsimonious=Solution(
+            "parsimonious",
+            primes(parsimonious.prime_implicants),
+            tuple(
+                fitter.fit(
+                    f"M{i + 1}",
+                    m,
+                    counterfactuals=tuple(int(r) for r in _covered_rows(m, remainder_rows)),
+                )
+                for i, m in enumerate(parsimonious.models)
+            ),
+            parsimonious.truncated,
+        ),
+        intermediate=Solution(
+            "intermediate",
+            primes(intermediate_primes),
+            tuple(
+                fitter.fit(
+                    f"M{i + 1}",
+                    m,
+                    counterfactuals=easy,
+                    conservative_model=ci,
+                    parsimonious_model=pi,
+                )
+                for i, (m, ci, pi, easy) in enumerate(intermediate_models)
+            ),
+            truncated,
+        ),
+        directional_expectations=expectations,
+        parsimonious_primes=parsimonious.prime_implicants,
+        config={
+            "outcome": table.outcome,
+            "conditions": list(conditions),
+            "incl_cut": table.incl_cut,
+            "n_cut": table.n_cut,
+            "pri_cut": table.pri_cut,
+            "half_membership": table.half_membership,
+            "directional_expectations": expectations,
+            "max_nodes": max_nodes,
+            **options,
+        },
+    )
+
+
+def fsqca(
+    data: pd.DataFrame,
+    outcome: str,
+    conditions: Sequence[str],
+    *,
+    incl_cut: float = 0.8,
+    n_cut: int = 1,
+    pri_cut: float = 0.0,
+    dir_exp: Mapping[str, int | str] | Sequence[str] | str | None = None,
+    half_membership: HalfMembershipRule = "nudge",
+    criterion: Criterion = "terms",
+    max_models: int = DEFAULT_MAX_MODELS,
+    max_nodes: int = DEFAULT_MAX_NODES,
+) -> QCAResult:
+    """Truth table and all three solutions in one call (:func:`truth_table` + :func:`solve`).
+
+    ``data`` holds memberships in [0, 1] (calibrate raw data first with
+    :func:`bayes_ccd.qca.calibration.calibrate_frame`), one row per case, indexed by case.
+
+    Examples
+    --------
+    High DEA efficiency of the provinces on its drivers, calibrated at the 95th, 50th
+    and 5th sample percentiles::
+
+        from bayes_ccd.qca.calibration import calibrate_frame, percentile_anchors
+        from bayes_ccd.report.output import atomic_output_dir
+
+        columns = ["crs", "U1", "gdp_per_capita", "urbanisation_rate"]
+        memberships = calibrate_frame(raw[columns], percentile_anchors(columns))
+        result = fsqca(memberships, "crs", columns[1:], incl_cut=0.8, pri_cut=0.5,
+                       dir_exp="U1, gdp_per_capita, urbanisation_rate")
+        with atomic_output_dir("results/fsqca") as staging:
+            write_qca_outputs(result, staging)
+    """
+    table = truth_table(
+        data,
+        outcome,
+        conditions,
+        incl_cut=incl_cut,
+        n_cut=n_cut,
+        pri_cut=pri_cut,
+        half_membership=half_membership,
+    )
+    return solve(
+        table, dir_exp=dir_exp, criterion=criterion, max_models=max_models, max_nodes=max_nodes
+    )

@@ -1,0 +1,3 @@
+"""Outputs a researcher can paste into a paper: tables, figures, summaries, and output
+directories written all-or-nothing with the metadata of the run that made them.
+"""

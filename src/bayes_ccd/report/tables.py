@@ -1,0 +1,232 @@
+"""Tables a researcher can paste into a paper: CSV (full precision), Markdown and LaTeX
+(rounded, with significance stars where the table carries p-values).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from bayes_ccd.conventions import STAR_LEVELS
+
+TABLE_FORMATS = ("csv", "md", "tex")
+
+
+def stars(p_value: float) -> str:
+    """Significance stars: ``***`` p < 0.01, ``**`` p < 0.05, ``*`` p < 0.1."""
+    if p_value is None or not math.isfinite(p_value):
+        return ""
+    for level, mark in STAR_LEVELS:
+        if p_value < level:
+            return mark
+    return ""
+
+
+def format_number(value: Any, digits: int = 3) -> str:
+    """Format a number for a paper table; missing values become an empty cell."""
+    if value is None:
+        return ""
+    if isinstance(value, (float, np.floating)):
+        if not math.isfinite(value):
+            return ""
+        return f"{value:.{digits}f}"
+    return str(value)
+
+
+def estimate_with_stars(estimate: float, p_value: float, digits: int = 3) -> str:
+    """``0.123***``: the estimate rounded, followed by its significance stars."""
+    return f"{format_number(estimate, digits)}{stars(p_value)}"
+
+
+def paper_table(
+    frame: pd.DataFrame,
+    *,
+    row: str | Sequence[str],
+    column: str | Sequence[str],
+    estimate: str = "estimate",
+    std_error: str = "std_error",
+    p_value: str = "p_value",
+    digits: int = 3,
+) -> pd.DataFrame:
+    """Reshape long estimates into the layout of regression tables in papers.
+
+    Each cell holds the estimate with stars; the line below holds the standard error
+    in parentheses, as in the seed paper's Tables 7-8.
+
+    Parameters
+    ----------
+    frame
+        Long table with one row per estimate.
+    row, column
+        Columns of ``frame`` that index the table's rows (e.g. ``variable``) and
+        columns (e.g. ``effect`` or ``region``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Index: the row labels with a second level ``""``/``"se"``; columns: the column
+        labels. All cells are strings.
+    """
+    rows = [row] if isinstance(row, str) else list(row)
+    cols = [column] if isinstance(column, str) else list(column)
+    cell = frame.assign(
+        _est=[
+            estimate_with_stars(e, p, digits)
+            for e, p in zip(frame[estimate], frame[p_value], strict=True)
+        ],
+        _se=[f"({format_number(s, digits)})" if pd.notna(s) else "" for s in frame[std_error]],
+    )
+    row_order = list(dict.fromkeys(map(tuple, cell[rows].to_numpy())))
+    col_order = list(dict.fromkeys(map(tuple, cell[cols].to_numpy())))
+    est = cell.pivot_table(index=rows, columns=cols, values="_est", aggfunc="first")
+    se = cell.pivot_table(index=rows, columns=cols, values="_se", aggfunc="first")
+    est = est.reindex(
+        index=pd.MultiIndex.from_tuples(row_order) if len(rows) > 1 else [r[0] for r in row_order]
+    )
+    se = se.reindex(index=est.index)
+    out_rows: list[pd.Series] = []
+    labels: list[tuple[str, str]] = []
+    for key in est.index:
+        label = " / ".join(map(str, key)) if isinstance(key, tuple) else str(key)
+        out_rows.extend([est.loc[key], se.loc[key]])
+        labels.extend([(label, ""), (label, "se")])
+    table = pd.DataFrame(out_rows)
+    table.index = pd.MultiIndex.from_tuples(labels)
+    ordered = [c if len(cols) > 1 else c[0] for c in col_order]
+    table = table.reindex(columns=ordered).fillna("")
+    table.columns = [
+        " / ".join(map(str, c)) if isinstance(c, tuple) else str(c) for c in table.columns
+    ]
+    return table
+
+
+def to_markdown(frame: pd.DataFrame, *, digits: int = 3, index: bool = True) -> str:
+    """Render a table as GitHub-flavoured Markdown (no extra dependency)."""
+    data = frame.reset_index() if index else frame
+    if index and isinstance(frame.index, pd.MultiIndex):
+        # A repeated outer label reads as clutter in a paper table: blank it.
+        first = data.columns[0]
+        data[first] = data[first].where(data[first] != data[first].shift(), "")
+    header = [str(c) for c in data.columns]
+    numeric = [pd.api.types.is_numeric_dtype(data[c]) for c in data.columns]
+    lines = [
+        "| " + " | ".join(header) + " |",
+        "|" + "|".join("---:" if is_num else "---" for is_num in numeric) + "|",
+    ]
+    for values in data.itertuples(index=False):
+        cells = [format_number(v, digits).replace("|", "\\|") for v in values]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+_LATEX_SPECIAL = {
+    "\\": r"\textbackslash{}",
+    "&": r"\&",
+    "%": r"\%",
+    "$": r"\$",
+    "#": r"\#",
+    "_": r"\_",
+    "{": r"\{",
+    "}": r"\}",
+    "~": r"\textasciitilde{}",
+    "^": r"\textasciicircum{}",
+}
+
+
+def latex_escape(text: str) -> str:
+    """Escape LaTeX special characters in a table cell."""
+    return "".join(_LATEX_SPECIAL.get(ch, ch) for ch in text)
+
+
+def to_latex(
+    frame: pd.DataFrame,
+    *,
+    digits: int = 3,
+    index: bool = True,
+    caption: str | None = None,
+    label: str | None = None,
+    notes: str | None = None,
+) -> str:
+    """Render a table as a LaTeX ``table`` with booktabs rules.
+
+    Stars are written as ``$^{***}$`` so they typeset as superscripts.
+    """
+    data = frame.reset_index() if index else frame
+    if index and isinstance(frame.index, pd.MultiIndex):
+        first = data.columns[0]
+        data[first] = data[first].where(data[first] != data[first].shift(), "")
+    align = "".join("r" if pd.api.types.is_numeric_dtype(data[c]) else "l" for c in data.columns)
+
+    def cell(value: Any) -> str:
+        text = latex_escape(format_number(value, digits))
+        stripped = text.rstrip("*")
+        n_stars = len(text) - len(stripped)
+        return f"{stripped}$^{{{'*' * n_stars}}}$" if n_stars else text
+
+    lines = [r"\begin{table}[htbp]", r"\centering"]
+    if caption:
+        lines.append(rf"\caption{{{latex_escape(caption)}}}")
+    if label:
+        lines.append(rf"\label{{{label}}}")
+    lines += [rf"\begin{{tabular}}{{{align}}}", r"\toprule"]
+    lines.append(" & ".join(latex_escape(str(c)) for c in data.columns) + r" \\")
+    lines.append(r"\midrule")
+    for values in data.itertuples(index=False):
+        lines.append(" & ".join(cell(v) for v in values) + r" \\")
+    lines += [r"\bottomrule", r"\end{tabular}"]
+    if notes:
+        lines.append(rf"\par\smallskip\footnotesize {latex_escape(notes)}")
+    lines.append(r"\end{table}")
+    return "\n".join(lines) + "\n"
+
+
+def write_table(
+    frame: pd.DataFrame,
+    directory: str | Path,
+    stem: str,
+    *,
+    formats: Sequence[str] = TABLE_FORMATS,
+    index: bool = False,
+    digits: int = 3,
+    caption: str | None = None,
+    notes: str | None = None,
+) -> list[Path]:
+    """Write ``frame`` as ``stem.csv`` (full precision), ``stem.md`` and ``stem.tex``.
+
+    Returns the paths written.
+    """
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    written = []
+    for fmt in formats:
+        path = directory / f"{stem}.{fmt}"
+        if fmt == "csv":
+            frame.to_csv(path, index=index)
+        elif fmt == "md":
+            text = to_markdown(frame, digits=digits, index=index)
+            if caption:
+                text = f"**{caption}**\n\n{text}"
+            if notes:
+                text += f"\n{notes}\n"
+            path.write_text(text, encoding="utf-8")
+        elif fmt == "tex":
+            path.write_text(
+                to_latex(
+                    frame,
+                    digits=digits,
+                    index=index,
+                    caption=caption,
+                    notes=notes,
+                    label=f"tab:{stem}",
+                ),
+                encoding="utf-8",
+            )
+        else:
+            raise ValueError(f"unknown table format {fmt!r}; use one of {TABLE_FORMATS}")
+        written.append(path)
+    return written

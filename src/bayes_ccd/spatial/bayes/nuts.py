@@ -1,0 +1,190 @@
+"""The posterior as a PyMC model, sampled by NUTS through nutpie (always called
+explicitly, never through ``pm.sample``).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from typing import TYPE_CHECKING, Any, Final
+
+import numpy as np
+import xarray as xr
+
+from bayes_ccd.conventions import (
+    TERM,
+)
+from bayes_ccd.settings import SamplerSettings
+from bayes_ccd.spatial.bayes.exact import cross_products
+from bayes_ccd.spatial.bayes.priors import Prior, PriorParameters, prior_parameters
+from bayes_ccd.spatial.design import SpatialPanelDesign
+
+if TYPE_CHECKING:
+    import pymc as pm
+
+
+# --- the PyMC model and NUTS --------------------------------------------------------------
+
+#: Compiled nutpie models by (spatial parameter name, number of coefficients).
+_COMPILED: dict[tuple[str, int], Any] = {}
+
+
+def model_data(design: SpatialPanelDesign, params: PriorParameters) -> dict[str, Any]:
+    """The ``pm.Data`` values of :func:`build_pymc_model`, standardised.
+
+    ``y`` and ``W y`` are divided by ``s_y``, columns ``j`` of ``X`` and ``W X`` by
+    ``s_j``; then ``beta*_j = beta_j s_j/s_y``, ``sigma* = sigma/s_y`` and the prior
+    parameters transform accordingly (``m* = m s/s_y``, ``c* = c/s^2``, ``d* = d
+    s_y^2/s^2``, ``r* = r/s_y^2``, ``q* = q s_y^2``).
+    """
+    s, s_y = params.column_scale, params.y_scale
+    scale = 1.0 / np.concatenate([[s_y, s_y], s, s])
+    gram = cross_products(design) * np.outer(scale, scale)
+    eig = np.asarray(design.jacobian_eigenvalues, dtype=complex)
+    lo, hi = design.rho_bounds
+    return {
+        "gram": gram,
+        "n_effective": float(design.n_effective),
+        "eigenvalues_real": np.ascontiguousarray(eig.real),
+        "eigenvalues_imag": np.ascontiguousarray(eig.imag),
+        "lower": float(lo),
+        "upper": float(hi),
+        "jacobian_scale": float(design.jacobian_scale),
+        "error_model": 0.0 if design.spec.is_lag else 1.0,
+        "prior_mean": params.mean * s / s_y,
+        "prior_conditional_precision": params.conditional_precision / s**2,
+        "prior_independent_precision": params.independent_precision * s_y**2 / s**2,
+        "prior_n_conditional": float(params.n_conditional),
+        "prior_sigma_power": params.sigma_power,
+        "prior_sigma_rate": params.sigma_rate / s_y**2,
+        "prior_sigma_quadratic": params.sigma_quadratic * s_y**2,
+        "prior_spatial_a": params.spatial_a,
+        "prior_spatial_b": params.spatial_b,
+    }
+
+
+def build_pymc_model(design: SpatialPanelDesign, prior: Prior | PriorParameters) -> pm.Model:
+    """The posterior of ``design`` under ``prior`` as a PyMC model (standardised scale).
+
+    Free variables: the spatial parameter (``rho`` or ``lambda``, uniform on
+    ``(lower, upper)`` before the prior potential), ``beta`` (dims ``term``, flat before
+    the prior potential) and ``log_sigma`` (flat: ``p(sigma) ~ 1/sigma`` before the
+    prior potential). Potentials: the log-likelihood from the cross-products, the
+    log-Jacobian ``c sum_i log|1 - rho lambda_i|`` (``log|.|`` of complex eigenvalues
+    as ``1/2 log((1 - rho Re)^2 + (rho Im)^2)``), and the three log priors of
+    :class:`PriorParameters`. Every input is ``pm.Data`` (see :func:`model_data`), so a
+    compiled model serves any data set with the same number of coefficients.
+
+    The likelihood is a potential on sufficient statistics, so PyMC's
+    ``sample_posterior_predictive`` does not apply; use :func:`posterior_predictive`.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    params = prior if isinstance(prior, PriorParameters) else prior_parameters(prior, design)
+    values = model_data(design, params)
+    name = design.spec.spatial_parameter
+    with pm.Model(coords={TERM: list(design.names)}) as model:
+        data = {key: pm.Data(key, value) for key, value in values.items()}
+        spatial = pm.Uniform(name, lower=data["lower"], upper=data["upper"])
+        beta = pm.Flat("beta", dims=TERM)
+        log_sigma = pm.Flat("log_sigma")
+        inv_sigma2 = pt.exp(-2.0 * log_sigma)
+        a = pt.concatenate(
+            [pt.ones(1), -spatial[None], -beta, data["error_model"] * spatial * beta]
+        )
+        pm.Potential(
+            "log_likelihood",
+            -data["n_effective"] * log_sigma - 0.5 * (a @ data["gram"] @ a) * inv_sigma2,
+        )
+        modulus2 = (1.0 - spatial * data["eigenvalues_real"]) ** 2 + (
+            spatial * data["eigenvalues_imag"]
+        ) ** 2
+        pm.Potential("log_jacobian", 0.5 * data["jacobian_scale"] * pt.sum(pt.log(modulus2)))
+        dev2 = (beta - data["prior_mean"]) ** 2
+        pm.Potential(
+            "coefficient_prior",
+            -0.5 * pt.sum(data["prior_conditional_precision"] * dev2) * inv_sigma2
+            - data["prior_n_conditional"] * log_sigma
+            - 0.5 * pt.sum(data["prior_independent_precision"] * dev2),
+        )
+        pm.Potential(
+            "sigma_prior",
+            data["prior_sigma_power"] * log_sigma
+            - data["prior_sigma_rate"] * inv_sigma2
+            - data["prior_sigma_quadratic"] / inv_sigma2,
+        )
+        pm.Potential(
+            "spatial_prior",
+            (data["prior_spatial_a"] - 1.0) * pt.log(spatial - data["lower"])
+            + (data["prior_spatial_b"] - 1.0) * pt.log(data["upper"] - spatial),
+        )
+    return model
+
+
+def compiled_model(design: SpatialPanelDesign, params: PriorParameters) -> tuple[Any, float]:
+    """A nutpie-compiled model of :func:`build_pymc_model` with ``design``'s data.
+
+    Compiled once per process for each (spatial parameter, number of coefficients) and
+    re-used with ``with_data`` (regions, other priors, other data sets of the same
+    shape). Returns the model and the seconds spent compiling (0 when re-used).
+    """
+    import nutpie
+
+    key = (design.spec.spatial_parameter, design.n_coefficients)
+    seconds = 0.0
+    if key not in _COMPILED:
+        start = time.perf_counter()
+        _COMPILED[key] = nutpie.compile_pymc_model(
+            build_pymc_model(design, params), backend="numba"
+        )
+        seconds = time.perf_counter() - start
+    return _COMPILED[key].with_data(**model_data(design, params)), seconds
+
+
+#: Sampler statistics of nutpie kept in the result (numeric, NetCDF-serialisable).
+_SAMPLE_STATS: Final = (
+    "diverging",
+    "energy",
+    "energy_error",
+    "step_size",
+    "n_steps",
+    "depth",
+    "maxdepth_reached",
+    "mean_tree_accept",
+    "logp",
+)
+
+
+def sample_nuts(
+    design: SpatialPanelDesign, params: PriorParameters, settings: SamplerSettings
+) -> tuple[dict[str, np.ndarray], xr.Dataset, dict[str, float]]:
+    """NUTS draws on the data scale, nutpie's sampler statistics and timings
+    (``compile_seconds``, ``sampling_seconds``)."""
+    import nutpie
+
+    compiled, compile_seconds = compiled_model(design, params)
+    start = time.perf_counter()
+    trace = nutpie.sample(
+        compiled,
+        draws=settings.draws,
+        tune=settings.tune,
+        chains=settings.chains,
+        cores=min(settings.chains, os.cpu_count() or 1),
+        seed=settings.seed,
+        save_warmup=False,
+        progress_bar=False,
+        target_accept=settings.target_accept,
+    )
+    sampling_seconds = time.perf_counter() - start
+    post = trace["posterior"].to_dataset()
+    s, s_y = params.column_scale, params.y_scale
+    draws = {
+        "rho": post[design.spec.spatial_parameter].to_numpy(),
+        "beta": post["beta"].to_numpy() * s_y / s,
+        "sigma2": (s_y * np.exp(post["log_sigma"].to_numpy())) ** 2,
+    }
+    stats = trace["sample_stats"].to_dataset()
+    stats = stats[[v for v in _SAMPLE_STATS if v in stats.data_vars]]
+    timings = {"compile_seconds": compile_seconds, "sampling_seconds": sampling_seconds}
+    return draws, stats.drop_attrs(), timings

@@ -1,0 +1,401 @@
+"""MCMC diagnostics with a verdict, and the diagnostic figures of a posterior.
+
+For every parameter and every effect: rank-normalised split R-hat, bulk and tail
+effective sample sizes (Vehtari, Gelman, Simpson, Carpenter & Buerkner 2021, *Bayesian
+Analysis* 16, 667-718) and Monte Carlo standard errors of the mean and the sd; for NUTS
+also the number of divergent transitions after warm-up and the energy Bayesian fraction
+of missing information per chain, E-BFMI (Betancourt 2016, arXiv:1604.00695). A run
+*converged* when
+
+- every R-hat is at most :data:`R_HAT_MAX` (1.01, Vehtari et al. 2021),
+- every bulk and tail ESS is at least :data:`ESS_MIN` (400, Vehtari et al. 2021: 100
+  per chain for four chains),
+- there is no divergent transition, and
+- every chain's E-BFMI is at least :data:`BFMI_MIN` (0.3, Betancourt 2016).
+
+A failure is never silent: :func:`diagnose` returns a verdict with plain-language
+messages and issues a :class:`~bayes_ccd.exceptions.ConvergenceWarning`. Independent
+draws (the exact sampler) are diagnosed the same way, arranged as chains so that R-hat
+is defined; they have no divergences or energy (reported as not applicable).
+
+Figures use ArviZ's ``arviz_plots`` with the matplotlib backend and are closed after
+saving.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Final
+
+import numpy as np
+import pandas as pd
+import xarray as xr
+
+from bayes_ccd.conventions import INTERVAL_PROB
+from bayes_ccd.exceptions import ConvergenceWarning
+
+#: Largest acceptable rank-normalised split R-hat.
+R_HAT_MAX: Final = 1.01
+#: Smallest acceptable bulk and tail effective sample size.
+ESS_MIN: Final = 400
+#: Smallest acceptable E-BFMI of a chain.
+BFMI_MIN: Final = 0.3
+#: Variables diagnosed by default (``sigma`` is a monotone function of ``sigma2`` and
+#: has the same rank diagnostics).
+DIAGNOSED: Final = ("rho", "lambda", "beta", "sigma2", "effects")
+#: Columns of :attr:`Diagnostics.table`.
+DIAGNOSTIC_COLUMNS: Final = (
+    "quantity",
+    "r_hat",
+    "ess_bulk",
+    "ess_tail",
+    "mcse_mean",
+    "mcse_sd",
+    "value",
+    "passed",
+    "problem",
+)
+#: Quantities named in a message before "and N more".
+_NAMED: Final = 3
+
+
+def element_labels(array: xr.DataArray) -> list[str]:
+    """``name[label, ...]`` for every element of a posterior variable without its sample
+    dimensions (``rho``, ``beta[W*x1]``, ``effects[direct, x1]``)."""
+    dims = [d for d in array.dims if d not in ("chain", "draw")]
+    if not dims:
+        return [str(array.name)]
+    index = pd.MultiIndex.from_product([array[d].to_numpy() for d in dims])
+    return [f"{array.name}[{', '.join(map(str, key))}]" for key in index]
+
+
+def convergence_statistics(draws: xr.DataArray) -> dict[str, xr.DataArray]:
+    """R-hat, bulk and tail ESS and the MCSEs of the mean and sd of one posterior
+    variable (dims ``chain, draw, ...``), element by element; NaN for elements constant
+    across draws (e.g. SEM spillovers fixed at zero), whose R-hat is undefined."""
+    import arviz as az
+
+    name = str(draws.name)
+    tree = xr.DataTree.from_dict({"posterior": xr.Dataset({name: draws})})
+    with warnings.catch_warnings():
+        # Constant elements divide a zero variance by zero; the NaN is what we report.
+        warnings.filterwarnings("ignore", "invalid value encountered", RuntimeWarning)
+        warnings.filterwarnings("ignore", "divide by zero encountered", RuntimeWarning)
+        stats = {
+            "r_hat": az.rhat(tree)[name],
+            "ess_bulk": az.ess(tree, method="bulk")[name],
+            "ess_tail": az.ess(tree, method="tail")[name],
+            "mcse_mean": az.mcse(tree, method="mean")[name],
+            "mcse_sd": az.mcse(tree, method="sd")[name],
+        }
+    constant = (draws.max(("chain", "draw")) - draws.min(("chain", "draw"))) == 0
+    return {key: value.where(~constant).reset_coords(drop=True) for key, value in stats.items()}
+
+
+@dataclass(frozen=True)
+class Diagnostics:
+    """Convergence diagnostics of a posterior and their verdict.
+
+    Attributes
+    ----------
+    table
+        One row per quantity (parameters and effects element by element), then the
+        sampler rows ``divergences`` and ``e_bfmi[chain]`` (NUTS); columns
+        :data:`DIAGNOSTIC_COLUMNS`, ``passed`` the pass/fail flag and ``problem`` the
+        reason of a failure.
+    divergences
+        Divergent transitions after warm-up (``None`` without sampler statistics).
+    bfmi
+        E-BFMI of each chain (``None`` without energy statistics).
+    messages
+        Plain-language explanation of every failed check (empty when converged).
+    thresholds
+        ``r_hat_max``, ``ess_min``, ``bfmi_min`` applied.
+    """
+
+    table: pd.DataFrame
+    divergences: int | None
+    bfmi: tuple[float, ...] | None
+    messages: tuple[str, ...]
+    thresholds: dict[str, float]
+
+    @property
+    def converged(self) -> bool:
+        """Whether every check passed."""
+        return not self.messages
+
+    @property
+    def verdict(self) -> str:
+        """``"converged"`` or ``"not converged: <reasons>"``."""
+        return "converged" if self.converged else "not converged: " + " ".join(self.messages)
+
+    def summary(self) -> dict[str, Any]:
+        """Headline numbers (for ``fit.json`` and reports)."""
+        quantities = self.table[~self.table["quantity"].isin(["divergences"])]
+        quantities = quantities[~quantities["quantity"].str.startswith("e_bfmi")]
+        return {
+            "converged": self.converged,
+            "verdict": self.verdict,
+            "max_r_hat": _nan_to_none(quantities["r_hat"].max()),
+            "min_ess_bulk": _nan_to_none(quantities["ess_bulk"].min()),
+            "min_ess_tail": _nan_to_none(quantities["ess_tail"].min()),
+            "divergences": self.divergences,
+            "min_bfmi": None if self.bfmi is None else min(self.bfmi),
+            "thresholds": dict(self.thresholds),
+        }
+
+
+def _nan_to_none(value: float) -> float | None:
+    return None if pd.isna(value) else float(value)
+
+
+def _listing(frame: pd.DataFrame, column: str, *, largest: bool, digits: int) -> str:
+    """The worst quantities of ``frame`` by ``column``, at most :data:`_NAMED` named."""
+    ordered = frame.sort_values(column, ascending=not largest)
+    shown = [
+        f"{q} {v:.{digits}f}" for q, v in zip(ordered["quantity"], ordered[column], strict=True)
+    ]
+    extra = f" and {len(shown) - _NAMED} more" if len(shown) > _NAMED else ""
+    return ", ".join(shown[:_NAMED]) + extra
+
+
+def _quantity_table(
+    posterior: xr.DataTree, names: Sequence[str], r_hat_max: float, ess_min: float
+) -> tuple[pd.DataFrame, list[str]]:
+    """Per-quantity diagnostics with pass/fail, and the messages of failed checks."""
+    frames = []
+    for name in names:
+        draws = posterior[name]
+        stats = convergence_statistics(draws)
+        order = [d for d in draws.dims if d not in ("chain", "draw")]
+        frame = pd.DataFrame(
+            {key: np.ravel(value.transpose(*order)) for key, value in stats.items()}
+        )
+        frames.append(frame.assign(quantity=element_labels(draws)))
+    table = pd.concat(frames, ignore_index=True)
+    failed = {
+        f"R-hat > {r_hat_max}": table["r_hat"] > r_hat_max,
+        f"bulk ESS < {ess_min:g}": table["ess_bulk"] < ess_min,
+        f"tail ESS < {ess_min:g}": table["ess_tail"] < ess_min,
+    }
+    table["problem"] = [
+        "; ".join(text for text, bad in zip(failed, row, strict=True) if bad)
+        for row in zip(*failed.values(), strict=True)
+    ]
+    table["problem"] = table["problem"].where(
+        table["r_hat"].notna(), "constant across draws (not diagnosed)"
+    )
+    rhat_bad, bulk_bad, tail_bad = failed.values()
+    table["passed"] = ~(rhat_bad | bulk_bad | tail_bad)
+    table["value"] = np.nan
+    messages = []
+    if rhat_bad.any():
+        messages.append(
+            f"R-hat above {r_hat_max} for {int(rhat_bad.sum())} quantities "
+            f"({_listing(table[rhat_bad], 'r_hat', largest=True, digits=3)}): the chains "
+            "disagree, so the draws do not yet represent the posterior; run more warm-up "
+            "and draws, or check the model."
+        )
+    low = table[bulk_bad | tail_bad]
+    if len(low):
+        low = low.assign(ess=np.fmin(low["ess_bulk"], low["ess_tail"]))
+        messages.append(
+            f"effective sample size below {ess_min:g} for {len(low)} quantities "
+            f"({_listing(low, 'ess', largest=False, digits=0)}): too few effective draws "
+            "for stable means and intervals; increase the draws (or chains)."
+        )
+    return table, messages
+
+
+def _sampler_checks(
+    tree: xr.DataTree, bfmi_min: float
+) -> tuple[list[dict[str, Any]], list[str], int | None, tuple[float, ...] | None]:
+    """Divergences and E-BFMI from ``sample_stats`` (absent for independent draws)."""
+    import arviz as az
+
+    rows: list[dict[str, Any]] = []
+    messages: list[str] = []
+    divergences = bfmi = None
+    if "sample_stats" not in tree.children:
+        return rows, messages, divergences, bfmi
+    stats = tree["sample_stats"]
+    if "diverging" in stats.data_vars:
+        divergences = int(stats["diverging"].sum())
+        rows.append(
+            {
+                "quantity": "divergences",
+                "value": float(divergences),
+                "passed": divergences == 0,
+                "problem": "" if divergences == 0 else "divergent transitions",
+            }
+        )
+        if divergences:
+            messages.append(
+                f"{divergences} divergent transitions after warm-up: the sampler could not "
+                "explore part of the posterior and the draws may be biased; raise "
+                "target_accept (e.g. 0.95) or reparametrise the model."
+            )
+    if "energy" in stats.data_vars:
+        bfmi = tuple(float(v) for v in np.atleast_1d(az.bfmi(tree)["energy"].to_numpy()))
+        for chain, value in enumerate(bfmi):
+            rows.append(
+                {
+                    "quantity": f"e_bfmi[{chain}]",
+                    "value": value,
+                    "passed": value >= bfmi_min,
+                    "problem": "" if value >= bfmi_min else f"E-BFMI < {bfmi_min}",
+                }
+            )
+        low = [chain for chain, value in enumerate(bfmi) if value < bfmi_min]
+        if low:
+            messages.append(
+                f"E-BFMI below {bfmi_min} in chain(s) {low}: the sampler explores the "
+                "energy distribution poorly (heavy tails or strong curvature), so the "
+                "results may be unreliable; run longer or reparametrise."
+            )
+    return rows, messages, divergences, bfmi
+
+
+def diagnose(
+    tree: xr.DataTree,
+    *,
+    var_names: Sequence[str] | None = None,
+    r_hat_max: float = R_HAT_MAX,
+    ess_min: float = ESS_MIN,
+    bfmi_min: float = BFMI_MIN,
+    warn: bool = True,
+) -> Diagnostics:
+    """Diagnose the posterior of ``tree`` and give a verdict.
+
+    Parameters
+    ----------
+    tree
+        A DataTree with a ``posterior`` group (and ``sample_stats`` for NUTS).
+    var_names
+        Posterior variables to diagnose (default: those of :data:`DIAGNOSED` present).
+    r_hat_max, ess_min, bfmi_min
+        Thresholds (see the module docstring).
+    warn
+        Issue a :class:`ConvergenceWarning` with the messages when a check fails.
+    """
+    posterior = tree["posterior"]
+    names = [v for v in (var_names or DIAGNOSED) if v in posterior.data_vars]
+    table, messages = _quantity_table(posterior, names, r_hat_max, ess_min)
+    rows, sampler_messages, divergences, bfmi = _sampler_checks(tree, bfmi_min)
+    if rows:
+        table = pd.concat([table, pd.DataFrame(rows)], ignore_index=True)
+    table = table[list(DIAGNOSTIC_COLUMNS)].astype({"passed": bool})
+    messages += sampler_messages
+    thresholds = {"r_hat_max": r_hat_max, "ess_min": ess_min, "bfmi_min": bfmi_min}
+    result = Diagnostics(table, divergences, bfmi, tuple(messages), thresholds)
+    if warn and messages:
+        warnings.warn(
+            "MCMC did not converge: " + " ".join(messages), ConvergenceWarning, stacklevel=2
+        )
+    return result
+
+
+# --- figures ------------------------------------------------------------------------------
+
+
+def _spatial_name(tree: xr.DataTree) -> str:
+    return next(v for v in ("rho", "lambda") if v in tree["posterior"].data_vars)
+
+
+def _save(collection: Any, path: Path) -> Path:
+    import matplotlib.pyplot as plt
+
+    figure = collection.get_viz("figure")
+    try:
+        figure.savefig(path, dpi=120, bbox_inches="tight")
+    finally:
+        plt.close(figure)
+    return path
+
+
+def plot_trace(tree: xr.DataTree, path: str | Path) -> Path:
+    """Trace and marginal density of the spatial parameter, ``sigma2`` and ``beta``."""
+    import arviz_plots as azp
+
+    names = [_spatial_name(tree), "sigma2", "beta"]
+    return _save(azp.plot_trace_dist(tree, var_names=names, backend="matplotlib"), Path(path))
+
+
+def plot_rank(tree: xr.DataTree, path: str | Path) -> Path:
+    """Rank ECDF plots (difference from uniform) per chain: chains that mix well have
+    ranks uniform within the simultaneous envelope (Saeilynoja et al. 2022)."""
+    import arviz_plots as azp
+
+    names = [_spatial_name(tree), "sigma2", "beta"]
+    posterior = tree["posterior"]
+    # The simultaneous envelope costs O(draws) per chain and quantity; about 2000 draws
+    # in all show non-uniform ranks as well as 8000 and take a quarter of the time.
+    thin = max(1, posterior.sizes["chain"] * posterior.sizes["draw"] // 2000)
+    collection = azp.plot_rank(tree, var_names=names, thin=thin, backend="matplotlib")
+    return _save(collection, Path(path))
+
+
+def plot_effects_forest(
+    tree: xr.DataTree, path: str | Path, *, prob: float = INTERVAL_PROB
+) -> Path:
+    """Forest plot of the direct, indirect and total effects: posterior median, 50% and
+    ``prob`` central intervals, chains combined."""
+    import arviz_plots as azp
+
+    collection = azp.plot_forest(
+        tree,
+        var_names=["effects"],
+        combined=True,
+        ci_kind="eti",
+        ci_probs=[0.5, prob],
+        backend="matplotlib",
+    )
+    return _save(collection, Path(path))
+
+
+def plot_ppc(tree: xr.DataTree, path: str | Path) -> Path:
+    """Posterior predictive check: the distribution of the observed demeaned ``y`` against
+    that of replicates from the reduced form (see
+    :func:`bayes_ccd.spatial.bayes.posterior.posterior_predictive`)."""
+    import arviz_plots as azp
+
+    replicated = tree["posterior_predictive"]
+    available = replicated.sizes["chain"] * replicated.sizes["draw"]
+    collection = azp.plot_ppc_dist(
+        tree, var_names=["y"], num_samples=min(50, available), backend="matplotlib"
+    )
+    return _save(collection, Path(path))
+
+
+def write_diagnostic_plots(tree: xr.DataTree, directory: str | Path) -> list[Path]:
+    """``trace.png``, ``rank.png``, ``effects_forest.png`` and (with a
+    ``posterior_predictive`` group) ``ppc.png`` in ``directory``."""
+    directory = Path(directory)
+    paths = [
+        plot_trace(tree, directory / "trace.png"),
+        plot_rank(tree, directory / "rank.png"),
+        plot_effects_forest(tree, directory / "effects_forest.png"),
+    ]
+    if "posterior_predictive" in tree.children:
+        paths.append(plot_ppc(tree, directory / "ppc.png"))
+    return paths
+
+
+__all__ = [
+    "BFMI_MIN",
+    "DIAGNOSTIC_COLUMNS",
+    "ESS_MIN",
+    "R_HAT_MAX",
+    "Diagnostics",
+    "convergence_statistics",
+    "diagnose",
+    "element_labels",
+    "plot_effects_forest",
+    "plot_ppc",
+    "plot_rank",
+    "plot_trace",
+    "write_diagnostic_plots",
+]
