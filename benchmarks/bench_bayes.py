@@ -4,11 +4,11 @@ Cases: the national SDM of the bundled (synthetic) demo, D on the six factors wi
 two-way fixed effects (N = 31, T = 12, K = 12), fitted nationally and for the east,
 central and west regions; and simulated two-way SDMs with two covariates (K = 4), T = 12
 and N = 31 (provinces), 300 and 3000 (rook lattices). Settings are those of a run,
-``[bayes]`` of :data:`bayes_ccd.config.DEFAULTS` (4 chains of 2000 draws, 1000 warm-up
-draws for NUTS), default prior, no posterior predictive check.
+the defaults of ``[bayes]`` (:class:`bayes_ccd.BayesSettings`: 4 chains of 2000 draws,
+1000 warm-up draws for NUTS), default prior, no posterior predictive check.
 
 First, the demo's national and three regional models in one call of
-:func:`~bayes_ccd.spatial.bayes.reports.fit_bayes_reports` per sampler, as ``bayes-ccd run``
+``SpatialPanel.fit(method="bayes", by_region=True)`` per sampler, as ``bayes-ccd run``
 does: wall
 time (design, sampling, effects, diagnostics, tables; NUTS includes the one compilation
 shared by the four samples) and sampling seconds per sample. Then, for every case, the
@@ -40,23 +40,17 @@ from typing import Any
 
 from _common import measured, weights_for
 
-from bayes_ccd.config import DEFAULTS, bundled_models_dir, load_run_config
-from bayes_ccd.conventions import NATIONAL, PERIOD, UNIT
-from bayes_ccd.data.factors import transform_factors
-from bayes_ccd.data.panel import Panel
-from bayes_ccd.data.weights import SpatialWeights
+import bayes_ccd as bc
+from bayes_ccd.conventions import NATIONAL
 from bayes_ccd.exceptions import WeightsWarning
-from bayes_ccd.pipeline import coupling_stage, load_inputs
-from bayes_ccd.settings import SamplerSettings
+from bayes_ccd.settings import BayesSettings
 from bayes_ccd.spatial.bayes.estimator import SpatialPanelBayes
 from bayes_ccd.spatial.bayes.nuts import compiled_model
 from bayes_ccd.spatial.bayes.priors import prior_parameters
-from bayes_ccd.spatial.bayes.reports import fit_bayes_reports
 from bayes_ccd.spatial.design import ModelSpec, build_design
-from bayes_ccd.spatial.simulate import simulate_panel
 
 N_PERIODS = 12
-SETTINGS = {k: DEFAULTS["bayes"][k] for k in ("draws", "tune", "chains")}
+SETTINGS = {k: bc.BayesSettings.default(k) for k in ("draws", "tune", "chains")}
 HEADER = (
     "case",
     "N",
@@ -75,25 +69,20 @@ HEADER = (
 ROW = "{:<14} {:>5} {:>3} {:>7} {:>15} {:>10} {:>7} {:>13} {:>13} {:>15} {:>15} {:>9} {:>11}"
 
 
-def demo_case() -> tuple[Panel, SpatialWeights, Any, ModelSpec]:
-    """The demo's regression panel: D and the six transformed factors."""
-    config = load_run_config(bundled_models_dir() / "demo.toml")
-    inputs = load_inputs(config)
-    _, ccd = coupling_stage(inputs.panel, inputs.system, config, inputs.regions)
-    factors = transform_factors(inputs.panel, inputs.system.factors)
-    frame = factors.merge(ccd[[UNIT, PERIOD, "D"]], on=[UNIT, PERIOD])
-    names = tuple(f.name for f in inputs.system.factors)
-    return (
-        Panel(frame, "demo"),
-        inputs.weights,
-        inputs.regions,
-        ModelSpec("sdm", "both", y="D", x=names),
-    )
+def demo_case() -> tuple[bc.SpatialPanel, bc.SpatialWeights, ModelSpec]:
+    """The demo's regression: D on the six factors of the indicator system (synthetic)."""
+    config = bc.demo_config()
+    panel = bc.demo_panel()
+    system = bc.read_indicator_system(config.indicators.file)
+    weights = bc.province_contiguity()
+    ccd = bc.ccd(panel, system, regions=bc.read_regions())
+    model = bc.SpatialPanel(data=ccd.panel, weights=weights, y="D", x=list(system.factors))
+    return model, weights, model.spec
 
 
 def ess_rates(result: Any, seconds: float) -> tuple[float, float]:
     """Bulk ESS per second of rho and of the worst total effect."""
-    coefficients, effects = result.tables()
+    coefficients, effects = result.coefficients(), result.effects()
     rho = coefficients.set_index("term").loc["rho", "ess_bulk"]
     total = effects.loc[effects["effect"] == "total", "ess_bulk"].min()
     return rho / seconds, total / seconds
@@ -110,13 +99,15 @@ def timed(step: Callable[[], Any]) -> tuple[Any, float]:
     return value, time.perf_counter() - start
 
 
-def run_case(label: str, data: Any, weights: SpatialWeights, spec: ModelSpec, nuts: bool) -> None:
+def run_case(
+    label: str, data: Any, weights: bc.SpatialWeights, spec: ModelSpec, nuts: bool
+) -> None:
     """Times without tracing (the exact fit twice: first and repeated call), then the
     peak memory of each step in a separate traced run."""
     _, eig_seconds = timed(lambda: weights.eigenvalues)
     design = build_design(data, weights, spec)
     exact = SpatialPanelBayes(
-        spec, settings=SamplerSettings(sampler="exact", ppc_draws=0, **SETTINGS)
+        spec, settings=BayesSettings(sampler="exact", ppc_draws=0, **SETTINGS)
     )
     _, exact_first = timed(lambda: exact.sample(design))
     result, exact_seconds = timed(lambda: exact.sample(design))
@@ -125,7 +116,7 @@ def run_case(label: str, data: Any, weights: SpatialWeights, spec: ModelSpec, nu
     compile_s = nuts_s = rho_nuts = total_nuts = float("nan")
     if nuts:
         sampler = SpatialPanelBayes(
-            spec, settings=SamplerSettings(sampler="nuts", ppc_draws=0, **SETTINGS)
+            spec, settings=BayesSettings(sampler="nuts", ppc_draws=0, **SETTINGS)
         )
         _, compile_s = compiled_model(design, prior_parameters(sampler.prior, design))
         fitted = sampler.sample(design)
@@ -133,8 +124,8 @@ def run_case(label: str, data: Any, weights: SpatialWeights, spec: ModelSpec, nu
         rho_nuts, total_nuts = ess_rates(fitted, nuts_s)
         _, _, nuts_peak = measured(lambda: sampler.sample(design))
         peak = max(peak, nuts_peak)
-        if not fitted.diagnostics.converged:
-            print(f"  NUTS did not converge for {label}: {fitted.diagnostics.verdict}")
+        if not fitted.diagnostics().converged:
+            print(f"  NUTS did not converge for {label}: {fitted.diagnostics().verdict}")
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         ROW.format(
@@ -156,19 +147,18 @@ def run_case(label: str, data: Any, weights: SpatialWeights, spec: ModelSpec, nu
     )
 
 
-def run_regions(panel: Panel, weights: SpatialWeights, regions: Any, spec: ModelSpec) -> None:
+def run_regions(model: bc.SpatialPanel) -> None:
     """National plus the three regions in one call, as `bayes-ccd run` does."""
     for sampler in ("exact", "nuts"):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", WeightsWarning)  # central: two components
             start = time.perf_counter()
-            fit = fit_bayes_reports(
-                panel, weights, spec, regions=regions, sampler=sampler, **SETTINGS
-            )
+            fits = model.fit("bayes", by_region=True, sampler=sampler, ppc_draws=0, **SETTINGS)
+            tables = (fits.coefficients(), fits.effects(), fits.diagnostics())
             seconds = time.perf_counter() - start
         parts = []
-        for label, report in fit.reports.items():
-            timings = report.info["timings"]
+        for label, fit in fits.items():
+            timings = fit.timings
             parts.append(
                 f"{label} {timings['sampling_seconds']:.2f}"
                 + (
@@ -177,11 +167,11 @@ def run_regions(panel: Panel, weights: SpatialWeights, regions: Any, spec: Model
                     else ""
                 )
             )
-        verdicts = {label: r.info["converged"] for label, r in fit.reports.items()}
+        verdicts = {label: fit.diagnostics().converged for label, fit in fits.items()}
         print(
             f"demo {sampler}: national + 3 regions in {seconds:.1f} s wall "
-            f"(incl. design, effects, diagnostics, tables); sampling s: {', '.join(parts)}; "
-            f"converged: {verdicts}",
+            f"(incl. design, effects, diagnostics, {len(tables)} tables); sampling s: "
+            f"{', '.join(parts)}; converged: {verdicts}",
             flush=True,
         )
 
@@ -205,16 +195,16 @@ def main() -> None:
         f"Bayesian two-way SDM (Lee-Yu), T = {N_PERIODS}; {SETTINGS['chains']} chains x "
         f"{SETTINGS['draws']} draws (NUTS: + {SETTINGS['tune']} warm-up); default prior"
     )
-    panel, weights, regions, spec = demo_case()
+    model, weights, spec = demo_case()
     # First in the process, so that the NUTS line includes the one compilation of K = 12
     # (and the exact line the one-time imports and JIT of the diagnostics).
-    run_regions(panel, weights, regions, spec)
+    run_regions(model)
     print(ROW.format(*HEADER))
-    run_case(f"demo {NATIONAL}", panel, weights, spec, nuts=True)
+    run_case(f"demo {NATIONAL}", model.arrays, weights, spec, nuts=True)
     for n in sizes:
         nuts = args.skip_nuts_above is None or n <= args.skip_nuts_above
         lattice = weights_for(n)
-        data = simulate_panel(
+        data = bc.simulate_panel(
             lattice, n_periods=N_PERIODS, beta=(1.0, -0.5), theta=(0.5, 0.3), spatial=0.4, seed=1
         )
         run_case("simulated", data, lattice, ModelSpec("sdm", "both"), nuts=nuts)

@@ -2,7 +2,7 @@
 
 Each run is :func:`bayes_ccd.qca.minimise.minimise`: Quine-McCluskey on bitsets, then
 enumeration of every minimum cover of the prime implicant chart (capped at
-``DEFAULT_MAX_MODELS`` tied models, within ``DEFAULT_MAX_NODES`` search nodes).
+``QCASettings.max_models`` tied models, within ``QCASettings.max_nodes`` search nodes).
 
 Truth tables are random and seeded, in three regimes:
 
@@ -21,7 +21,7 @@ For every k the conservative (no remainders) and the parsimonious (remainders as
 don't-cares) solution are timed; the table reports the median and maximum seconds over
 the replications, the median number of prime implicants and minimal models (``cap``
 when enumeration reached the cap), the largest number of search nodes spent (or
-``budget`` when a run stopped at ``DEFAULT_MAX_NODES``) and the peak memory traced by
+``budget`` when a run stopped at ``QCASettings.max_nodes``) and the peak memory traced by
 ``tracemalloc`` (Python and NumPy allocations) in a second, separate run (tracing slows
 Python code down, so it is kept out of the timings).
 
@@ -45,9 +45,10 @@ import pandas as pd
 
 from bayes_ccd.conventions import DEFAULT_SEED
 from bayes_ccd.exceptions import EstimationError, NumericalWarning
-from bayes_ccd.qca.minimise import DEFAULT_MAX_MODELS, DEFAULT_MAX_NODES, BooleanSolution, minimise
+from bayes_ccd.qca.minimise import BooleanSolution, minimise
 from bayes_ccd.qca.solutions import fsqca
 from bayes_ccd.qca.truth_table import truth_table
+from bayes_ccd.settings import QCASettings
 
 LIMITED_OBSERVED = 64
 #: Largest k of the regimes in which every row is coded (their charts grow with 2**k).
@@ -77,6 +78,7 @@ def random_table(
 
 
 def minimise_quietly(positive: list[int], free: list[int], k: int) -> BooleanSolution:
+    """Minimise with the default cap and budget, without the cap's warning."""
     with warnings.catch_warnings():
         # Hitting the model cap is reported in the table ("cap"), not as a warning.
         warnings.simplefilter("ignore", NumericalWarning)
@@ -86,8 +88,14 @@ def minimise_quietly(positive: list[int], free: list[int], k: int) -> BooleanSol
 def measure(
     positive: list[int], free: list[int], k: int
 ) -> tuple[float, int, int, bool, int | None, float]:
-    """Seconds, prime implicants, models, whether capped, nodes (None: budget spent)
-    and peak MiB of one minimisation."""
+    """Time one minimisation and trace its memory in a second run.
+
+    Returns
+    -------
+    tuple
+        Seconds, prime implicants, models, whether capped, nodes (None: budget spent)
+        and peak MiB.
+    """
     start = time.perf_counter()
     try:
         solution = minimise_quietly(positive, free, k)
@@ -109,8 +117,10 @@ def measure(
 
 
 def fuzzy_cases(k: int, rng: np.random.Generator) -> tuple[pd.DataFrame, list[str]]:
-    """Memberships of ``CASES_PER_ROW`` cases in every row of a k-condition truth table;
-    rows are consistent with the outcome with probability 0.3."""
+    """Draw memberships of ``CASES_PER_ROW`` cases in every row of a k-condition table.
+
+    Rows are consistent with the outcome with probability 0.3.
+    """
     n = 1 << k
     positive = rng.random(n) < 0.3
     codes = np.repeat(np.arange(n), CASES_PER_ROW)
@@ -130,10 +140,12 @@ def fuzzy_cases(k: int, rng: np.random.Generator) -> tuple[pd.DataFrame, list[st
 
 
 def end_to_end(rng: np.random.Generator) -> None:
+    """Time :func:`fsqca` on fuzzy cases in every row of a 9-condition truth table."""
     data, names = fuzzy_cases(END_TO_END_K, rng)
     # Every row's raw consistency is high (a minimum over 9 memberships is small for the
     # cases of other rows), so the cut-off is the 70th percentile: 30% positive rows.
-    rows = truth_table(data, "Y", names, incl_cut=0.0).table["incl"].to_numpy()
+    # Only the raw consistencies are read here, so the default coding does not matter.
+    rows = truth_table(data, "Y", names).table["incl"].to_numpy()
     incl_cut = float(np.quantile(rows, 0.7))
     start = time.perf_counter()
     with warnings.catch_warnings():
@@ -151,6 +163,7 @@ def end_to_end(rng: np.random.Generator) -> None:
 
 
 def main() -> None:
+    """Print the timings of every regime and k, then of the whole analysis."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--reps", type=int, default=5, help="tables per k (default 5)")
     parser.add_argument("--max-k", type=int, default=12, help="largest k (default 12)")
@@ -158,7 +171,7 @@ def main() -> None:
     rng = np.random.default_rng(DEFAULT_SEED)
     minimise_quietly([0, 1, 2, 5, 6, 7], [], 3)  # warm-up: lazy imports (scipy.optimize)
     print(
-        f"model cap {DEFAULT_MAX_MODELS}; node budget {DEFAULT_MAX_NODES:_}; "
+        f"model cap {QCASettings.max_models}; node budget {QCASettings.max_nodes:_}; "
         f"{args.reps} random tables per row; seed {DEFAULT_SEED}"
     )
     header = (

@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 
 from bayes_ccd.conventions import DEFAULT_SEED
-from bayes_ccd.dea.model import dea
+from bayes_ccd.efficiency.model import dea
 
 SIZES = (31, 100, 300, 1000, 3000)
 INPUTS = ("beds", "physicians", "nurses", "health_expenditure")
@@ -71,6 +71,7 @@ def run(n: int) -> dict[str, float]:
 
 
 def main(argv: list[str]) -> None:
+    """Print the timings of every size, each measured in a fresh process."""
     if argv[:1] == ["--one"]:
         print(json.dumps(run(int(argv[1]))))
         return

@@ -21,8 +21,8 @@ import pandas as pd
 from _common import weights_for
 
 from bayes_ccd.data.weights import SpatialWeights
-from bayes_ccd.explore.density import kernel_density_evolution
-from bayes_ccd.explore.moran import global_moran, local_moran
+from bayes_ccd.exploration.density import kernel_density_evolution
+from bayes_ccd.exploration.moran import global_moran, local_moran
 
 SIZES = (31, 300, 3000)
 PERIODS = range(2012, 2024)
@@ -30,7 +30,7 @@ SEED = 20240601
 
 
 def case(n: int) -> tuple[SpatialWeights, pd.DataFrame]:
-    """Weights and a long table of one smooth variable ``D`` over 12 periods."""
+    """Build the weights and a long table of one smooth variable ``D`` over 12 periods."""
     weights = weights_for(n)
     rng = np.random.default_rng(SEED)
     base = np.linalg.solve(np.eye(n) - 0.6 * weights.dense, rng.standard_normal(n))
@@ -45,12 +45,14 @@ def case(n: int) -> tuple[SpatialWeights, pd.DataFrame]:
 
 
 def timed(step, *args, **kwargs) -> float:
+    """Return the seconds ``step(*args, **kwargs)`` takes."""
     start = time.perf_counter()
     step(*args, **kwargs)
     return time.perf_counter() - start
 
 
 def main(sizes: tuple[int, ...]) -> None:
+    """Print the timings and peak memory of each size in ``sizes``."""
     warm, frame = case(31)
     values = frame[frame["period"] == 2012].set_index("unit")["D"]
     compile_s = timed(local_moran, values, warm, permutations=99, seed=SEED)

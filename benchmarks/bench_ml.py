@@ -39,7 +39,9 @@ def main(sizes: tuple[int, ...] = SIZES) -> None:
         )
         _, eig_seconds, eig_peak = measured(lambda w=weights: w.eigenvalues)
         result, fit_seconds, fit_peak = measured(lambda d=data, w=weights: fit_ml(d, w, spec))
-        _, effects_seconds, effects_peak = measured(lambda r=result: r.effects(n_draws=2000))
+        _, effects_seconds, effects_peak = measured(
+            lambda r=result: r.effect_estimates(n_draws=2000)
+        )
         tests_seconds = float("nan")
         if n <= TESTS_UP_TO:
             _, tests_seconds, _ = measured(lambda r=result: specification_tests(r))

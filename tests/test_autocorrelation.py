@@ -1,6 +1,10 @@
-"""Global and local Moran's I against esda called directly, hand-computed textbook
-values (Cliff & Ord 1981) and exact permutation probabilities; the exploration stage
-and its command end to end; bad input refused."""
+"""Tests of Moran's I, the exploration stage and the ``explore`` command.
+
+Global and local Moran's I against esda called directly, hand-computed textbook values
+(Cliff & Ord 1981) and exact permutation probabilities; the exploration stage
+(computing without writing, its result's figures, summary and writer) and its command
+end to end; bad input refused before anything is computed.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import dataclasses
 import json
 import re
 from fractions import Fraction
@@ -19,6 +24,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from esda.significance import calculate_significance
+from matplotlib import image as mpimg
+from matplotlib import pyplot as plt
+from matplotlib.figure import Figure
 from scipy import stats
 
 from bayes_ccd.cli import main
@@ -26,10 +34,9 @@ from bayes_ccd.data.panel import validate_panel
 from bayes_ccd.data.regions import province_table
 from bayes_ccd.data.weights import from_dense, from_edges, province_contiguity
 from bayes_ccd.exceptions import ConfigError, DataError, DataWarning, WeightsError
-from bayes_ccd.explore import density, stage
-from bayes_ccd.explore import moran as autocorrelation
-from bayes_ccd.explore.moran import (
-    ALTERNATIVES,
+from bayes_ccd.exploration import density, stage
+from bayes_ccd.exploration import moran as autocorrelation
+from bayes_ccd.exploration.moran import (
     CLUSTER_TYPES,
     check_permutation_test,
     cluster_counts,
@@ -41,7 +48,8 @@ from bayes_ccd.explore.moran import (
     permutation_seed,
     smallest_p_value,
 )
-from bayes_ccd.explore.stage import explore, read_ccd
+from bayes_ccd.exploration.stage import explore, read_ccd
+from bayes_ccd.settings import ALTERNATIVES, ExploreSettings
 
 
 @pytest.fixture(scope="module")
@@ -51,8 +59,10 @@ def weights():
 
 @pytest.fixture(scope="module")
 def esda_w():
-    """The bundled contiguity built directly as a libpysal W from the edge file, without
-    bayes_ccd's loaders; row-standardised by esda."""
+    """Build the bundled contiguity as a libpysal W straight from the edge file.
+
+    No bayes_ccd loader is used; esda row-standardises it.
+    """
     with resources.as_file(resources.files("bayes_ccd.data") / "province_contiguity.csv") as p:
         edges = pd.read_csv(p)
     neighbours: dict[str, list[str]] = {u: [] for u in province_table()["province"]}
@@ -76,8 +86,10 @@ def in_w_order(series: pd.Series, w) -> np.ndarray:
 
 
 def esda_global(y, w, permutations, seed):
-    """esda's global Moran with its permutations seeded the only way esda allows: through
-    NumPy's legacy global generator."""
+    """Run esda's global Moran with its permutations seeded.
+
+    esda only allows seeding through NumPy's legacy global generator.
+    """
     state = np.random.get_state()  # noqa: NPY002
     np.random.seed(seed)  # noqa: NPY002
     try:
@@ -165,7 +177,7 @@ def test_line_of_four_textbook_values():
 
 @pytest.fixture(scope="module")
 def checkerboard():
-    """A 3 x 3 rook lattice with 1 on the corners and centre, 0 on the edge cells."""
+    """Build a 3 x 3 rook lattice with 1 on the corners and centre, 0 on the edge cells."""
     ids = [f"r{i}c{j}" for i in range(3) for j in range(3)]
     edges = [(f"r{i}c{j}", f"r{i}c{j + 1}") for i in range(3) for j in range(2)] + [
         (f"r{i}c{j}", f"r{i + 1}c{j}") for i in range(2) for j in range(3)
@@ -215,7 +227,7 @@ def test_checkerboard_lisa_types_and_exact_probabilities(checkerboard):
 
 
 def synthetic_ccd(years=(2012, 2017, 2023), seed=0) -> pd.DataFrame:
-    """A ccd-like table for the 31 provinces with regional levels and trends."""
+    """Simulate a ccd-like table for the 31 provinces with regional levels and trends."""
     table = province_table()
     rng = np.random.default_rng(seed)
     level = {"east": 0.6, "central": 0.45, "west": 0.35}
@@ -406,8 +418,9 @@ def test_permutations_advised_are_the_fewest_that_reach_the_level(significance, 
 @pytest.mark.integration
 def test_explore_writes_every_output(weights, tmp_path):
     ccd = synthetic_ccd()
-    result = explore(ccd, weights, out_dir=tmp_path / "explore", permutations=99, seed=7)
+    result = explore(ccd, weights, permutations=99, seed=7)
     out = tmp_path / "explore"
+    files = result.write(out)
     for name in (
         "kde_features.csv",
         "kde_features.md",
@@ -425,7 +438,10 @@ def test_explore_writes_every_output(weights, tmp_path):
         for variable in ("D", "U1", "U2"):
             assert (out / "figures" / f"{stem}_{variable}.png").stat().st_size > 20_000
     assert result.cluster_counts[list(CLUSTER_TYPES)].sum(axis=1).eq(31).all()
-    assert {p.name for p in result.files} >= {"metadata.json", "lisa_D.png", "moran_D.tex"}
+    assert {p.name for p in files} >= {"metadata.json", "lisa_D.png", "moran_D.tex"}
+    assert files[-1].name == "metadata.json" and all(p.is_file() for p in files)
+    written = {p for p in out.rglob("*") if p.is_file()}
+    assert written == set(files)  # every file written is reported, and only those
     meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
     assert meta["seed"] == 7 and meta["config"]["map_years"] == [2012, 2017, 2023]
     first = result.global_moran.query("variable == 'D' and period == 2012").iloc[0]
@@ -458,17 +474,20 @@ def test_explore_skips_maps_for_other_units(tmp_path):
             patch.setattr(module, "validate_panel", counted)
         with pytest.warns(DataWarning, match="maps skipped"):
             result = explore(
-                frame,
-                from_dense(ring, units),
-                out_dir=tmp_path,
-                variables=["D"],
-                permutations=99,
-                seed=1,
+                frame, from_dense(ring, units), variables=["D"], permutations=99, seed=1
             )
     # the table is validated once, at the entry point; the stages trust the Panel
     assert validations == [["D"]]
-    assert result.skipped and not list((tmp_path / "figures").glob("map_*"))
+    assert result.skipped and not result.maps_available
+    result.write(tmp_path)
+    assert not list((tmp_path / "figures").glob("map_*"))
+    assert not list((tmp_path / "figures").glob("lisa_*"))
     assert (tmp_path / "figures" / "kde_surface_D.png").is_file()
+    meta = json.loads((tmp_path / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["skipped"] == result.skipped
+    assert result.summary().lines[-1] == f"Skipped: {result.skipped[0]}"
+    with pytest.raises(DataError, match="not China's provinces"):
+        result.plot_map()
 
 
 def test_read_ccd_checks_columns(tmp_path):
@@ -515,6 +534,22 @@ def test_explore_command(tmp_path, capsys):
     assert (out / "figures" / "lisa_D.png").is_file()
     meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
     assert meta["config"]["map_years"] == [2012, 2023] and meta["config"]["bandwidth"] == "scott"
+    # unset flags take the settings' defaults
+    assert meta["config"]["significance"] == ExploreSettings.significance
+    assert meta["config"]["alternative"] == ExploreSettings.alternative
+    assert meta["seed"] == 3 and meta["inputs"]["missing"] == "error"
+
+    # --no-figures: the same tables and metadata, no figure
+    bare = tmp_path / "bare"
+    args = ["explore", "--ccd", str(ccd_path), "--weights", "bundled:province-contiguity"]
+    args += ["--variables", "D", "--years", "2012,2023", "--permutations", "99", "--seed", "3"]
+    assert main([*args, "--bandwidth", "scott", "--no-figures", "--out", str(bare)]) == 0
+    assert capsys.readouterr().out == printed.replace(str(out), str(bare))
+    assert not (bare / "figures").exists() and not list(bare.rglob("*.png"))
+    tables = sorted(p.relative_to(out) for p in out.glob("*") if p.is_file())
+    assert sorted(p.relative_to(bare) for p in bare.rglob("*")) == tables
+    for name in ("moran_global.csv", "lisa.csv", "kde_curves.csv", "moran_D.md"):
+        assert (bare / name).read_bytes() == (out / name).read_bytes(), name
 
     # weights whose units do not match the data: a clear error, nothing written
     square = tmp_path / "w.csv"
@@ -613,6 +648,8 @@ def _square_weights(path, units):
         ("empty weights", "w.csv: weights file is empty"),
         ("header-only weights", "weights file has a header but no data rows"),
         ("49 two-sided permutations", "smallest attainable two-sided p-value is 3/(49+1) = 0.06"),
+        ("bad bandwidth", "[explore] bandwidth = 'wide' is not understood"),
+        ("zero permutations", "[explore] permutations = 0 must be a positive integer"),
     ],
 )
 def test_explore_command_refuses_bad_input(tmp_path, capsys, case, message):
@@ -648,6 +685,10 @@ def test_explore_command_refuses_bad_input(tmp_path, capsys, case, message):
         weights = _write_lines(tmp_path / "w.csv", ["source,target"])
     elif case == "49 two-sided permutations":
         extra = ["--permutations", "49"]
+    elif case == "bad bandwidth":
+        extra = ["--bandwidth", "wide"]
+    elif case == "zero permutations":
+        extra = ["--permutations", "0"]
     out = tmp_path / "out"
     assert main(_explore_args(ccd, out, *extra, weights=weights)) == 2
     line = _one_line_error(capsys)
@@ -703,6 +744,186 @@ def test_read_ccd_locates_region_problems(tmp_path):
     assert read_ccd(path, ["D"])[1] is None  # an empty column: national densities only
 
 
-def test_explore_refuses_a_frame_without_units(weights, tmp_path):
+def test_explore_refuses_a_frame_without_units(weights):
     with pytest.raises(DataError, match="unit column 'unit' is not in the data"):
-        explore(synthetic_ccd().drop(columns="unit"), weights, out_dir=tmp_path)
+        explore(synthetic_ccd().drop(columns="unit"), weights)
+
+
+# --- the result: computed without writing, figures on demand, summary, writer ---------
+
+
+@pytest.fixture(scope="module")
+def explored(weights):
+    """Explore the synthetic table: D, U1 and U2 over three years."""
+    return explore(synthetic_ccd(), weights, permutations=99, seed=7)
+
+
+def test_explore_and_plots_write_nothing(weights, explored, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = explore(synthetic_ccd(), weights, variables=["D"], permutations=99, seed=7)
+    figures = [
+        result.plot_density(),
+        result.plot_density("D", kind="ridgeline"),
+        result.plot_map(),
+        result.plot_lisa("D", years=[2023]),
+        explored.plot_map("U2", years=[2012, 2017]),
+    ]
+    assert all(isinstance(f, Figure) for f in figures)
+    assert list(tmp_path.iterdir()) == []  # nothing written, not even a directory
+    assert plt.get_fignums() == []  # built without pyplot: nothing left open
+    assert figures[0].get_suptitle() == "Kernel density evolution of D"
+    # one 3-D panel per group: national and the three regions
+    assert [ax.get_title() for ax in figures[0].axes] == ["National", "East", "Central", "West"]
+    assert [ax.get_title() for ax in figures[2].axes[:3]] == ["2012", "2017", "2023"]
+    assert [ax.get_title() for ax in figures[4].axes[:2]] == ["2012", "2017"]
+    # the LISA panel title counts the clusters of that year, as the lisa table has them
+    last = result.lisa.query("period == 2023")["cluster"].value_counts()
+    expected = ", ".join(
+        f"{short} {last.get(name, 0)}"
+        for short, name in zip(("HH", "LL", "HL", "LH"), CLUSTER_TYPES[:4], strict=True)
+    )
+    assert figures[3].axes[0].get_title() == f"2023\n{expected}"
+    # the writer's figures are these figures: the same pixels
+    result.write(tmp_path / "out")
+    figures[0].savefig(tmp_path / "again.png", dpi=200)
+    written = mpimg.imread(tmp_path / "out" / "figures" / "kde_surface_D.png")
+    np.testing.assert_array_equal(mpimg.imread(tmp_path / "again.png"), written)
+    with pytest.raises(DataError, match="'U1' was not explored"):
+        result.plot_density("U1")
+    with pytest.raises(ConfigError, match="kind"):
+        result.plot_density(kind="violin")
+    with pytest.raises(DataError, match=r"period\(s\) \[2030\]"):
+        result.plot_lisa(years=[2030])
+
+
+@pytest.mark.integration
+def test_write_without_figures(explored, tmp_path):
+    bare = explored.write(tmp_path / "bare", figures=False)
+    full = explored.write(tmp_path / "full")
+    assert not (tmp_path / "bare" / "figures").exists()
+    assert not list((tmp_path / "bare").rglob("*.png"))
+    assert not list((tmp_path / "bare").rglob("*.pdf"))
+    tables = [p.name for p in full if p.parent.name != "figures"]
+    assert [p.name for p in bare] == tables
+    for name in tables[:-1]:
+        assert (tmp_path / "bare" / name).read_bytes() == (tmp_path / "full" / name).read_bytes()
+    a, b = (json.loads((tmp_path / d / "metadata.json").read_text()) for d in ("bare", "full"))
+    assert a.keys() == b.keys()
+    assert {k: v for k, v in a.items() if k != "created"} == {
+        k: v for k, v in b.items() if k != "created"
+    }
+    # figures as PDF too when the settings ask for it
+    pdf = dataclasses.replace(explored, settings=explored.settings.replace(pdf=True))
+    files = pdf.write(tmp_path / "pdf")
+    assert (tmp_path / "pdf" / "figures" / "map_U1.pdf") in files
+    assert len([p for p in files if p.suffix == ".pdf"]) == 12
+
+
+def test_summary_renders_the_moran_values(explored, esda_w):
+    summary = explored.summary()
+    ccd = synthetic_ccd()
+    # Moran's I of D each year, from esda on the raw cross-section
+    expected = []
+    for year in (2012, 2017, 2023):
+        y = ccd[ccd["period"] == year].set_index("unit")["D"]
+        expected.append(esda.Moran(in_w_order(y, esda_w), esda_w, permutations=0).I)
+    texts = {
+        "text": str(summary),
+        "html": summary._repr_html_(),
+        "markdown": summary.to_markdown(),
+        "latex": summary.to_latex(),
+    }
+    for kind, text in texts.items():
+        for value in expected:
+            assert f"{value:.4f}" in text, (kind, value)
+        assert "Global Moran" in text, kind
+    first = explored.global_moran.query("variable == 'D' and period == 2012").iloc[0]
+    assert first["I"] == pytest.approx(expected[0], rel=1e-10)
+    assert summary.lines[0] == (
+        f"Global Moran's I of D in 2012: {expected[0]:.4f} (p = {first['p_norm']:.3f} under "
+        f"normality, {first['p_perm']:.3f} by permutation)."
+    )
+    counts = explored.lisa.query("variable == 'D' and period == 2023")["cluster"].value_counts()
+    assert (
+        summary.lines[2]
+        == "Significant LISA units in 2023: "
+        + ", ".join(f"{c} {counts.get(c, 0)}" for c in CLUSTER_TYPES[:4])
+        + "."
+    )
+    national = ccd[ccd["period"] == 2023]["D"].to_numpy()
+    peak = explored.density.features.query(
+        "variable == 'D' and region == 'national' and period == 2023"
+    ).iloc[0]
+    assert peak["n"] == national.size == 31
+    assert summary.lines[4].startswith(
+        f"National density of D in 2023: main peak at {peak['peak']:.3f}"
+    )
+    assert len(summary.lines) == 5  # nothing skipped
+    table = summary.tables[0].frame
+    assert table["Year"].tolist() == [2012, 2017, 2023]
+    assert [float(v.rstrip("*")) for v in table["Moran's I"]] == pytest.approx(
+        [round(v, 4) for v in expected], abs=1e-12
+    )
+    assert "Spatio-temporal exploration" in str(summary)
+    # a notebook shows the summary, a console one line
+    assert explored._repr_html_() == summary._repr_html_()
+    assert repr(explored).startswith("ExplorationResult(variables=['D', 'U1', 'U2'], units=31")
+
+
+def test_settings_and_overrides_merge_once(weights):
+    ccd = synthetic_ccd()
+    base = ExploreSettings(variables=("U1",), permutations=99, significance=0.1)
+    result = explore(ccd, weights, seed=5, settings=base, alternative="directed", years=None)
+    assert result.settings == base.replace(alternative="directed")
+    assert result.config["significance"] == 0.1 and result.config["alternative"] == "directed"
+    assert result.config["smallest_p_perm"] == pytest.approx(1 / 100)
+    assert result.headline_variable == "U1" and result.summary().lines[0].startswith(
+        "Global Moran's I of U1 in 2012"
+    )
+    # the same settings as keyword overrides give the same numbers
+    same = explore(
+        ccd,
+        weights,
+        seed=5,
+        variables=["U1"],
+        permutations=99,
+        significance=0.1,
+        alternative="directed",
+    )
+    pd.testing.assert_frame_equal(result.global_moran, same.global_moran)
+    pd.testing.assert_frame_equal(result.lisa, same.lisa)
+    with pytest.raises(ConfigError, match="did you mean 'permutations'"):
+        explore(ccd, weights, permutation=99)
+    with pytest.raises(ConfigError, match="bandwidth"):
+        explore(ccd, weights, bandwidth="wide")
+    with pytest.raises(ConfigError, match="variables is empty"):
+        explore(ccd, weights, variables=[])
+
+
+@pytest.mark.parametrize(
+    ("overrides", "error", "message"),
+    [
+        ({"years": [2030]}, DataError, r"map year\(s\) \[2030\]"),
+        ({"permutations": 49}, ConfigError, "smallest attainable two-sided p-value"),
+        ({"variables": ["D", "U3"]}, DataError, r"\['U3'\]"),
+        ({"boundary_id": "name", "boundary": "none.geojson"}, DataError, "does not exist"),
+    ],
+)
+def test_bad_input_is_refused_before_computing(weights, monkeypatch, overrides, error, message):
+    def never(*args, **kwargs):
+        raise AssertionError("computed before the input was checked")
+
+    for name in ("kernel_density_evolution", "global_moran_panel", "local_moran_panel"):
+        monkeypatch.setattr(stage, name, never)
+    settings = ExploreSettings(**overrides)
+    with pytest.raises(error, match=message):
+        explore(synthetic_ccd(), weights, settings=settings)
+    panel, regions = read_ccd_frame(synthetic_ccd())
+    with pytest.raises(error, match=message):
+        explore(panel, weights, regions, settings=settings)
+
+
+def read_ccd_frame(frame: pd.DataFrame):
+    """Validate a panel of D, U1, U2 (as read_ccd returns it) and take its regions."""
+    panel = validate_panel(frame, unit="unit", time="period", columns=["D", "U1", "U2"])
+    return panel, frame.drop_duplicates("unit").set_index("unit")["region"]

@@ -27,19 +27,15 @@ from bayes_ccd.conventions import NATIONAL, UNIT
 from bayes_ccd.data.regions import read_regions
 from bayes_ccd.data.weights import from_dense, province_contiguity
 from bayes_ccd.exceptions import ConfigError, ConvergenceWarning, SpecificationError, WeightsWarning
-from bayes_ccd.settings import SamplerSettings
-from bayes_ccd.spatial.bayes.estimator import (
-    SpatialPanelBayes,
-    fit_bayes,
-    load_posterior,
-    save_posterior,
-)
+from bayes_ccd.settings import BayesSettings
+from bayes_ccd.spatial.bayes.estimator import SpatialPanelBayes
 from bayes_ccd.spatial.bayes.exact import (
     ExactPosterior,
     cross_products,
     log_likelihood,
     sample_piecewise_linear,
 )
+from bayes_ccd.spatial.bayes.fit import PosteriorFit
 from bayes_ccd.spatial.bayes.nuts import build_pymc_model
 from bayes_ccd.spatial.bayes.posterior import _moran, posterior_predictive, reduced_form_solve
 from bayes_ccd.spatial.bayes.priors import (
@@ -54,22 +50,20 @@ from bayes_ccd.spatial.bayes.priors import (
     prior_parameters,
     read_prior_file,
 )
-from bayes_ccd.spatial.bayes.reports import (
-    fit_bayes_reports,
-    report_from_tree,
-    settings_from_config,
-    summary_lines,
-    write_bayes_outputs,
-)
 from bayes_ccd.spatial.design import INTERCEPT, ModelSpec, PanelArrays, build_design
 from bayes_ccd.spatial.ml import fit_ml, full_loglik
-from bayes_ccd.spatial.regions import fit_by_region
+from bayes_ccd.spatial.model import SpatialPanel
 from bayes_ccd.spatial.simulate import simulate_panel
 
 BETA = (1.0, -0.5)
 THETA = (0.5, 0.3)
 SPATIAL = 0.4
 SDM = ModelSpec("sdm", "both")
+
+
+def fit_bayes(data, weights, spec, *, seed=20240601, prior="default", **settings):
+    """One posterior: the estimator's design, draws and predictive check."""
+    return SpatialPanelBayes(spec, prior=prior, **settings).fit(data, weights, seed=seed)
 
 
 @pytest.fixture(scope="session")
@@ -378,11 +372,9 @@ def test_piecewise_linear_sampler_matches_its_density() -> None:
 
 def test_same_seed_same_draws_and_another_seed_others(provinces, sdm_data) -> None:
     estimator = SpatialPanelBayes(SDM, draws=300, chains=4, ppc_draws=20)
-    first = estimator.fit(sdm_data, provinces)
-    again = estimator.fit(sdm_data, provinces)
-    other = SpatialPanelBayes(SDM, draws=300, chains=4, seed=99, ppc_draws=20).fit(
-        sdm_data, provinces
-    )
+    first = estimator.fit(sdm_data, provinces, seed=7)
+    again = estimator.fit(sdm_data, provinces, seed=7)
+    other = estimator.fit(sdm_data, provinces, seed=99)
     for group in ("posterior", "posterior_predictive"):
         assert first.tree[group].identical(again.tree[group])
     assert not np.allclose(first.tree["posterior"]["rho"], other.tree["posterior"]["rho"])
@@ -493,8 +485,9 @@ def test_nuts_agrees_with_the_exact_sampler(nuts_and_exact) -> None:
     """Means and sds of rho, beta, sigma2 and every effect agree within
     4 sqrt(mcse_nuts^2 + mcse_exact^2) (MCSE of the mean and of the sd)."""
     nuts, exact = nuts_and_exact
-    assert nuts.diagnostics.converged, nuts.diagnostics.verdict
-    for table_n, table_e in zip(nuts.tables(), exact.tables(), strict=True):
+    assert nuts.diagnostics().converged, nuts.diagnostics().verdict
+    pairs = [(nuts.coefficients(), exact.coefficients()), (nuts.effects(), exact.effects())]
+    for table_n, table_e in pairs:
         for stat, mcse in (("mean", "mcse_mean"), ("sd", "mcse_sd")):
             tolerance = 4 * np.sqrt(table_n[mcse] ** 2 + table_e[mcse] ** 2)
             difference = (table_n[stat] - table_e[stat]).abs()
@@ -549,7 +542,7 @@ def test_nuts_handles_a_non_conjugate_prior(provinces, sdm_data, nuts_and_exact)
     w /= w.sum()
     ess = 1.0 / np.sum(w**2)
     assert ess > 2000
-    table, _ = nuts.tables()
+    table = nuts.coefficients()
     for j, term in enumerate(reference.design.names):
         mean = np.sum(w * beta[:, j])
         sd = np.sqrt(np.sum(w * (beta[:, j] - mean) ** 2))
@@ -576,7 +569,7 @@ def test_too_short_nuts_run_is_reported_as_not_converged(
             seed=1,
             ppc_draws=0,
         )
-    assert not result.diagnostics.converged
+    assert not result.diagnostics().converged
     assert result.info["converged"] is False and "not converged" in result.info["verdict"]
 
 
@@ -600,7 +593,7 @@ def test_parameter_recovery_on_simulated_sdm(provinces) -> None:
         data = simulate_panel(
             provinces, n_periods=20, beta=BETA, theta=THETA, spatial=SPATIAL, seed=seed
         )
-        table, _ = fit_bayes(data, provinces, SDM, draws=1000, seed=seed, ppc_draws=0).tables()
+        table = fit_bayes(data, provinces, SDM, draws=1000, seed=seed, ppc_draws=0).coefficients()
         table = table.set_index("term")
         misses += [
             (seed, term)
@@ -655,7 +648,7 @@ def test_calibration_of_posterior_intervals(provinces) -> None:
                 seed=replication,
                 ppc_draws=0,
             )
-        table, _ = result.tables()
+        table = result.coefficients()
         table = table.set_index("term")
         for name, value in zip(names, [*beta, rho, sigma2], strict=True):
             if not table.loc[name, "lower"] <= value <= table.loc[name, "upper"]:
@@ -669,20 +662,25 @@ def test_calibration_of_posterior_intervals(provinces) -> None:
 
 def test_posterior_saves_and_reloads_without_refitting(provinces, sdm_data, tmp_path) -> None:
     result = fit_bayes(sdm_data, provinces, SDM, draws=300, ppc_draws=40)
-    path = save_posterior(result.tree, tmp_path / "posterior.nc")
-    back = load_posterior(path)
-    assert set(back.children) == {
+    path = result.save(tmp_path / "posterior.nc")
+    back = PosteriorFit.load(path)
+    assert set(back.tree.children) == {
         "posterior",
         "observed_data",
         "posterior_predictive",
         "spatial_marginal",
     }
-    fresh, reloaded = report_from_tree(result.tree), report_from_tree(back)
-    pd.testing.assert_frame_equal(fresh.coefficients, reloaded.coefficients)
-    pd.testing.assert_frame_equal(fresh.effects, reloaded.effects)
-    config = json.loads(back.attrs["config"])
-    assert config["prior"]["name"] == "default" and config["settings"]["draws"] == 300
-    assert json.loads(back.attrs["fit_info"])["ppc_pvalues"].keys() == {"sd", "moran_i"}
+    # the result object comes back: same tables, fingerprint, settings and prior
+    pd.testing.assert_frame_equal(result.coefficients(), back.coefficients())
+    pd.testing.assert_frame_equal(result.effects(), back.effects())
+    assert back.fingerprint == result.fingerprint
+    assert back.settings == result.settings and back.prior == result.prior
+    assert back.info["ppc_pvalues"] == result.info["ppc_pvalues"]
+    np.testing.assert_array_equal(back.design.W, result.design.W)
+    with xr.open_datatree(path, engine="h5netcdf") as stored:
+        config = json.loads(stored.attrs["config"])
+        assert config["prior"]["name"] == "default" and config["settings"]["draws"] == 300
+        assert json.loads(stored.attrs["fit_info"])["ppc_pvalues"].keys() == {"sd", "moran_i"}
 
 
 def test_ppc_moran_statistic_matches_esda() -> None:
@@ -699,46 +697,46 @@ def test_ppc_moran_statistic_matches_esda() -> None:
 
 
 def test_settings_come_from_the_run_configuration(tmp_path, repo) -> None:
+    from bayes_ccd.config import load_run_config
+
     (tmp_path / "p.toml").write_text('[sigma]\nkind = "jeffreys"\n', encoding="utf-8")
-    config = {
-        "run": {"seed": 17, "config_file": str(tmp_path / "run.toml")},
-        "bayes": {
-            "sampler": "exact",
-            "prior": "p.toml",
-            "draws": 10,
-            "tune": 5,
-            "chains": 2,
-            "target_accept": 0.9,
-            "ppc_draws": 0,
-            "enabled": True,
-        },
-    }
-    settings, prior = settings_from_config(config, draws=20)
-    assert (settings.seed, settings.draws, settings.chains, settings.target_accept) == (
+    (tmp_path / "run.toml").write_text(
+        '[run]\nseed = 17\n[data]\npanel = "x.csv"\nunit = "u"\ntime = "t"\n'
+        '[indicators]\nfile = "i.toml"\n[bayes]\nprior = "p.toml"\ndraws = 10\n'
+        "tune = 5\nchains = 2\ntarget_accept = 0.9\nppc_draws = 0\n",
+        encoding="utf-8",
+    )
+    config = load_run_config(tmp_path / "run.toml")
+    estimator = SpatialPanelBayes(SDM, prior=config.bayes.prior, settings=config.bayes, draws=20)
+    settings = estimator.settings
+    assert (config.run.seed, settings.draws, settings.chains, settings.target_accept) == (
         17,
         20,
         2,
         0.9,
     )
+    prior = estimator.prior
     assert prior.sigma.kind == "jeffreys" and prior.coefficients.kind == "normal"
-    with pytest.raises(ConfigError, match="draws must be an integer >= 1"):
-        SamplerSettings(draws=0)
+    with pytest.raises(ConfigError, match=r"\[bayes\] draws = 0 must be a positive integer"):
+        BayesSettings(draws=0)
 
 
 def test_national_and_regional_fits_cut_w_like_the_mle(provinces, tmp_path) -> None:
     data = simulate_panel(provinces, n_periods=8, beta=BETA, theta=THETA, spatial=SPATIAL, seed=21)
     regions = read_regions().copy()
     regions["Hainan"] = "west"  # Hainan's only neighbour, Guangdong, is in the east
+    model = SpatialPanel(data=data, weights=provinces, regions=regions)
     with pytest.warns(WeightsWarning):
-        fit = fit_bayes_reports(data, provinces, SDM, regions=regions, draws=250, seed=2)
-        ml = fit_by_region(data, provinces, regions, SDM)
-    assert list(fit.reports) == [NATIONAL, "east", "central", "west"]
-    west = fit.reports["west"].info
+        fit = model.fit("bayes", by_region=True, draws=250, seed=2)
+        ml = model.fit("ml", by_region=True)
+    assert list(fit) == [NATIONAL, "east", "central", "west"]
+    west = fit["west"].info
     assert west["dropped_units"] == ["Hainan"] == list(ml["west"].dropped_units)
     for label in ("east", "central", "west"):
-        assert fit.reports[label].info["units"] == list(ml[label].design.data.units)
-        assert fit.trees[label]["observed_data"].sizes[UNIT] == ml[label].design.n_units
-    written = write_bayes_outputs(fit, tmp_path / "out", metadata={"seed": 2})
+        assert fit[label].info["units"] == list(ml[label].design.data.units)
+        assert fit[label].tree["observed_data"].sizes[UNIT] == ml[label].design.n_units
+        assert fit[label].fingerprint == ml[label].fingerprint  # same data, W and model
+    written = fit.write(tmp_path / "out", metadata={"seed": 2})
     names = {p.relative_to(tmp_path / "out").as_posix() for p in written}
     for sample in ("", "regions/west/"):
         for name in (
@@ -747,8 +745,7 @@ def test_national_and_regional_fits_cut_w_like_the_mle(provinces, tmp_path) -> N
             "fit.json",
             "posterior.nc",
             "diagnostics.csv",
-            "trace.png",
-            "rank.png",
+            "spatial_marginal.png",
             "effects_forest.png",
             "ppc.png",
         ):
@@ -761,7 +758,8 @@ def test_national_and_regional_fits_cut_w_like_the_mle(provinces, tmp_path) -> N
     )
     table = (tmp_path / "out" / "effects_table.md").read_text(encoding="utf-8")
     assert "| national | east | central | west |" in table and "[" in table
-    assert all("converged" in line for line in summary_lines(fit))
+    assert all("converged" in line for line in fit.summary().lines)
+    assert not any(name.endswith(("trace.png", "rank.png")) for name in names)  # exact draws
 
 
 def _write_panel_csv(data: PanelArrays, path) -> None:

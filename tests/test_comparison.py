@@ -1,48 +1,30 @@
 """Posterior versus maximum likelihood.
 
-Checked against: hand-computed shifts, sd ratios and flags on small tables; the files
-written by the MLE and Bayesian estimators (read back, national and regional).
+Checked against: hand-computed shifts, sd ratios and flags on small tables; fits of the
+same simulated panel by both estimators, written, loaded back and compared by region;
+fingerprints that refuse fits of different weights, data or models.
 """
 
 from __future__ import annotations
 
 import warnings
 
-import numpy as np
 import pandas as pd
 import pytest
 
+from bayes_ccd.cli import main
 from bayes_ccd.conventions import NATIONAL
 from bayes_ccd.data.regions import read_regions
-from bayes_ccd.data.weights import province_contiguity
+from bayes_ccd.data.weights import from_dense, province_contiguity
 from bayes_ccd.exceptions import DataError, SpecificationError, WeightsWarning
-from bayes_ccd.spatial.bayes.reports import fit_bayes_reports, write_bayes_outputs
-from bayes_ccd.spatial.compare import (
-    COMPARISON_COLUMNS,
-    compare_estimates,
-    compare_reports,
-    comparison_summary,
-    read_fit_directory,
-    write_comparison_outputs,
-)
-from bayes_ccd.spatial.design import ModelSpec
-from bayes_ccd.spatial.reports import FitReport, fit_reports, write_fit_outputs
+from bayes_ccd.spatial.compare import COMPARISON_COLUMNS, Comparison, compare, comparison_table
+from bayes_ccd.spatial.load import load
+from bayes_ccd.spatial.model import SpatialPanel
 from bayes_ccd.spatial.simulate import simulate_panel
 
-INFO = {
-    "model": "sar",
-    "fe": "both",
-    "transform": "lee-yu",
-    "y": "y",
-    "x": ["x1"],
-    "N": 31,
-    "T": 10,
-    "interval_prob": 0.95,
-}
 
-
-def _reports(shift_rho: float = 0.0) -> tuple[FitReport, FitReport]:
-    """MLE and Bayes reports with known numbers: x1 agrees, rho is shifted by
+def _tables(shift_rho: float = 0.0) -> tuple[dict, dict]:
+    """MLE and posterior tables with known numbers: x1 agrees, rho is shifted by
     ``shift_rho``, sigma2's posterior sd is twice the standard error."""
     mle_coef = pd.DataFrame(
         {
@@ -87,16 +69,15 @@ def _reports(shift_rho: float = 0.0) -> tuple[FitReport, FitReport]:
             "hdi_upper": [1.3, 1.8, 3.2],
         }
     )
-    empty = pd.DataFrame()
     return (
-        FitReport(mle_coef, mle_eff, empty, INFO | {"estimator": "mle"}),
-        FitReport(post_coef, post_eff, empty, INFO | {"estimator": "bayes"}),
+        {"coefficients": mle_coef, "effects": mle_eff},
+        {"coefficients": post_coef, "effects": post_eff},
     )
 
 
 def test_shift_ratio_and_flags_by_hand() -> None:
-    mle, bayes = _reports(shift_rho=0.08)
-    table = compare_estimates(mle, bayes)
+    mle, bayes = _tables(shift_rho=0.08)
+    table = comparison_table(mle, bayes, label=NATIONAL)
     assert list(table.columns) == list(COMPARISON_COLUMNS)
     rows = table.set_index(["kind", "term", "effect"])
     # x1: (1.02 - 1.0)/0.1 = 0.2, ratio 1: no flag.
@@ -112,67 +93,55 @@ def test_shift_ratio_and_flags_by_hand() -> None:
     assert rows.loc[("effect", "x1", "indirect"), "shift_in_sd"] == pytest.approx(1.0)
     assert rows.loc[("effect", "x1", "total"), "flag"] == "shift, spread"
     assert rows.loc[("effect", "x1", "direct"), "post_hdi_upper"] == 1.3
-    lines = comparison_summary({NATIONAL: table})
+    lines = Comparison({NATIONAL: table}).lines()
     assert lines == [
         "national: largest |posterior mean - MLE| = 1.00 posterior sd; 4 flagged "
         "(rho, sigma2, indirect x1, total x1)"
     ]
 
 
-def test_fits_of_different_models_are_not_compared() -> None:
-    mle, bayes = _reports()
-    other = FitReport(
-        bayes.coefficients, bayes.effects, bayes.tests, bayes.info | {"model": "sdm", "N": 12}
-    )
-    with pytest.raises(SpecificationError, match=r"model: 'sar' vs 'sdm', N: 31 vs 12"):
-        compare_estimates(mle, other)
-    renamed = FitReport(
-        bayes.coefficients.replace({"term": {"x1": "x9"}}), bayes.effects, bayes.tests, bayes.info
-    )
+def test_tables_with_other_terms_are_not_compared() -> None:
+    mle, bayes = _tables()
+    renamed = bayes | {"coefficients": bayes["coefficients"].replace({"term": {"x1": "x9"}})}
     with pytest.raises(SpecificationError, match="coefficients of the two fits differ"):
-        compare_estimates(mle, renamed)
-    with pytest.raises(SpecificationError, match="no sample was fitted by both"):
-        compare_reports({"east": mle}, {NATIONAL: bayes})
+        comparison_table(mle, renamed, label=NATIONAL)
 
 
-def test_missing_directory_is_a_data_error(tmp_path) -> None:
-    with pytest.raises(DataError, match="does not exist"):
-        read_fit_directory(tmp_path / "nowhere")
-    (tmp_path / "empty").mkdir()
-    with pytest.raises(DataError, match="fit.json is missing"):
-        read_fit_directory(tmp_path / "empty")
-
-
-def test_written_fits_are_read_back_and_compared_by_region(tmp_path) -> None:
+@pytest.fixture(scope="module")
+def fits():
+    """The same simulated SDM by both estimators, national and by region."""
     weights = province_contiguity()
     data = simulate_panel(
         weights, n_periods=8, beta=(1.0, -0.5), theta=(0.5, 0.3), spatial=0.4, seed=31
     )
-    spec = ModelSpec("sdm", "both")
-    regions = read_regions()
+    model = SpatialPanel(data=data, weights=weights, regions=read_regions())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", WeightsWarning)  # central has two components
-        mle = fit_reports(data, weights, spec, regions=regions, n_draws=500, tests=False)
-        bayes = fit_bayes_reports(
-            data, weights, spec, regions=regions, prior="reference", draws=500, seed=3
-        )
-    write_fit_outputs(mle, tmp_path / "mle")
-    write_bayes_outputs(bayes, tmp_path / "bayes", figures=False)
-    read_mle, read_bayes = (
-        read_fit_directory(tmp_path / "mle"),
-        read_fit_directory(tmp_path / "bayes"),
-    )
+        mle = model.fit("ml", by_region=True, effects_draws=500, tests=False)
+        bayes = model.fit("bayes", by_region=True, prior="reference", draws=500, seed=3)
+    return data, weights, mle, bayes
+
+
+def test_written_fits_are_loaded_back_and_compared_by_region(fits, tmp_path) -> None:
+    _, _, mle, bayes = fits
+    mle.write(tmp_path / "mle")
+    bayes.write(tmp_path / "bayes", figures=False)
+    read_mle, read_bayes = load(tmp_path / "mle"), load(tmp_path / "bayes")
     assert list(read_bayes) == [NATIONAL, "east", "central", "west"] == list(read_mle)
-    np.testing.assert_allclose(
-        read_bayes["west"].coefficients["mean"],
-        bayes.reports["west"].coefficients["mean"],
-        rtol=1e-12,
-    )
-    tables = compare_reports(read_mle, read_bayes)
-    national = tables[NATIONAL]
+    for label in read_bayes:
+        pd.testing.assert_frame_equal(read_bayes[label].coefficients(), bayes[label].coefficients())
+        pd.testing.assert_frame_equal(read_mle[label].effects(), mle[label].effects())
+        assert read_mle[label].fingerprint == mle[label].fingerprint
+    comparison = compare(read_mle, read_bayes)
+    assert comparison.tables.keys() == compare(mle, bayes).tables.keys()
+    national = comparison.table()
     # With a flat prior and 210 observations the two agree closely on the coefficients.
     assert national.loc[national["kind"] == "coefficient", "shift_in_sd"].abs().max() < 0.5
-    written = write_comparison_outputs(tables, tmp_path / "cmp", metadata={"a": 1})
+    # either order: one fit of each estimator
+    pd.testing.assert_frame_equal(
+        compare(read_bayes, read_mle).table("west"), comparison.table("west")
+    )
+    written = comparison.write(tmp_path / "cmp", metadata={"a": 1})
     names = {p.relative_to(tmp_path / "cmp").as_posix() for p in written}
     assert {
         "comparison.csv",
@@ -185,3 +154,61 @@ def test_written_fits_are_read_back_and_compared_by_region(tmp_path) -> None:
     } <= names
     long = pd.read_csv(tmp_path / "cmp" / "comparison_by_region.csv")
     assert list(long["region"].unique()) == [NATIONAL, "east", "central", "west"]
+    summary = comparison.summary()
+    assert "national: largest |posterior mean - MLE|" in str(summary)
+    assert "<table" in summary._repr_html_() and "\\begin{table}" in summary.to_latex()
+
+
+def test_fits_of_different_weights_data_or_models_are_refused(fits) -> None:
+    data, weights, mle, bayes = fits
+    # Swapping the labels of two units of the 0/1 contiguity (numbers left in place)
+    # is a different W: the fit on it must not be compared with the fit on the true W.
+    units = list(weights.units)
+    units[0], units[-1] = units[-1], units[0]  # Beijing and Xinjiang
+    swapped = from_dense(weights.raw_dense, units)
+    other_w = SpatialPanel(data=data, weights=swapped).fit("bayes", draws=300, seed=3)
+    with pytest.raises(SpecificationError, match="the spatial weights differ.*force=True"):
+        compare(mle[NATIONAL], other_w)
+    forced = compare(mle[NATIONAL], other_w, force=True)
+    assert any("spatial weights differ" in note for note in forced.notes)
+    assert any("force" in line for line in forced.lines())
+    sar = SpatialPanel(data=data, weights=weights, model="sar").fit("bayes", draws=300, seed=3)
+    with pytest.raises(SpecificationError, match="model 'sdm' vs 'sar'"):
+        compare(mle[NATIONAL], sar, force=True)  # force never covers another model
+    shifted = SpatialPanel(
+        data=simulate_panel(weights, n_periods=8, beta=(1.0, -0.5), theta=(0.5, 0.3), seed=32),
+        weights=weights,
+    ).fit("bayes", draws=300, seed=3)
+    with pytest.raises(SpecificationError, match="the data differ"):
+        compare(mle[NATIONAL], shifted)
+    with pytest.raises(SpecificationError, match="no sample was fitted by both"):
+        compare(mle["east"], bayes[NATIONAL])
+    with pytest.raises(
+        SpecificationError, match="expected a maximum-likelihood fit and a Bayesian"
+    ):
+        compare(mle, mle)
+
+
+def test_cli_compare_refuses_fits_on_different_weights(fits, tmp_path, capsys) -> None:
+    data, weights, _, _ = fits
+    units = list(weights.units)
+    units[0], units[-1] = units[-1], units[0]  # Beijing and Xinjiang
+    SpatialPanel(data=data, weights=weights).fit("ml", tests=False).write(tmp_path / "mle")
+    SpatialPanel(data=data, weights=from_dense(weights.raw_dense, units)).fit(
+        "bayes", draws=300, seed=3
+    ).write(tmp_path / "bayes", figures=False)
+    args = ["compare", "--mle", str(tmp_path / "mle"), "--bayes", str(tmp_path / "bayes")]
+    assert main([*args, "--out", str(tmp_path / "cmp")]) == 2
+    err = capsys.readouterr().err
+    assert "the spatial weights differ" in err and "--force" in err
+    assert not (tmp_path / "cmp").exists()
+    assert main([*args, "--force", "--no-figures", "--out", str(tmp_path / "forced")]) == 0
+    assert "compared although the spatial weights differ" in capsys.readouterr().out
+
+
+def test_a_directory_without_a_saved_fit_is_a_data_error(tmp_path) -> None:
+    with pytest.raises(DataError, match="does not exist"):
+        load(tmp_path / "nowhere.nc")
+    (tmp_path / "empty").mkdir()
+    with pytest.raises(DataError, match="no saved fit"):
+        load(tmp_path / "empty")

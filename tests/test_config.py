@@ -1,21 +1,84 @@
-"""Configuration: defaults merged in one place, typos caught, the default system's shape."""
+"""Configuration: typed settings as the one source of defaults, merged in one place, typos
+caught; the default indicator system's shape."""
 
 from __future__ import annotations
 
+import argparse
+
 import pytest
 
-from bayes_ccd.config import DEFAULTS, bundled_models_dir, load_run_config, merge_config
+from bayes_ccd.cli.common import add_setting, settings_from
+from bayes_ccd.config import bundled_models_dir, load_run_config
 from bayes_ccd.exceptions import ConfigError
 from bayes_ccd.indices.indicators import parse_indicator_system, read_indicator_system
+from bayes_ccd.settings import (
+    BayesSettings,
+    CouplingSettings,
+    EntropySettings,
+    MLESettings,
+    QCASettings,
+    RunConfig,
+)
 
 MINIMAL = {"data": {"panel": "p.csv", "unit": "u", "time": "t"}, "indicators": {"file": "i.toml"}}
 
 
+def merge_config(user):
+    return RunConfig.from_mapping(user)
+
+
 def test_merge_keeps_defaults_and_applies_user_values():
     merged = merge_config({**MINIMAL, "coupling": {"formula": "revised"}})
-    assert merged["coupling"] == {**DEFAULTS["coupling"], "formula": "revised"}
-    assert merged["entropy"] == DEFAULTS["entropy"]
-    assert DEFAULTS["coupling"]["formula"] == "classic"  # defaults are not mutated
+    assert merged.coupling == CouplingSettings(formula="revised")
+    assert merged.coupling.alpha == 0.5 and merged.coupling.beta == 0.5
+    assert merged.entropy == EntropySettings()
+    assert CouplingSettings().formula == "classic"  # defaults are not mutated
+
+
+def test_divergent_defaults_are_one_default_now():
+    # pri_cut was 0.0 for `qca` and truth_table() but 0.5 in the run defaults; the MLE's
+    # effect draws were 2000 through `fit --draws` and 5000 through `run`.
+    assert QCASettings().pri_cut == QCASettings.pri_cut == 0.0
+    assert MLESettings().effects_draws == 5000
+    import inspect
+
+    from bayes_ccd.qca.truth_table import truth_table
+    from bayes_ccd.spatial.effects import DEFAULT_EFFECT_DRAWS
+
+    assert inspect.signature(truth_table).parameters["pri_cut"].default == QCASettings.pri_cut
+    assert DEFAULT_EFFECT_DRAWS == MLESettings.effects_draws
+
+
+def test_the_transformation_moved_to_the_model_section():
+    with pytest.raises(ConfigError, match=r"\[mle\] transform has moved to \[regression\]"):
+        merge_config({**MINIMAL, "mle": {"transform": "within"}})
+    merged = merge_config({**MINIMAL, "regression": {"transform": "within"}})
+    assert merged.regression.transform == "within"
+
+
+def test_command_line_flags_default_to_none_and_are_filled_from_the_settings():
+    parser = argparse.ArgumentParser()
+    for name in ("draws", "sampler", "ppc_draws"):
+        add_setting(parser, BayesSettings, name)
+    add_setting(parser, MLESettings, "tests")
+    args = parser.parse_args(["--draws", "300"])
+    assert args.sampler is None and args.tests is None
+    settings = settings_from(args, BayesSettings)
+    assert settings == BayesSettings(draws=300)
+    assert parser.parse_args(["--no-tests"]).tests is False
+    with pytest.raises(ConfigError, match=r"\[bayes\] draws = 0 must be a positive integer"):
+        settings_from(parser.parse_args(["--draws", "0"]), BayesSettings)
+    assert "(default 2000)" in BayesSettings.describe("draws")
+    with pytest.raises(SystemExit):  # choices come from the setting
+        parser.parse_args(["--sampler", "gibbs"])
+
+
+def test_api_overrides_are_validated_like_toml():
+    with pytest.raises(ConfigError, match=r"chains = 0 must be an integer from 1 to 64"):
+        BayesSettings().replace(chains=0)
+    with pytest.raises(ConfigError, match=r"unknown bayes setting\(s\) \['draw'\].*'draws'"):
+        BayesSettings().replace(draw=10)
+    assert BayesSettings().replace(draws=None) == BayesSettings()
 
 
 @pytest.mark.parametrize(
@@ -44,10 +107,11 @@ def test_run_config_paths_are_relative_to_the_file(tmp_path):
         '[data]\npanel = "../panel.csv"\nunit = "u"\ntime = "t"\n[indicators]\nfile = "ind.toml"\n'
     )
     config = load_run_config(path)
-    assert config["run"]["name"] == "study"
-    assert config["data"]["panel"] == str(tmp_path / "sub" / ".." / "panel.csv")
-    assert config["indicators"]["file"] == str(tmp_path / "sub" / "ind.toml")
-    assert config["weights"]["source"] == "bundled:province-contiguity"
+    assert config.run.name == "study"
+    assert config.data.panel == str(tmp_path / "sub" / ".." / "panel.csv")
+    assert config.indicators.file == str(tmp_path / "sub" / "ind.toml")
+    assert config.weights.source == "bundled:province-contiguity"
+    assert config.to_dict()["run"]["config_file"] == str(path.resolve())
 
 
 def test_invalid_toml_names_the_file(tmp_path):

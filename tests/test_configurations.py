@@ -7,11 +7,14 @@ the comments, an exhaustive brute-force search for minimal covers, and sympy's S
 
 from __future__ import annotations
 
+import dataclasses
 import functools
+import inspect
 import itertools
 import json
 import math
 import operator
+import re
 from pathlib import Path
 
 import numpy as np
@@ -36,13 +39,6 @@ from bayes_ccd.qca.calibration import (
     read_anchors,
     read_cases,
 )
-from bayes_ccd.qca.chart import (
-    CORE_ABSENT,
-    CORE_PRESENT,
-    PERIPHERAL_PRESENT,
-    chart_cells,
-    configuration_chart,
-)
 from bayes_ccd.qca.measures import (
     consistency,
     coverage,
@@ -53,9 +49,25 @@ from bayes_ccd.qca.measures import (
     term_membership,
 )
 from bayes_ccd.qca.minimise import minimise, minimum_covers
-from bayes_ccd.qca.report import LATEX_CHART_SYMBOLS, configuration_chart_latex, solutions_table
-from bayes_ccd.qca.solutions import fsqca, parse_directional_expectations
-from bayes_ccd.qca.truth_table import truth_table
+from bayes_ccd.qca.result import (
+    CORE_ABSENT,
+    CORE_PRESENT,
+    LATEX_CHART_SYMBOLS,
+    PERIPHERAL_PRESENT,
+    chart_cells,
+    configuration_chart,
+    configuration_chart_latex,
+    plot_configuration_chart,
+    solutions_table,
+)
+from bayes_ccd.qca.solutions import (
+    configuration_analysis,
+    fsqca,
+    parse_directional_expectations,
+    solve,
+)
+from bayes_ccd.qca.truth_table import resolve_half_memberships, truth_table
+from bayes_ccd.settings import QCASettings
 
 REFERENCE = Path(__file__).resolve().parent / "data" / "reference"
 LIPSET = ["DEV", "URB", "LIT", "IND", "STB"]
@@ -1060,3 +1072,177 @@ def test_solution_invariants_on_random_fuzzy_data():
                     paired = result.parsimonious.models[model.parsimonious_model]
                     assert set(model.counterfactuals) <= set(paired.counterfactuals)
     assert solved >= 20
+
+
+# --------------------------------------------------------------------------------------
+# Results: summary, files, the configuration stage, defaults
+# --------------------------------------------------------------------------------------
+
+
+def lipset_raw() -> pd.DataFrame:
+    """The raw Lipset data with the published fuzzy outcome (already a membership)."""
+    raw = reference("LR")
+    raw["SURV"] = reference("LF")["SURV"]
+    return raw
+
+
+def test_configuration_analysis_calibrates_with_the_settings_anchors():
+    # Anchors of every condition (no percentiles): the memberships are the published LF
+    # ones, so the solutions are those derived by hand in the tests above.
+    settings = QCASettings(
+        outcome="SURV",
+        conditions=LIPSET,
+        calibration="none",
+        anchors={c: list(a) for c, a in LIPSET_ANCHORS.items()},
+        dir_exp=LIPSET,
+    )
+    result = configuration_analysis(lipset_raw(), settings, year=1938)
+    np.testing.assert_allclose(
+        result.truth_table.data[LIPSET], reference("LF")[LIPSET], rtol=0, atol=0.005 + 1e-9
+    )
+    assert expressions(result.parsimonious) == [{"DEV*~IND", "URB*STB"}]
+    assert expressions(result.intermediate) == [{"DEV*URB*LIT*STB", "DEV*LIT*~IND*STB"}]
+    assert result.config["anchors"]["STB"] == [5, 9.5, 15]
+    assert result.config["year"] == 1938 and result.config["calibration"] == "none"
+    assert result.config["pri_cut"] == 0.0  # the one default, as R's QCA package
+    assert result.design_line() == (
+        "Outcome SURV (1938, 18 cases), conditions DEV, URB, LIT, IND, STB; "
+        "consistency cut-off 0.8, PRI cut-off 0."
+    )
+
+
+def test_configuration_analysis_percentile_anchors_and_overrides():
+    # Percentiles for every column, but STB (a decreasing set) and SURV by their own
+    # anchors. DEV is calibrated by hand: log odds 3 (x - c) / (f - c) above the
+    # crossover and 3 (x - c) / (c - e) below it, anchors at the sample percentiles.
+    raw = lipset_raw()
+    conditions = ["DEV", "STB"]
+    settings = QCASettings(
+        outcome="SURV",
+        conditions=conditions,
+        anchors={"STB": [5, 9.5, 15], "SURV": [0.95, 0.5, 0.05]},
+        incl_cut=0.8,
+    )
+    result = configuration_analysis(raw, settings)
+    f, c, e = np.percentile(raw["DEV"], [95, 50, 5])
+    x = raw["DEV"].to_numpy()
+    log_odds = np.where(x >= c, 3 * (x - c) / (f - c), 3 * (x - c) / (c - e))
+    np.testing.assert_allclose(result.truth_table.data["DEV"], 1 / (1 + np.exp(-log_odds)))
+    np.testing.assert_allclose(
+        result.truth_table.data["STB"], reference("LF")["STB"], rtol=0, atol=0.005 + 1e-9
+    )
+    assert result.config["anchors"] == {
+        "SURV": [0.95, 0.5, 0.05],
+        "DEV": ["p95", "p50", "p5"],
+        "STB": [5, 9.5, 15],
+    }
+    with pytest.raises(DataError, match="columns missing from the cases: STB"):
+        configuration_analysis(raw.drop(columns="STB"), settings)
+
+
+def lipset_result():
+    return fsqca(reference("LF"), "SURV", LIPSET, incl_cut=0.8, dir_exp=LIPSET)
+
+
+def test_summary_renders_the_solutions_in_every_format():
+    result = lipset_result()
+    summary = result.summary()
+    assert summary.lines[0] == (
+        "Outcome SURV (18 cases), conditions DEV, URB, LIT, IND, STB; consistency "
+        "cut-off 0.8, PRI cut-off 0."
+    )
+    model = result.parsimonious.models[0]
+    line = (
+        f"parsimonious M1: DEV*~IND + URB*STB (consistency {model.consistency:.3f}, "
+        f"coverage {model.coverage:.3f})"
+    )
+    assert line in summary.lines
+    assert summary.facts["Cases"] == 18 and summary.facts["Conditions"] == LIPSET
+    table = result.truth_table
+    assert summary.facts["Truth table rows"] == (
+        f"2 positive, {len(table.negative)} negative, {len(table.remainders)} remainders"
+    )
+    # The solution's fit against plain sums (as in test_lipset_fit_against_plain_sums).
+    data = reference("LF")
+    y = data["SURV"].to_numpy()
+    union = np.maximum(
+        np.minimum(data["DEV"], 1 - data["IND"]), np.minimum(data["URB"], data["STB"])
+    ).to_numpy()
+    consistency_ = f"{np.minimum(union, y).sum() / union.sum():.3f}"
+    for name, text in {
+        "text": str(summary),
+        "html": summary._repr_html_(),
+        "markdown": summary.to_markdown(),
+    }.items():
+        assert line in text and consistency_ in text, name
+        assert "BE, CZ, NL, UK" in text, name  # the cases of the row 11111
+    latex = summary.to_latex()
+    assert r"DEV*\textasciitilde{}IND + URB*STB" in latex and consistency_ in latex
+    assert latex.count(r"\begin{table}") == 3  # facts, truth table, solutions
+
+
+def test_write_returns_every_file_it_writes(tmp_path):
+    result = lipset_result()
+    written = result.write(tmp_path / "out", config={"source": "test"})
+    expected = {"calibrated.csv", "solutions.json", "metadata.json", "configuration_chart.png"}
+    expected |= {
+        f"{stem}.{ext}"
+        for stem in ("necessity", "truth_table", "solutions", "configuration_chart")
+        for ext in ("csv", "md", "tex")
+    }
+    assert sorted(p.name for p in written) == sorted(expected)
+    assert {p.name for p in (tmp_path / "out").iterdir()} == expected
+    metadata = json.loads((tmp_path / "out" / "metadata.json").read_text(encoding="utf-8"))
+    assert metadata["config"]["source"] == "test" and metadata["config"]["incl_cut"] == 0.8
+    assert metadata["models"] == {"conservative": 1, "parsimonious": 1, "intermediate": 1}
+    # Tied intermediate models get one chart each, suffixed with the model's label.
+    tied = fsqca(reference("CVF"), "PROTEST", CVF_CONDITIONS, incl_cut=0.8, dir_exp=CVF_CONDITIONS)
+    names = {p.name for p in tied.write(tmp_path / "cvf", formats=("csv",), pdf=True)}
+    charts = {n for n in names if n.startswith("configuration_chart")}
+    assert charts == {
+        f"configuration_chart_M{i}.{ext}" for i in range(1, 5) for ext in ("csv", "png", "pdf")
+    }
+
+
+def test_plot_configuration_chart_returns_a_figure_with_one_column_per_configuration():
+    from matplotlib.figure import Figure
+
+    figure = plot_configuration_chart(lipset_result())
+    assert isinstance(figure, Figure)
+    (axes,) = figure.axes
+    assert [t.get_text() for t in axes.get_xticklabels()] == ["H1", "H2"]
+
+
+def test_keyword_defaults_are_the_settings_defaults():
+    # One default per setting: the functions take theirs from QCASettings (pri_cut is
+    # 0, as R's QCA package, for the command line, the API and the run alike).
+    settings = {f.name for f in dataclasses.fields(QCASettings)}
+    checked = 0
+    for function in (fsqca, truth_table, solve, minimise, minimum_covers):
+        for name, parameter in inspect.signature(function).parameters.items():
+            # dir_exp=None is "no expectations", the settings' empty list.
+            if name in settings - {"dir_exp"} and parameter.default is not parameter.empty:
+                assert parameter.default == QCASettings.default(name), (function, name)
+                checked += 1
+    assert checked == 7 + 4 + 3 + 3 + 2
+    assert inspect.signature(resolve_half_memberships).parameters["rule"].default == "nudge"
+    assert QCASettings.pri_cut == 0.0
+
+
+@pytest.mark.parametrize(
+    ("call", "message"),
+    [
+        (lambda: truth_table(reference("LF"), "SURV", LIPSET, incl_cut=1.2), "incl_cut = 1.2"),
+        (lambda: truth_table(reference("LF"), "SURV", LIPSET, n_cut=0), "n_cut = 0"),
+        (lambda: truth_table(reference("LF"), "SURV", LIPSET, pri_cut=-0.1), "pri_cut = -0.1"),
+        (
+            lambda: truth_table(reference("LF"), "SURV", LIPSET, half_membership="shift"),
+            "half_membership = 'shift' is not one of",
+        ),
+        (lambda: minimise([0], (), 1, criterion="cost"), "criterion = 'cost' is not one of"),
+        (lambda: minimum_covers(np.ones((1, 1), bool), max_models=0), "max_models = 0"),
+    ],
+)
+def test_options_are_validated_by_the_settings_rules(call, message):
+    with pytest.raises(ConfigError, match=re.escape(f"[qca] {message}")):
+        call()

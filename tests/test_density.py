@@ -1,5 +1,8 @@
-"""Kernel density evolution: bandwidths, densities, peaks and spread against SciPy and
-hand calculation; figures render; bad input is refused."""
+"""Tests of the kernel density evolution.
+
+Bandwidths, densities, peaks and spread against SciPy and hand calculation; figures are
+returned (not written) and render; bad input is refused.
+"""
 
 from __future__ import annotations
 
@@ -11,11 +14,12 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib import pyplot as plt
+from matplotlib.figure import Figure
 from scipy import optimize, stats
 
 from bayes_ccd.data.panel import validate_panel
 from bayes_ccd.exceptions import ConfigError, DataError
-from bayes_ccd.explore.density import (
+from bayes_ccd.exploration.density import (
     bandwidth,
     curves_table,
     density_peaks,
@@ -26,6 +30,8 @@ from bayes_ccd.explore.density import (
     plot_density_surface,
     resolve_regions,
 )
+from bayes_ccd.report.figures import save_figure
+from bayes_ccd.settings import BANDWIDTH_RULES, ExploreSettings
 from conftest import assert_png
 
 
@@ -63,8 +69,11 @@ def panel() -> pd.DataFrame:
 
 
 def scipy_modes(sample: np.ndarray, h: float) -> tuple[np.ndarray, np.ndarray]:
-    """Modes of SciPy's Gaussian KDE with kernel sd ``h``: local maxima on a fine grid,
-    each polished by a bounded scalar maximisation of scipy's density."""
+    """Find the modes of SciPy's Gaussian KDE with kernel sd ``h``.
+
+    They are the local maxima on a fine grid, each polished by a bounded scalar
+    maximisation of scipy's density.
+    """
     kde = stats.gaussian_kde(sample, bw_method=h / np.std(sample, ddof=1))
     grid = np.linspace(sample.min() - 3 * h, sample.max() + 3 * h, 20001)
     f = kde(grid)
@@ -102,6 +111,7 @@ def test_scott_bandwidth_is_scipys_normal_reference_rule():
 
 
 def test_parse_bandwidth():
+    assert all(parse_bandwidth(rule.upper()) == rule for rule in BANDWIDTH_RULES)
     assert parse_bandwidth("Silverman") == "silverman"
     assert parse_bandwidth(" scott ") == "scott"
     assert parse_bandwidth("0.05") == 0.05
@@ -260,12 +270,29 @@ def test_missing_column_and_bad_settings(panel):
         kernel_density_evolution(panel, ["D"], bandwidth_rule="narrow")
 
 
-def test_figures_render(panel, tmp_path):
+def test_default_bandwidth_is_the_settings_one(panel):
+    rule = ExploreSettings.bandwidth
+    assert kernel_density_evolution(panel, ["D"]).bandwidth_rule == rule == "silverman"
+    x = panel.loc[panel["period"] == 2012, "D"].to_numpy()
+    assert bandwidth(x) == bandwidth(x, "silverman")
+
+
+def test_figures_render(panel, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     result = kernel_density_evolution(panel, ["D"])
-    surface = plot_density_surface(result, "D", tmp_path / "surface", pdf=True)
-    ridges = plot_density_ridgeline(result, "D", tmp_path / "ridges.png")
-    assert [p.name for p in surface] == ["surface.png", "surface.pdf"]
-    assert surface[1].stat().st_size > 5_000
-    assert_png(surface[0])
-    assert_png(ridges[0])
+    surface = plot_density_surface(result, "D")
+    ridges = plot_density_ridgeline(result, "D")
+    assert isinstance(surface, Figure) and isinstance(ridges, Figure)
+    assert list(tmp_path.iterdir()) == []  # drawing writes nothing
     assert plt.get_fignums() == []  # built without pyplot: nothing left open
+    # one panel per group, national first; the ridgeline titles give the tallest density
+    assert [ax.get_title() for ax in surface.axes] == ["National", "East", "Central", "West"]
+    tallest = result.curves["D"].sel(region="west").max().item()
+    assert ridges.axes[3].get_title() == f"West (max density {tallest:.3g})"
+    files = save_figure(surface, tmp_path / "surface", pdf=True)
+    assert [p.name for p in files] == ["surface.png", "surface.pdf"]
+    assert files[1].stat().st_size > 5_000
+    assert_png(files[0])
+    assert_png(save_figure(ridges, tmp_path / "ridges.png")[0])
+    with pytest.raises(DataError, match="variable 'U1'"):
+        plot_density_surface(result, "U1")

@@ -11,17 +11,18 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import xarray as xr
+from matplotlib.figure import Figure
 
 from bayes_ccd.conventions import COVARIATE, EFFECT, EFFECT_KINDS, TERM
 from bayes_ccd.data.weights import province_contiguity
 from bayes_ccd.exceptions import ConvergenceWarning
-from bayes_ccd.spatial.bayes.estimator import fit_bayes
+from bayes_ccd.spatial.bayes.estimator import SpatialPanelBayes
 from bayes_ccd.spatial.design import ModelSpec
 from bayes_ccd.spatial.diagnostics import (
     DIAGNOSTIC_COLUMNS,
     diagnose,
+    diagnostic_figures,
     element_labels,
-    write_diagnostic_plots,
 )
 from bayes_ccd.spatial.simulate import simulate_panel
 
@@ -97,7 +98,7 @@ def test_divergences_and_low_bfmi_fail_with_plain_messages() -> None:
     table = diagnostics.table.set_index("quantity")
     assert table.loc["divergences", "value"] == 3 and not table.loc["divergences", "passed"]
     assert not table.loc["e_bfmi[0]", "passed"]
-    assert diagnostics.summary()["divergences"] == 3
+    assert diagnostics.headline()["divergences"] == 3
 
 
 def test_constant_quantities_are_reported_not_failed() -> None:
@@ -122,20 +123,41 @@ def test_element_labels_name_every_coordinate() -> None:
 def exact_fit():
     weights = province_contiguity()
     data = simulate_panel(weights, n_periods=6, beta=(1.0,), theta=(0.5,), spatial=0.3, seed=9)
-    return fit_bayes(data, weights, ModelSpec("sdm", "both"), draws=250, chains=4, ppc_draws=30)
+    estimator = SpatialPanelBayes(ModelSpec("sdm", "both"), draws=250, chains=4, ppc_draws=30)
+    return estimator.fit(data, weights)
 
 
 def test_exact_draws_are_diagnosed_as_independent_chains(exact_fit) -> None:
-    diagnostics = exact_fit.diagnostics
+    diagnostics = exact_fit.diagnostics()
     assert diagnostics.converged
     assert diagnostics.divergences is None and diagnostics.bfmi is None
     assert "divergences" not in set(diagnostics.table["quantity"])
     assert diagnostics.table["ess_bulk"].min() > 0.7 * 1000
 
 
-def test_diagnostic_plots_are_written_and_closed(exact_fit, tmp_path) -> None:
+def test_diagnostic_figures_are_returned_not_written(exact_fit, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    figures = diagnostic_figures(exact_fit.tree)
+    # independent draws have no mixing to diagnose: no trace or rank plot
+    assert list(figures) == ["spatial_marginal", "effects_forest", "ppc"]
+    assert all(isinstance(f, Figure) for f in figures.values())
+    assert not list(tmp_path.iterdir())
+    for figure in figures.values():
+        plt.close(figure)
+    mcmc = xr.DataTree.from_dict(
+        {"posterior": exact_fit.tree["posterior"].to_dataset(), "sample_stats": xr.Dataset()}
+    )
+    assert list(diagnostic_figures(mcmc)) == ["trace", "rank", "effects_forest"]
+    plt.close("all")
+
+
+def test_a_fit_writes_its_figures_and_closes_them(exact_fit, tmp_path) -> None:
     before = set(plt.get_fignums())
-    paths = write_diagnostic_plots(exact_fit.tree, tmp_path)
-    assert [p.name for p in paths] == ["trace.png", "rank.png", "effects_forest.png", "ppc.png"]
-    assert all(p.stat().st_size > 5000 for p in paths)
+    paths = exact_fit.write_sample(tmp_path, figures=True)
+    pngs = [p.name for p in paths if p.suffix == ".png"]
+    assert pngs == ["spatial_marginal.png", "effects_forest.png", "ppc.png"]
+    assert all((tmp_path / p).stat().st_size > 5000 for p in pngs)
     assert set(plt.get_fignums()) == before
+    assert not [
+        p for p in exact_fit.write_sample(tmp_path / "t", figures=False) if p.suffix == ".png"
+    ]

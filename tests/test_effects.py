@@ -230,7 +230,9 @@ def test_direct_effect_differs_from_spreg_only_by_the_theta_term() -> None:
     np.testing.assert_allclose([float(row[1]) for row in printed], spreg_direct, atol=1e-4)
 
     ours = fit_ml(data, weights, ModelSpec("sdm", "individual"))
-    table = ours.effects(method="delta").set_index(["effect", "variable"])["estimate"]
+    table = (
+        ours.effect_estimates(method="delta").table().set_index(["effect", "variable"])["estimate"]
+    )
     direct = table.loc["direct"].to_numpy()
     total = table.loc["total"].to_numpy()
     n = weights.n

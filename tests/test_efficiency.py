@@ -1,4 +1,4 @@
-"""Tests of bayes_ccd.dea.model (DEA, super-efficiency, Malmquist) and ``bayes-ccd dea``.
+"""Tests of bayes_ccd.efficiency (DEA, super-efficiency, Malmquist, results) and ``bayes-ccd dea``.
 
 Golden values come from hand derivations (written out below), from the published CCR
 scores of the hospital example of Cooper, Seiford & Tone (2007), and from an
@@ -8,6 +8,8 @@ give the same optimum as the envelopment LPs of the module by LP duality.
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
 import json
 import warnings
 from pathlib import Path
@@ -18,13 +20,14 @@ import pytest
 from scipy.optimize import OptimizeResult, linprog
 
 from bayes_ccd.cli import main
-from bayes_ccd.dea import lp as dea_lp
-from bayes_ccd.dea import model as efficiency
-from bayes_ccd.dea.data import read_dea_table
-from bayes_ccd.dea.malmquist import malmquist
-from bayes_ccd.dea.model import dea, returns_to_scale
-from bayes_ccd.dea.report import dea_summary, write_dea_outputs
+from bayes_ccd.efficiency import lp as dea_lp
+from bayes_ccd.efficiency.analysis import efficiency_analysis
+from bayes_ccd.efficiency.data import read_dea_table
+from bayes_ccd.efficiency.malmquist import malmquist
+from bayes_ccd.efficiency.model import dea, dea_panel, returns_to_scale
+from bayes_ccd.efficiency.result import DEAResult, Efficiency
 from bayes_ccd.exceptions import ConfigError, DataError, DataWarning, EstimationError
+from bayes_ccd.settings import DEASettings
 
 REFERENCE = Path(__file__).resolve().parent / "data" / "reference"
 
@@ -210,7 +213,7 @@ def test_single_input_single_output_peers_and_targets() -> None:
 def test_summary_counts_match_hand_derivation() -> None:
     with pytest.warns(DataWarning):
         result = dea(CST_STORES[["employees"]], CST_STORES[["sales"]])
-    summary = dea_summary(result)
+    summary = result.headline()
     assert summary["mean_crs"] == pytest.approx(np.mean(CST_CRS))
     assert summary["n_efficient"] == 1
     assert summary["share_efficient"] == pytest.approx(1 / 8)
@@ -419,7 +422,7 @@ def test_malmquist_two_units_two_periods_by_hand() -> None:
     expected_pech = {"input": 2.0, "output": 4 / 3}
     for orientation in ("input", "output"):
         with pytest.warns(DataWarning, match="rule of thumb"):
-            table = malmquist(panel, "region", "year", ["x"], ["y"], orientation)
+            table = malmquist(panel, "region", "year", ["x"], ["y"], orientation).table
         table = table.set_index("unit")
         assert table.loc["A", ["tfpch", "effch", "techch", "pech", "sech"]].tolist() == (
             pytest.approx([1.5, 1.0, 1.5, 1.0, 1.0])
@@ -448,7 +451,7 @@ def test_malmquist_single_input_output_is_productivity_ratio() -> None:
             "y": rng.uniform(1, 5, n * len(periods)),
         }
     )
-    table = malmquist(panel, "unit", "year", ["x"], ["y"], "input")
+    table = malmquist(panel, "unit", "year", ["x"], ["y"], "input").table
     productivity = (panel["y"] / panel["x"]).to_numpy().reshape(len(periods), n)
     expected = (productivity[1:] / productivity[:-1]).ravel()
     np.testing.assert_allclose(table["tfpch"], expected, rtol=1e-7)
@@ -465,8 +468,8 @@ def test_malmquist_crs_parts_do_not_depend_on_orientation() -> None:
         ]
     ).reset_index()
     cols = ["tfpch", "effch", "techch"]
-    by_input = malmquist(panel, "unit", "t", ["x0", "x1"], ["y0", "y1"], "input")
-    by_output = malmquist(panel, "unit", "t", ["x0", "x1"], ["y0", "y1"], "output")
+    by_input = malmquist(panel, "unit", "t", ["x0", "x1"], ["y0", "y1"], "input").table
+    by_output = malmquist(panel, "unit", "t", ["x0", "x1"], ["y0", "y1"], "output").table
     np.testing.assert_allclose(by_input[cols], by_output[cols], rtol=1e-6)
 
 
@@ -484,7 +487,7 @@ def test_malmquist_needs_a_balanced_panel() -> None:
 
 
 @pytest.fixture(scope="module")
-def random_result() -> tuple[pd.DataFrame, pd.DataFrame, dict[str, efficiency.DEAResult]]:
+def random_result() -> tuple[pd.DataFrame, pd.DataFrame, dict[str, DEAResult]]:
     inputs, outputs = random_units(40, 3, 2, seed=3)
     results = {}
     for orientation in ("input", "output"):
@@ -634,7 +637,7 @@ def test_other_bad_input(hospitals: pd.DataFrame) -> None:
     x, y = hospitals[["doctors", "nurses"]], hospitals[["outpat", "inpat"]]
     with pytest.raises(ConfigError, match="orientation"):
         dea(x, y, orientation="graph")
-    with pytest.raises(ConfigError, match="returns to scale"):
+    with pytest.raises(ConfigError, match=r"rts = 'nirs' is not one of \['crs', 'vrs', 'both'\]"):
         dea(x, y, rts="nirs")
     with pytest.raises(DataError, match="same units"):
         dea(x, y.iloc[::-1])
@@ -659,7 +662,7 @@ def test_panel_functions_reject_a_column_named_twice(
 ) -> None:
     panel = pd.DataFrame({"unit": ["A", "B"], "t": [1, 1], "x": [1.0, 2.0], "y": [1.0, 3.0]})
     with pytest.raises(ConfigError, match=message):
-        efficiency.dea_panel(panel, unit="unit", time="t", inputs=inputs, outputs=outputs)
+        dea_panel(panel, unit="unit", time="t", inputs=inputs, outputs=outputs)
     with pytest.raises(ConfigError, match=message):
         malmquist(panel, "unit", "t", inputs, outputs)
 
@@ -1028,11 +1031,15 @@ def test_cli_dea_refuses_an_output_directory_holding_its_input(
     assert "contains the input" in capsys.readouterr().err
 
 
-def test_write_dea_outputs_is_usable_without_the_cli(
-    hospitals: pd.DataFrame, tmp_path: Path
-) -> None:
+def test_write_is_usable_without_the_cli(hospitals: pd.DataFrame, tmp_path: Path) -> None:
     result = dea(hospitals[["doctors", "nurses"]], hospitals[["outpat", "inpat"]], rts="crs")
-    text = write_dea_outputs(result, tmp_path / "out", config={"source": "test"})
+    written = result.write(tmp_path / "out", config={"source": "test"})
+    names = {"efficiency", "targets"}
+    expected = {f"{n}.{ext}" for n in names for ext in ("csv", "md", "tex")}
+    expected |= {"lambdas.csv", "summary.json", "summary.md", "metadata.json"}
+    assert sorted(p.name for p in written) == sorted(expected)
+    assert {p.name for p in (tmp_path / "out").iterdir()} == expected
+    text = (tmp_path / "out" / "summary.md").read_text()
     assert "Mean comprehensive technical efficiency (CRS)" in text
     # The written summary carries the published CCR scores' mean and efficient count.
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
@@ -1040,3 +1047,136 @@ def test_write_dea_outputs_is_usable_without_the_cli(
     assert summary["mean_crs"] == pytest.approx(np.mean(list(CST_CCR.values())), abs=1e-4)
     metadata = json.loads((tmp_path / "out" / "metadata.json").read_text())
     assert metadata["config"]["source"] == "test"
+
+
+# --------------------------------------------------------------------------------------
+# result objects: summaries, files, the efficiency stage
+
+
+def hospital_panel(hospitals: pd.DataFrame) -> pd.DataFrame:
+    """Two years of the hospitals; in 2021 every output is 10% higher.
+
+    Under CRS the frontier moves out by exactly 10% and each hospital keeps its place
+    relative to it, so the 2021 CCR scores are the published ones and the Malmquist
+    index is tfpch = techch = 1.1 with effch = pech = sech = 1 for every hospital.
+    """
+    later = hospitals.assign(outpat=hospitals["outpat"] * 1.1, inpat=hospitals["inpat"] * 1.1)
+    return pd.concat([hospitals.assign(year=2020), later.assign(year=2021)]).reset_index()
+
+
+def test_summary_renders_the_published_scores_in_every_format(hospitals: pd.DataFrame) -> None:
+    with pytest.warns(DataWarning, match="super-efficiency"):
+        result = dea(hospitals[["doctors", "nurses"]], hospitals[["outpat", "inpat"]])
+    summary = result.summary()
+    mean = f"{np.mean(list(CST_CCR.values())):.3f}"
+    assert summary.lines[:2] == [
+        "Units: 12 (input orientation)",
+        f"Mean comprehensive technical efficiency (CRS): {mean}",
+    ]
+    assert "DEA efficient (CRS score = 1): 3 of 12 (25.0%), of which 3 with zero slacks" in (
+        summary.lines
+    )
+    assert summary.facts["Units"] == 12 and summary.facts["Inputs"] == ["doctors", "nurses"]
+    renderings = {
+        "text": str(summary),
+        "html": summary._repr_html_(),
+        "markdown": summary.to_markdown(),
+        "latex": summary.to_latex(),
+    }
+    for name, text in renderings.items():
+        assert f"Mean comprehensive technical efficiency (CRS): {mean}" in text, name
+        assert "3 of 12" in text, name
+        # The table of scores holds each hospital's published CCR score (4 decimals).
+        for published in (CST_CCR["C"], CST_CCR["E"], CST_CCR["L"]):
+            assert f"{published:.4f}" in text, name
+    assert renderings["latex"].count(r"\begin{table}") == 2  # facts and scores
+    assert "<li>Units: 12 (input orientation)</li>" in renderings["html"]
+
+
+def test_efficiency_analysis_is_the_dea_of_one_year_and_the_malmquist_index(
+    hospitals: pd.DataFrame,
+) -> None:
+    panel = hospital_panel(hospitals).rename(columns={"year": "period"})
+    settings = DEASettings(
+        year=2021, inputs=["doctors", "nurses"], outputs=["outpat", "inpat"], rts="crs"
+    )
+    efficiency = efficiency_analysis(panel, settings)
+    assert efficiency.periods == [2021] and not efficiency.is_panel
+    scores = efficiency.cross_section().efficiency["crs"]
+    for unit, published in CST_CCR.items():
+        assert abs(scores[unit] - published) < PUBLISHED, unit
+    index = efficiency.malmquist.table
+    np.testing.assert_allclose(index["tfpch"], 1.1, rtol=1e-7)
+    np.testing.assert_allclose(index[["effch", "pech", "sech"]], 1.0, rtol=1e-7)
+    line = (
+        "Malmquist index 2020-2021 (geometric mean over units and years, > 1 is growth): "
+        "TFP change 1.1000 = efficiency change 1.0000 x technical change 1.1000."
+    )
+    assert efficiency.summary().lines[-1] == line
+    assert efficiency.malmquist.summary().lines == [line]
+    assert efficiency.malmquist.summary().facts == {
+        "Units": 12,
+        "Periods": "2020-2021 (2)",
+        "Orientation": "input",
+    }
+    with pytest.raises(ConfigError, match=r"\[dea\] year = 2019 is not a period of the panel"):
+        efficiency_analysis(panel, dataclasses.replace(settings, year=2019))
+
+
+def test_efficiency_of_a_panel_writes_every_file(hospitals: pd.DataFrame, tmp_path: Path) -> None:
+    panel = hospital_panel(hospitals)
+    options = {"unit": "unit", "time": "year", "inputs": ["doctors", "nurses"]}
+    options["outputs"] = ["outpat", "inpat"]
+    with pytest.warns(DataWarning):
+        by_year = dea_panel(panel, **options)
+    index = malmquist(panel, **options)
+    filled = pd.DataFrame([{"unit": "A", "period": 2021, "column": "outpat", "value": 110.0}])
+    efficiency = Efficiency(by_year.results, malmquist=index, filled=filled)
+    assert efficiency.periods == [2020, 2021] and efficiency.is_panel
+    # Each period is scored against its own frontier: in 2021 (outputs scaled by 1.1)
+    # the CCR scores are still the published ones.
+    scores = efficiency.cross_section(2021).efficiency["crs"]
+    for unit, published in CST_CCR.items():
+        assert abs(scores[unit] - published) < PUBLISHED, unit
+    with pytest.raises(KeyError, match="periods: \\[2020, 2021\\]"):
+        efficiency.cross_section()
+
+    written = efficiency.write(tmp_path / "out", config={"source": "test"})
+    expected = {
+        f"{stem}.{ext}"
+        for stem in ("efficiency", "targets", "malmquist")
+        for ext in ("csv", "md", "tex")
+    }
+    expected |= {"lambdas.csv", "filled_cells.csv", "summary.json", "summary.md"}
+    expected |= {"metadata.json"}
+    assert sorted(p.name for p in written) == sorted(expected)
+    assert {p.name for p in (tmp_path / "out").iterdir()} == expected
+    table = pd.read_csv(tmp_path / "out" / "efficiency.csv")
+    assert table.groupby("period").size().to_dict() == {2020: 12, 2021: 12}
+    summary = json.loads((tmp_path / "out" / "summary.json").read_text())
+    assert [entry["period"] for entry in summary["by_period"]] == [2020, 2021]
+    assert summary["malmquist"]["overall"]["techch"] == pytest.approx(1.1)
+    assert summary["n_filled_cells"] == 1
+    metadata = json.loads((tmp_path / "out" / "metadata.json").read_text())
+    assert metadata["config"]["periods"] == [2020, 2021] and "period" not in metadata["config"]
+    report = (tmp_path / "out" / "summary.md").read_text()
+    assert "## DEA summary, period 2020" in report and "- techch: 1.1000" in report
+    assert "Filled by linear interpolation (1 cells): A 2021 outpat." in report
+
+    summary = efficiency.summary()
+    assert summary.facts["Periods"] == [2020, 2021]
+    assert "2021: DEA efficient (CRS score = 1): 3 of 12 (25.0%), of which 3 with zero slacks" in (
+        summary.lines
+    )
+    means = summary.tables[-1].frame.set_index("periods")
+    assert means.loc["overall", "tfpch"] == pytest.approx(1.1)
+    assert "1.1000" in summary.to_markdown() and "1.1000" in str(summary)
+
+
+def test_keyword_defaults_are_the_settings_defaults() -> None:
+    for function in (dea, dea_panel):
+        parameters = inspect.signature(function).parameters
+        for name in ("orientation", "rts", "super_efficiency"):
+            assert parameters[name].default == DEASettings.default(name), (function, name)
+    default = inspect.signature(malmquist).parameters["orientation"].default
+    assert default == DEASettings.default("orientation")

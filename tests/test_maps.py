@@ -1,5 +1,8 @@
-"""The province tile grid keeps neighbours near; tile and geopandas maps render; boundary
-files are checked."""
+"""Tests of the maps.
+
+The province tile grid keeps neighbours near; tile and geopandas maps are returned as
+figures (nothing written) and render; boundary files and shapes are checked.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,7 @@ import matplotlib
 
 matplotlib.use("Agg")
 
+import json
 from importlib import resources
 
 import geopandas
@@ -14,17 +18,20 @@ import numpy as np
 import pandas as pd
 import pytest
 from matplotlib import pyplot as plt
+from matplotlib.figure import Figure
 from shapely.geometry import box
 
 from bayes_ccd.data.regions import province_table
-from bayes_ccd.exceptions import DataError
-from bayes_ccd.explore.maps import (
+from bayes_ccd.exceptions import ConfigError, DataError
+from bayes_ccd.exploration.maps import (
+    boundary_units,
     plot_choropleth,
     plot_lisa_map,
     province_tiles,
     read_boundary,
     tile_positions,
 )
+from bayes_ccd.report.figures import save_figure
 from conftest import assert_png
 
 CLUSTERS = ["High-High", "Low-Low", "High-Low", "Low-High", "Not significant"]
@@ -51,7 +58,7 @@ def test_tiles_keep_contiguous_provinces_near(contiguity):
     near = chebyshev <= 1  # the tiles share an edge or a corner
     assert near.mean() >= 0.9
     far = sorted(tuple(sorted(pair)) for pair in contiguity.loc[~near].to_numpy())
-    # exactly the exceptions documented in bayes_ccd.explore.maps
+    # exactly the exceptions documented in bayes_ccd.exploration.maps
     assert far == [("Gansu", "Inner Mongolia"), ("Inner Mongolia", "Shaanxi"), ("Sichuan", "Tibet")]
 
 
@@ -87,41 +94,64 @@ def provinces_lisa(provinces_panel) -> pd.DataFrame:
     )
 
 
-def test_tile_choropleth_renders(provinces_panel, tmp_path):
-    files = plot_choropleth(provinces_panel, "D", [2012, 2017, 2023], tmp_path / "map_D", pdf=True)
+def saved(figure, path) -> object:
+    """Save ``figure`` as the writer would and return the PNG, for :func:`assert_png`."""
+    assert isinstance(figure, Figure)
+    return save_figure(figure, path)[0]
+
+
+def test_tile_choropleth_renders(provinces_panel, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    figure = plot_choropleth(provinces_panel, "D", [2012, 2017, 2023])
+    assert isinstance(figure, Figure) and list(tmp_path.iterdir()) == []
+    assert plt.get_fignums() == []
+    assert [ax.get_title() for ax in figure.axes[:3]] == ["2012", "2017", "2023"]
+    # Beijing's tile is labelled with its ISO code and its 2017 value
+    beijing = provinces_panel.query("unit == 'Beijing' and period == 2017")["D"].iloc[0]
+    labels = [t.get_text() for t in figure.axes[1].texts]
+    assert f"BJ\n{beijing:.2f}" in labels
+    files = save_figure(figure, tmp_path / "map_D", pdf=True)
     assert [f.suffix for f in files] == [".png", ".pdf"]
     assert_png(files[0])
-    assert plt.get_fignums() == []
 
 
 def test_tile_maps_draw_a_subset_of_provinces(provinces_panel, provinces_lisa, tmp_path):
     keep = provinces_panel["unit"] != "Tibet"
     assert_png(
-        plot_choropleth(provinces_panel[keep], "D", [2023], tmp_path / "a")[0], min_bytes=10_000
+        saved(plot_choropleth(provinces_panel[keep], "D", [2023]), tmp_path / "a"),
+        min_bytes=10_000,
     )
     assert_png(
-        plot_lisa_map(provinces_lisa[keep], "D", [2023], tmp_path / "b")[0], min_bytes=10_000
+        saved(plot_lisa_map(provinces_lisa[keep], "D", [2023]), tmp_path / "b"), min_bytes=10_000
     )
 
 
 def test_tile_lisa_map_renders(provinces_lisa, tmp_path):
-    files = plot_lisa_map(provinces_lisa, "D", [2012, 2023], tmp_path / "lisa_D")
-    assert_png(files[0])
+    figure = plot_lisa_map(provinces_lisa, "D", [2012, 2023])
+    counts = provinces_lisa.query("period == 2023")["cluster"].value_counts()
+    expected = ", ".join(
+        f"{short} {counts.get(name, 0)}"
+        for short, name in zip(("HH", "LL", "HL", "LH"), CLUSTERS[:4], strict=True)
+    )
+    assert figure.axes[1].get_title() == f"2023\n{expected}"
+    assert_png(saved(figure, tmp_path / "lisa_D"))
 
 
-def test_maps_refuse_bad_requests(provinces_panel, provinces_lisa, tmp_path):
+def test_maps_refuse_bad_requests(provinces_panel, provinces_lisa):
     with pytest.raises(DataError, match=r"period\(s\) \[2030\]"):
-        plot_choropleth(provinces_panel, "D", [2030], tmp_path / "x")
+        plot_choropleth(provinces_panel, "D", [2030])
     with pytest.raises(DataError, match="variable 'U1'"):
-        plot_lisa_map(provinces_lisa, "U1", [2012], tmp_path / "x")
+        plot_lisa_map(provinces_lisa, "U1", [2012])
+    with pytest.raises(DataError, match="variable 'U1'"):
+        plot_choropleth(provinces_panel, "U1", [2012])
     other = provinces_panel.assign(unit=provinces_panel["unit"] + " county")
     with pytest.raises(DataError, match="boundary file"):
-        plot_choropleth(other, "D", [2012], tmp_path / "x")
+        plot_choropleth(other, "D", [2012])
 
 
 @pytest.fixture()
 def squares(tmp_path):
-    """A synthetic GeoJSON: four unit squares in a row, ids in column ``name``."""
+    """Write a synthetic GeoJSON: four unit squares in a row, ids in column ``name``."""
     shapes = geopandas.GeoDataFrame(
         {"name": ["A", "B", "C", "D"], "pop": [1, 2, 3, 4]},
         geometry=[box(i, 0, i + 1, 1) for i in range(4)],
@@ -143,20 +173,18 @@ def test_boundary_choropleth_and_lisa_map(squares, tmp_path):
         }
     )
     assert_png(
-        plot_choropleth(frame, "D", [1, 2], tmp_path / "map", boundary=shapes)[0], min_bytes=10_000
+        saved(plot_choropleth(frame, "D", [1, 2], boundary=shapes), tmp_path / "map"),
+        min_bytes=10_000,
     )
     lisa = frame.assign(variable="D", cluster=CLUSTERS[:4] + CLUSTERS[1:])
     assert_png(
-        plot_lisa_map(lisa, "D", [1, 2], tmp_path / "lisa", boundary=shapes)[0], min_bytes=10_000
+        saved(plot_lisa_map(lisa, "D", [1, 2], boundary=shapes), tmp_path / "lisa"),
+        min_bytes=10_000,
     )
     # a unit with no shape in the boundary file is an error, not a hole in the map
     with pytest.raises(DataError, match=r"\['E'\] have no shape"):
         plot_choropleth(
-            pd.concat([frame, frame.iloc[:1].assign(unit="E")]),
-            "D",
-            [1],
-            tmp_path / "x",
-            boundary=shapes,
+            pd.concat([frame, frame.iloc[:1].assign(unit="E")]), "D", [1], boundary=shapes
         )
 
 
@@ -176,10 +204,23 @@ def test_read_boundary_errors(squares, tmp_path):
         read_boundary(garbage, "name")
 
 
+def test_boundary_shapes_in_memory_are_checked_as_files_are(squares):
+    shapes = geopandas.read_file(squares)
+    prepared = boundary_units(shapes, "name")
+    assert prepared["unit"].tolist() == ["A", "B", "C", "D"] and "name" not in prepared
+    assert "name" in shapes  # the caller's frame is left alone
+    with pytest.raises(DataError, match="'code' is not in the boundary shapes"):
+        boundary_units(shapes, "code")
+    with pytest.raises(DataError, match="'A' names two features"):
+        boundary_units(shapes.assign(name=["A", "A", "C", "D"]), "name")
+    with pytest.raises(DataError, match="must be a GeoDataFrame"):
+        boundary_units(pd.DataFrame({"name": list("ABCD")}), "name")
+
+
 @pytest.mark.integration
 def test_explore_draws_true_choropleths_from_a_boundary_file(squares, tmp_path):
     from bayes_ccd.data.weights import from_dense
-    from bayes_ccd.explore.stage import explore
+    from bayes_ccd.exploration.stage import explore
 
     rng = np.random.default_rng(12)
     frame = pd.DataFrame(
@@ -187,16 +228,50 @@ def test_explore_draws_true_choropleths_from_a_boundary_file(squares, tmp_path):
     )
     line = np.diag(np.ones(3), 1) + np.diag(np.ones(3), -1)
     out = tmp_path / "out"
+    weights = from_dense(line, list("ABCD"))
     result = explore(
         frame,
-        from_dense(line, list("ABCD")),
-        out_dir=out,
+        weights,
         variables=["D"],
         permutations=99,
         seed=2,
         boundary=squares,
         boundary_id="name",
     )
-    assert result.skipped == []
+    assert result.skipped == [] and result.maps_available
+    assert result.settings.boundary == str(squares)
+    result.write(out)
     assert_png(out / "figures" / "map_D.png", min_bytes=10_000)
     assert_png(out / "figures" / "lisa_D.png", min_bytes=10_000)
+    # already-read shapes draw the same maps
+    shapes = geopandas.read_file(squares)
+    again = explore(
+        frame,
+        weights,
+        variables=["D"],
+        permutations=99,
+        seed=2,
+        boundary=shapes,
+        boundary_id="name",
+    )
+    pd.testing.assert_frame_equal(again.lisa, result.lisa)
+    again.write(tmp_path / "again")
+    for name in ("map_D.png", "lisa_D.png"):
+        assert (tmp_path / "again" / "figures" / name).read_bytes() == (
+            out / "figures" / name
+        ).read_bytes()
+    meta = json.loads((tmp_path / "again" / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["config"]["boundary"] == "<GeoDataFrame of 4 shapes>"
+    # shapes whose ids are already in a 'unit' column need no boundary_id
+    renamed = explore(
+        frame,
+        weights,
+        variables=["D"],
+        permutations=99,
+        seed=2,
+        boundary=shapes.rename(columns={"name": "unit"}),
+    )
+    assert renamed.plot_map().axes[0].get_title() == "1"
+    # a file without its id column is refused before anything is computed
+    with pytest.raises(ConfigError, match="boundary_id"):
+        explore(frame, weights, variables=["D"], permutations=99, boundary=squares)

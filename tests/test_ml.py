@@ -35,10 +35,11 @@ from bayes_ccd.exceptions import (
     WeightsError,
     WeightsWarning,
 )
+from bayes_ccd.settings import MLESettings
 from bayes_ccd.spatial.design import ModelSpec, PanelArrays, build_design, helmert
 from bayes_ccd.spatial.ml import MLResult, concentrated_loglik, fit_ml, information_matrix
-from bayes_ccd.spatial.regions import fit_by_region
-from bayes_ccd.spatial.reports import report_from_result, write_fit_outputs
+from bayes_ccd.spatial.mle import MLEFit
+from bayes_ccd.spatial.model import SpatialPanel
 from bayes_ccd.spatial.simulate import simulate_panel
 
 SPREG_WARNINGS = "ignore::pandas.errors.Pandas4Warning"  # spreg 1.9 sort_values(inplace)
@@ -476,7 +477,7 @@ def test_row_stochastic_w_has_upper_bound_exactly_one(lattice, sdm_two_way) -> N
     # The eigen-solver returns the unit eigenvalue only to rounding (1/that was
     # 1.0000000000000002 for this lattice, ...04 for the provinces); it is exactly 1.
     assert lattice.rho_bounds()[1] == 1.0 and province_contiguity().rho_bounds()[1] == 1.0
-    assert sdm_two_way.summary()["rho_bounds"][1] == 1.0
+    assert sdm_two_way.facts()["rho_bounds"][1] == 1.0
 
 
 def test_effects_simulation_warning_is_recorded_in_the_report(sdm_two_way) -> None:
@@ -484,9 +485,10 @@ def test_effects_simulation_warning_is_recorded_in_the_report(sdm_two_way) -> No
     than the 1% that triggers the warning, far below the 25% that is an error."""
     se = sdm_two_way.std_errors[sdm_two_way.terms.index("rho")]
     near_bound = dataclasses.replace(sdm_two_way, spatial=1.0 - 2.0 * se)
+    fit = MLEFit(near_bound, MLESettings(tests=False, effects_draws=2000), seed=3)
     with pytest.warns(NumericalWarning, match="fall outside its interval"):
-        report = report_from_result(near_bound, tests=False, n_draws=2000, seed=3)
-    assert any("fall outside its interval" in m for m in report.info["warnings"])
+        info = fit.info
+    assert any("fall outside its interval" in m for m in info["warnings"])
 
 
 # --- numerical trouble and bad input ----------------------------------------------------
@@ -613,13 +615,15 @@ def test_fit_by_region_cuts_and_restandardises_w(provinces) -> None:
     data, weights = provinces
     regions = read_regions()
     with pytest.warns(WeightsWarning, match="central: the neighbour graph has 2"):
-        results = fit_by_region(data, weights, regions, ModelSpec("sdm", "both"))
-    assert list(results) == ["east", "central", "west"]
+        results = SpatialPanel(data=data, weights=weights, regions=regions).fit(by_region=True)
+    assert list(results) == [NATIONAL, "east", "central", "west"]
     east = regions[regions == "east"].index.tolist()
     assert results["east"].design.n_units == len(east) == 11
     np.testing.assert_allclose(results["east"].design.W.sum(axis=1), 1.0)
     direct = fit_ml(data.subset(east), weights.subset(east), ModelSpec("sdm", "both"))
-    np.testing.assert_allclose(results["east"].params, direct.params, rtol=1e-12)
+    np.testing.assert_allclose(results["east"].result.params, direct.params, rtol=1e-12)
+    national = fit_ml(data, weights, ModelSpec("sdm", "both"))
+    np.testing.assert_allclose(results[NATIONAL].result.params, national.params, rtol=1e-12)
 
 
 def test_units_without_a_neighbour_in_their_region_are_dropped(provinces) -> None:
@@ -628,7 +632,7 @@ def test_units_without_a_neighbour_in_their_region_are_dropped(provinces) -> Non
     regions["Hainan"] = "west"  # Hainan's only neighbour, Guangdong, is in the east
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", WeightsWarning)
-        results = fit_by_region(data, weights, regions, ModelSpec("sdm", "both"))
+        results = SpatialPanel(data=data, weights=weights, regions=regions).fit(by_region=True)
     west = results["west"]
     assert west.dropped_units == ("Hainan",)
     assert "Hainan" not in west.design.data.units and west.design.n_units == 12
@@ -684,7 +688,7 @@ def test_cli_fit_writes_the_output_layout(provinces, tmp_path, capsys) -> None:
         "--estimator",
         "mle",
         "--by-region",
-        "--draws",
+        "--effects-draws",
         "300",
     )
     with pytest.warns(WeightsWarning):
@@ -814,10 +818,10 @@ def test_cli_fit_reports_the_interpolated_cells(provinces, tmp_path, capsys) -> 
 
 
 def test_write_fit_outputs_for_one_sample(sdm_two_way: MLResult, tmp_path) -> None:
-    report = report_from_result(
-        sdm_two_way, tests=False, fixed_effects=True, n_draws=200, effects_method="delta"
+    settings = MLESettings(
+        tests=False, fixed_effects=True, effects_draws=200, effects_inference="delta"
     )
-    written = write_fit_outputs(report, tmp_path / "one", metadata={"seed": 1})
+    written = MLEFit(sdm_two_way, settings).write(tmp_path / "one", metadata={"seed": 1})
     names = {p.name for p in written}
     assert {
         "coefficients.csv",
@@ -828,6 +832,7 @@ def test_write_fit_outputs_for_one_sample(sdm_two_way: MLResult, tmp_path) -> No
         "regression_table.md",
         "effects_table.tex",
         "metadata.json",
+        "fit.nc",
     } <= names
     assert pd.read_csv(tmp_path / "one" / "tests.csv").empty
     effects = pd.read_csv(tmp_path / "one" / "effects_table.csv")

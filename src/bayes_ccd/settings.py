@@ -1,16 +1,60 @@
-"""Typed settings of every stage: the single source of defaults and validation."""
+"""Typed settings of every stage: the single source of defaults and validation.
+
+Each stage's settings are a frozen dataclass whose fields are the keys of the stage's
+section in a run configuration (``[entropy]``, ``[bayes]``, ...). A field declares, once,
+its default, its allowed values or range and its help text (:func:`setting`). The three
+ways in are all checked here:
+
+- a run configuration: :meth:`RunConfig.from_mapping` merges the user's TOML over the
+  defaults, section by section (``defaults | user``), and rejects unknown sections and
+  keys with a suggestion;
+- the command line: flags default to ``None`` and :meth:`Settings.replace` fills them in
+  from the defaults (help texts and choices come from the fields);
+- the Python API: functions take their keyword defaults from these classes
+  (``incl_cut: float = QCASettings.incl_cut``) and validate by constructing them.
+
+A bad value raises :class:`~bayes_ccd.exceptions.ConfigError` naming the section, key and
+value (``[bayes] chains = 0 must be an integer from 1 to 64``). This module imports
+nothing heavier than the standard library, so the command line's ``--help`` stays fast.
+"""
 
 from __future__ import annotations
 
-import numbers
-from dataclasses import dataclass
-from typing import Final, Literal
+import copy
+import dataclasses
+import difflib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, ClassVar, Final, Literal, Self
 
 from bayes_ccd.conventions import DEFAULT_SEED
 from bayes_ccd.exceptions import ConfigError
 
-Sampler = Literal["exact", "nuts"]
+# --- allowed values, defined once ---------------------------------------------------------
+
+MISSING_POLICIES: Final = ("error", "linear")
+WEIGHTS_TRANSFORMS: Final = ("r", "o")
+ENTROPY_SCOPES: Final = ("pooled", "per-period")
+COUPLING_FORMULAS: Final = ("classic", "revised")
+BANDWIDTH_RULES: Final = ("silverman", "scott")
+ALTERNATIVES: Final = ("two-sided", "directed", "greater", "lesser", "folded")
+MODELS: Final = ("sdm", "sar", "sem", "sdem")
+FIXED_EFFECTS: Final = ("both", "individual", "time", "none")
+TRANSFORMS: Final = ("lee-yu", "within")
+EFFECT_INFERENCES: Final = ("simulation", "delta")
+INFORMATION: Final = ("expected", "observed")
 SAMPLERS: Final = ("exact", "nuts")
+PRIOR_PRESETS: Final = ("default", "reference")
+ORIENTATIONS: Final = ("input", "output")
+RTS_CHOICES: Final = ("crs", "vrs", "both")
+CALIBRATIONS: Final = ("percentiles", "none")
+HALF_MEMBERSHIP_RULES: Final = ("nudge", "keep", "raise")
+CRITERIA: Final = ("terms", "literals")
+
+Sampler = Literal["exact", "nuts"]
+
+#: Marks a key every run configuration must set.
+REQUIRED: Final = "<required>"
 #: Points of the fine grid over the marginal posterior of the spatial parameter.
 GRID_SIZE: Final = 2049
 #: Default number of posterior draws used for the posterior predictive check.
@@ -18,44 +62,643 @@ PPC_DRAWS: Final = 200
 
 
 @dataclass(frozen=True)
-class SamplerSettings:
-    """How to sample.
+class Rule:
+    """What a setting accepts: the help text, the choices or the numeric range."""
+
+    help: str
+    choices: tuple[Any, ...] | None = None
+    low: float | None = None
+    high: float | None = None
+    open_low: bool = False
+    open_high: bool = False
+    integer: bool = False
+    text: str = ""
+    kinds: tuple[type, ...] | None = None
+
+
+def setting(
+    default: Any,
+    help: str,
+    *,
+    choices: tuple[Any, ...] | None = None,
+    low: float | None = None,
+    high: float | None = None,
+    open_low: bool = False,
+    open_high: bool = False,
+    integer: bool = False,
+    text: str = "",
+    kinds: tuple[type, ...] | None = None,
+) -> Any:
+    """A dataclass field with its validation rule (see :class:`Rule`).
 
     Parameters
     ----------
-    sampler
-        ``"exact"`` (conjugate priors only) or ``"nuts"``.
-    draws, chains
-        Draws per chain and number of chains (independent chains for ``"exact"``).
-    tune
-        NUTS warm-up draws per chain.
-    seed
-        Seed of every random step of the fit.
-    target_accept
-        NUTS target acceptance rate (raise it, e.g. to 0.95, after divergences).
-    grid_size
-        Points of the fine grid of the exact sampler.
-    ppc_draws
-        Posterior draws used for the posterior predictive check (0: none).
+    default
+        The default value (lists and tables are copied per instance).
+    help
+        One line for the command line and the documentation.
+    choices
+        The allowed values of an enumerated setting.
+    low, high, open_low, open_high, integer, text
+        The interval a number must lie in (closed unless ``open_*``), whether it must be
+        an integer, and how the rule reads in a message (``"a positive integer"``).
+    kinds
+        Accepted types when the default's type is not the only one (e.g. a bandwidth
+        that is a rule name or a number).
     """
+    rule = Rule(help, choices, low, high, open_low, open_high, integer, text, kinds)
+    if isinstance(default, (list, dict)):
+        return field(default_factory=lambda: copy.deepcopy(default), metadata={"rule": rule})
+    return field(default=default, metadata={"rule": rule})
 
-    sampler: Sampler = "exact"
-    draws: int = 2000
-    tune: int = 1000
-    chains: int = 4
-    seed: int = DEFAULT_SEED
-    target_accept: float = 0.8
-    grid_size: int = GRID_SIZE
-    ppc_draws: int = PPC_DRAWS
+
+def _same_kind(default: Any, value: Any) -> bool:
+    """Whether ``value`` has the type a setting with ``default`` needs (numbers are
+    interchangeable, booleans are not numbers, sequences are lists or tuples)."""
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(default, bool) and isinstance(value, bool)
+    if isinstance(default, (int, float)):
+        return isinstance(value, (int, float))
+    if isinstance(default, (list, tuple)):
+        return isinstance(value, (list, tuple))
+    return isinstance(value, type(default))
+
+
+def suggest(word: str, options: Any) -> str:
+    """`` (did you mean 'x'?)`` for the closest of ``options``, else the known options."""
+    close = difflib.get_close_matches(word, list(options), n=1)
+    return f" (did you mean '{close[0]}'?)" if close else f" (known: {sorted(options)})"
+
+
+class Settings:
+    """Base of every stage's settings: validation, merging and help from the fields."""
+
+    section: ClassVar[str] = ""
 
     def __post_init__(self) -> None:
-        if self.sampler not in SAMPLERS:
-            raise ConfigError(f"unknown sampler {self.sampler!r}; use one of {list(SAMPLERS)}")
-        for name, minimum in (("draws", 1), ("chains", 1), ("tune", 0), ("ppc_draws", 0)):
-            value = getattr(self, name)
-            if not isinstance(value, numbers.Integral) or value < minimum:
-                raise ConfigError(f"{name} must be an integer >= {minimum}, got {value!r}")
-        if not 0.0 < self.target_accept < 1.0:
-            raise ConfigError(f"target_accept must be in (0, 1), got {self.target_accept}")
-        if self.grid_size < 65:
-            raise ConfigError(f"grid_size must be at least 65, got {self.grid_size}")
+        for item in dataclasses.fields(self):  # type: ignore[arg-type]
+            rule: Rule = item.metadata["rule"]
+            value = getattr(self, item.name)
+            if isinstance(value, list):
+                object.__setattr__(self, item.name, tuple(value))
+                value = tuple(value)
+            self._check_value(item, rule, value)
+        self.check()
+
+    def _check_value(self, item: dataclasses.Field, rule: Rule, value: Any) -> None:
+        where = f"[{self.section}] {item.name} = {value!r}"
+        default = _default_of(item)
+        if value == REQUIRED:
+            return  # RunConfig reports missing required keys with their section
+        if default != REQUIRED:
+            kinds = rule.kinds
+            ok = (
+                isinstance(value, kinds) and not isinstance(value, bool)
+                if kinds
+                else _same_kind(default, value)
+            )
+            if not ok:
+                kind = " or ".join(k.__name__ for k in kinds) if kinds else type(default).__name__
+                raise ConfigError(f"{where} should be of type {kind}")
+        if rule.choices is not None and value not in rule.choices:
+            raise ConfigError(f"{where} is not one of {list(rule.choices)}")
+        if rule.low is None and rule.high is None and not rule.integer:
+            return
+        if not isinstance(value, (int, float)) or isinstance(value, bool):
+            return  # a rule name (e.g. a bandwidth rule): choices are checked elsewhere
+        if rule.integer and value != int(value):
+            raise ConfigError(f"{where} must be {rule.text}")
+        lo, hi = rule.low, rule.high
+        too_low = lo is not None and (value <= lo if rule.open_low else value < lo)
+        too_high = hi is not None and (value >= hi if rule.open_high else value > hi)
+        if too_low or too_high:
+            raise ConfigError(f"{where} must be {rule.text}")
+
+    def check(self) -> None:
+        """Checks across fields (overridden where a section has them)."""
+
+    @classmethod
+    def from_mapping(cls, values: Mapping[str, Any], source: str = "<memory>") -> Self:
+        """The defaults with ``values`` applied (``defaults | user``).
+
+        Raises
+        ------
+        ConfigError
+            An unknown key (with a suggestion) or a bad value, prefixed by ``source``.
+        """
+        known = [f.name for f in dataclasses.fields(cls)]  # type: ignore[arg-type]
+        for key in values:
+            if key not in known:
+                raise ConfigError(
+                    f"{source}: unknown key '{key}' in [{cls.section}]" + suggest(key, known)
+                )
+        try:
+            return cls(**values)
+        except ConfigError as error:
+            raise ConfigError(f"{source}: {error}") from None
+
+    def replace(self, **changes: Any) -> Self:
+        """A copy with ``changes`` applied; ``None`` values (unset command-line flags)
+        keep the current value."""
+        given = {k: v for k, v in changes.items() if v is not None}
+        known = {f.name for f in dataclasses.fields(self)}  # type: ignore[arg-type]
+        unknown = sorted(set(given) - known)
+        if unknown:
+            raise ConfigError(
+                f"unknown {self.section} setting(s) {unknown}" + suggest(unknown[0], known)
+            )
+        return dataclasses.replace(self, **given)  # type: ignore[type-var]
+
+    def to_dict(self) -> dict[str, Any]:
+        """The settings as plain data (lists, not tuples) for JSON and TOML."""
+        return {k: _plain(v) for k, v in dataclasses.asdict(self).items()}  # type: ignore[call-overload]
+
+    @classmethod
+    def default(cls, name: str) -> Any:
+        """The default of setting ``name``."""
+        return _default_of(_field(cls, name))
+
+    @classmethod
+    def rule(cls, name: str) -> Rule:
+        """The validation rule of setting ``name``."""
+        return _field(cls, name).metadata["rule"]
+
+    @classmethod
+    def describe(cls, name: str) -> str:
+        """Help text of setting ``name`` with its default, for ``--help``."""
+        default = cls.default(name)
+        if isinstance(default, bool):
+            shown = "on" if default else "off"
+        elif isinstance(default, (list, tuple)):
+            shown = ",".join(map(str, default)) or "none"
+        else:
+            shown = default
+        return f"{cls.rule(name).help} (default {shown})"
+
+
+def _field(cls: type, name: str) -> dataclasses.Field:
+    for item in dataclasses.fields(cls):
+        if item.name == name:
+            return item
+    raise KeyError(f"{cls.__name__} has no setting {name!r}")
+
+
+def _default_of(item: dataclasses.Field) -> Any:
+    if item.default is not dataclasses.MISSING:
+        return item.default
+    return item.default_factory()  # type: ignore[misc]
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, tuple):
+        return [_plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    return value
+
+
+# --- the sections of a run configuration ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RunSettings(Settings):
+    """``[run]``: name, seed, where to write, whether to draw figures."""
+
+    section: ClassVar[str] = "run"
+    name: str = setting("", "name of the run (default: the configuration file's stem)")
+    seed: int = setting(
+        DEFAULT_SEED,
+        "seed of every random step",
+        low=0,
+        high=2**32 - 1,
+        integer=True,
+        text="an integer in [0, 2^32)",
+    )
+    output_dir: str = setting("results", "directory of run outputs, relative to the working one")
+    figures: bool = setting(True, "draw the figures (tables are always written)")
+
+
+@dataclass(frozen=True)
+class DataSettings(Settings):
+    """``[data]``: the panel file and how to read it."""
+
+    section: ClassVar[str] = "data"
+    panel: str = setting(REQUIRED, "panel CSV, or bundled:demo for the synthetic demo panel")
+    unit: str = setting(REQUIRED, "unit column of the panel")
+    time: str = setting(REQUIRED, "period column of the panel")
+    missing: str = setting(
+        "error",
+        "missing values: an error, or linear interpolation within each unit over time",
+        choices=MISSING_POLICIES,
+    )
+    regions: str = setting("bundled:provinces", "CSV with columns unit,region")
+    region_unit_column: str = setting("unit", "unit column of the region file")
+    region_column: str = setting("region", "region column of the region file")
+
+
+@dataclass(frozen=True)
+class IndicatorSettings(Settings):
+    """``[indicators]``: the indicator system file."""
+
+    section: ClassVar[str] = "indicators"
+    file: str = setting(REQUIRED, "indicator system TOML (see models/indicators.toml)")
+
+
+@dataclass(frozen=True)
+class WeightsSettings(Settings):
+    """``[weights]``: the spatial weights."""
+
+    section: ClassVar[str] = "weights"
+    source: str = setting(
+        "bundled:province-contiguity", "square CSV, edge list CSV or GAL file of the weights"
+    )
+    transform: str = setting(
+        "r", "row-standardise the weights (r) or use them as given (o)", choices=WEIGHTS_TRANSFORMS
+    )
+
+
+@dataclass(frozen=True)
+class EntropySettings(Settings):
+    """``[entropy]``: the entropy weight method."""
+
+    section: ClassVar[str] = "entropy"
+    scope: str = setting(
+        "pooled",
+        "weights from all unit-periods pooled, or within each period",
+        choices=ENTROPY_SCOPES,
+    )
+    shift: float = setting(
+        1e-4,
+        "shift added to standardised values so that p log p is defined",
+        low=0,
+        high=1,
+        open_low=True,
+        text="in (0, 1]",
+    )
+
+
+@dataclass(frozen=True)
+class CouplingSettings(Settings):
+    """``[coupling]``: the coupling coordination degree."""
+
+    section: ClassVar[str] = "coupling"
+    alpha: float = setting(
+        0.5, "weight of U1 in T = alpha U1 + beta U2", low=0, high=1, text="in [0, 1]"
+    )
+    beta: float = setting(0.5, "weight of U2 in T", low=0, high=1, text="in [0, 1]")
+    formula: str = setting(
+        "classic",
+        "coupling degree: classic or revised (Wang et al. 2021)",
+        choices=COUPLING_FORMULAS,
+    )
+
+    def check(self) -> None:
+        """``alpha + beta = 1``."""
+        if abs(self.alpha + self.beta - 1) > 1e-9:
+            raise ConfigError(f"[coupling] alpha + beta must be 1 (got {self.alpha} + {self.beta})")
+
+
+@dataclass(frozen=True)
+class ExploreSettings(Settings):
+    """``[explore]``: kernel densities, Moran's I and maps."""
+
+    section: ClassVar[str] = "explore"
+    enabled: bool = setting(True, "run the exploration stage")
+    variables: tuple[str, ...] = setting(["D", "U1", "U2"], "columns to explore")
+    years: tuple[int, ...] = setting([], "years to map (empty: first, middle and last)")
+    permutations: int = setting(
+        999,
+        "permutations of the Moran tests",
+        low=1,
+        high=1e6,
+        integer=True,
+        text="a positive integer",
+    )
+    bandwidth: str | float = setting(
+        "silverman",
+        "kernel bandwidth: silverman, scott, or a number",
+        kinds=(str, int, float),
+    )
+    significance: float = setting(
+        0.05,
+        "significance level of the LISA clusters",
+        low=0,
+        high=1,
+        open_low=True,
+        open_high=True,
+        text="in (0, 1)",
+    )
+    alternative: str = setting(
+        "two-sided",
+        "permutation p-values: two-sided, directed, greater, lesser or folded",
+        choices=ALTERNATIVES,
+    )
+    boundary: str = setting("", "boundary file (GeoJSON, shapefile) for true choropleths")
+    boundary_id: str = setting("", "column of the boundary file holding the unit labels")
+    pdf: bool = setting(False, "also write figures as PDF")
+
+    def check(self) -> None:
+        """A bandwidth is a rule name or a positive number; a boundary needs its id column."""
+        value = self.bandwidth
+        if isinstance(value, str) and value.strip().lower() not in BANDWIDTH_RULES:
+            try:
+                value = float(value)
+            except ValueError:
+                raise ConfigError(
+                    f"[explore] bandwidth = {self.bandwidth!r} is not understood; use "
+                    f"{' or '.join(BANDWIDTH_RULES)} or a positive number (the bandwidth itself)"
+                ) from None
+        if not isinstance(value, str) and not (value > 0 and value != float("inf")):
+            raise ConfigError(
+                f"[explore] bandwidth = {self.bandwidth!r} must be a positive finite number"
+            )
+        if self.boundary and not self.boundary_id:
+            raise ConfigError("[explore] a boundary file needs its unit-id column (boundary_id)")
+
+
+@dataclass(frozen=True)
+class RegressionSettings(Settings):
+    """``[regression]``: the spatial panel model, shared by both estimators."""
+
+    section: ClassVar[str] = "regression"
+    y: str = setting("D", "dependent variable (a column of the coupling table)")
+    model: str = setting("sdm", "spatial Durbin, lag, error or Durbin error model", choices=MODELS)
+    fe: str = setting("both", "fixed effects", choices=FIXED_EFFECTS)
+    transform: str = setting(
+        "lee-yu",
+        "remove fixed effects by the Lee-Yu transformation or the uncorrected within estimator",
+        choices=TRANSFORMS,
+    )
+    by_region: bool = setting(True, "also fit each region's sub-sample")
+
+
+@dataclass(frozen=True)
+class MLESettings(Settings):
+    """``[mle]``: maximum likelihood."""
+
+    section: ClassVar[str] = "mle"
+    enabled: bool = setting(True, "fit by maximum likelihood")
+    effects_inference: str = setting(
+        "simulation",
+        "inference on the direct, indirect and total effects",
+        choices=EFFECT_INFERENCES,
+    )
+    effects_draws: int = setting(
+        5000,
+        "parameter draws of the simulated effect inference",
+        low=2,
+        high=1e7,
+        integer=True,
+        text="an integer of at least 2",
+    )
+    information: str = setting(
+        "expected", "information matrix of the standard errors", choices=INFORMATION
+    )
+    tests: bool = setting(True, "run the specification tests (LM, LR, Wald)")
+    fixed_effects: bool = setting(False, "also report the estimated fixed effects")
+
+
+@dataclass(frozen=True)
+class BayesSettings(Settings):
+    """``[bayes]``: the Bayesian fit and its sampler."""
+
+    section: ClassVar[str] = "bayes"
+    enabled: bool = setting(True, "fit the Bayesian model")
+    sampler: str = setting(
+        "exact",
+        "exact independent draws (conjugate priors) or NUTS (nutpie)",
+        choices=SAMPLERS,
+    )
+    prior: str = setting(
+        "default", "prior: default, reference, or a TOML file (see models/priors.toml)"
+    )
+    draws: int = setting(
+        2000, "posterior draws per chain", low=1, high=1e7, integer=True, text="a positive integer"
+    )
+    tune: int = setting(
+        1000,
+        "NUTS warm-up draws per chain",
+        low=0,
+        high=1e7,
+        integer=True,
+        text="a non-negative integer",
+    )
+    chains: int = setting(4, "chains", low=1, high=64, integer=True, text="an integer from 1 to 64")
+    target_accept: float = setting(
+        0.8,
+        "NUTS target acceptance rate (raise it, e.g. to 0.95, after divergences)",
+        low=0,
+        high=1,
+        open_low=True,
+        open_high=True,
+        text="in (0, 1)",
+    )
+    ppc_draws: int = setting(
+        PPC_DRAWS,
+        "posterior draws replicated for the predictive check (0: none)",
+        low=0,
+        high=1e6,
+        integer=True,
+        text="a non-negative integer",
+    )
+    grid_size: int = setting(
+        GRID_SIZE,
+        "points of the exact sampler's grid over the spatial parameter",
+        low=65,
+        high=1e6,
+        integer=True,
+        text="an integer of at least 65",
+    )
+
+
+@dataclass(frozen=True)
+class DEASettings(Settings):
+    """``[dea]``: data envelopment analysis of one year, and the Malmquist index."""
+
+    section: ClassVar[str] = "dea"
+    enabled: bool = setting(True, "run the DEA stage")
+    year: int = setting(2021, "period of the DEA cross-section", integer=True, text="an integer")
+    inputs: tuple[str, ...] = setting(
+        ["beds", "physicians", "nurses", "health_expenditure"], "input columns"
+    )
+    outputs: tuple[str, ...] = setting(["outpatient_visits", "discharges"], "output columns")
+    orientation: str = setting(
+        "input", "radial input contraction or output expansion", choices=ORIENTATIONS
+    )
+    rts: str = setting(
+        "both", "returns to scale: CCR (crs), BCC (vrs) or both", choices=RTS_CHOICES
+    )
+    super_efficiency: bool = setting(True, "Andersen-Petersen super-efficiency")
+
+
+@dataclass(frozen=True)
+class QCASettings(Settings):
+    """``[qca]``: fsQCA of an outcome on its conditions."""
+
+    section: ClassVar[str] = "qca"
+    enabled: bool = setting(True, "run the fsQCA stage")
+    outcome: str = setting("crs", "outcome column (a panel column, U1..D, or a DEA score)")
+    conditions: tuple[str, ...] = setting(
+        ["U1", "gdp_per_capita", "urbanisation_rate", "urban_density", "tertiary_share"],
+        "condition columns",
+    )
+    calibration: str = setting(
+        "percentiles",
+        "calibrate at the 95th/50th/5th sample percentiles, or none",
+        choices=CALIBRATIONS,
+    )
+    anchors: dict[str, list[Any]] = setting(
+        {}, "per-column [full, crossover, non] anchors (numbers or p95-style percentiles)"
+    )
+    incl_cut: float = setting(
+        0.8,
+        "raw consistency cut-off of positive rows",
+        low=0,
+        high=1,
+        open_low=True,
+        text="in (0, 1]",
+    )
+    n_cut: int = setting(
+        1,
+        "minimum cases of a non-remainder row",
+        low=1,
+        high=1e6,
+        integer=True,
+        text="a positive integer",
+    )
+    pri_cut: float = setting(
+        0.0,
+        "PRI cut-off of positive rows (R's QCA default is 0; 0.5 or more is common)",
+        low=0,
+        high=1,
+        text="in [0, 1]",
+    )
+    dir_exp: tuple[str, ...] = setting(
+        [], "directional expectations, e.g. U1, ~urban_density (~ = contributes when absent)"
+    )
+    half_membership: str = setting(
+        "nudge",
+        "condition memberships of exactly 0.5: nudge by 0.001 (Fiss 2011), keep, or raise",
+        choices=HALF_MEMBERSHIP_RULES,
+    )
+    criterion: str = setting(
+        "terms", "minimal models: fewest terms, or fewest terms then literals", choices=CRITERIA
+    )
+    max_models: int = setting(
+        1000,
+        "cap on tied models per solution",
+        low=1,
+        high=1e9,
+        integer=True,
+        text="a positive integer",
+    )
+    max_nodes: int = setting(
+        1_000_000,
+        "search budget of the exact minimisation per solution, in branch-and-bound nodes",
+        low=1,
+        high=1e12,
+        integer=True,
+        text="a positive integer",
+    )
+
+    def check(self) -> None:
+        """Anchors are ``[full, crossover, non]`` of the outcome or a condition."""
+        bad = {
+            c: v for c, v in self.anchors.items() if not isinstance(v, (list, tuple)) or len(v) != 3
+        }
+        if bad:
+            raise ConfigError(f"[qca] anchors must be [full, crossover, non], got {bad}")
+        unknown = sorted(set(self.anchors) - {self.outcome, *self.conditions})
+        if unknown:
+            raise ConfigError(
+                f"[qca] anchors for {unknown}, which are neither the outcome nor a condition"
+            )
+
+
+#: The sections of a run configuration, in the order of the analysis.
+SECTIONS: Final[dict[str, type[Settings]]] = {
+    cls.section: cls
+    for cls in (
+        RunSettings,
+        DataSettings,
+        IndicatorSettings,
+        WeightsSettings,
+        EntropySettings,
+        CouplingSettings,
+        ExploreSettings,
+        RegressionSettings,
+        MLESettings,
+        BayesSettings,
+        DEASettings,
+        QCASettings,
+    )
+}
+
+#: Keys that moved, with the message that says where to.
+_MOVED: Final = {
+    ("mle", "transform"): "[regression] transform (the transformation is part of the model, "
+    "shared by the maximum-likelihood and the Bayesian fits)",
+}
+
+
+@dataclass(frozen=True)
+class RunConfig:
+    """A whole run configuration: one settings object per stage.
+
+    Attributes
+    ----------
+    source
+        The configuration file (absolute path), or ``"<memory>"``.
+    """
+
+    run: RunSettings = field(default_factory=RunSettings)
+    data: DataSettings = field(default_factory=DataSettings)
+    indicators: IndicatorSettings = field(default_factory=IndicatorSettings)
+    weights: WeightsSettings = field(default_factory=WeightsSettings)
+    entropy: EntropySettings = field(default_factory=EntropySettings)
+    coupling: CouplingSettings = field(default_factory=CouplingSettings)
+    explore: ExploreSettings = field(default_factory=ExploreSettings)
+    regression: RegressionSettings = field(default_factory=RegressionSettings)
+    mle: MLESettings = field(default_factory=MLESettings)
+    bayes: BayesSettings = field(default_factory=BayesSettings)
+    dea: DEASettings = field(default_factory=DEASettings)
+    qca: QCASettings = field(default_factory=QCASettings)
+    source: str = "<memory>"
+
+    @classmethod
+    def from_mapping(cls, user: Mapping[str, Any], source: str = "<memory>") -> RunConfig:
+        """``defaults | user`` for each section of a parsed TOML configuration.
+
+        Raises
+        ------
+        ConfigError
+            Unknown sections or keys (with a suggestion), moved keys (saying where to),
+            values of the wrong type or outside their range, missing required keys.
+        """
+        sections = {}
+        for name, values in user.items():
+            if name not in SECTIONS:
+                raise ConfigError(f"{source}: unknown section [{name}]" + suggest(name, SECTIONS))
+            if not isinstance(values, Mapping):
+                raise ConfigError(f"{source}: [{name}] must be a table")
+            for key in values:
+                if (name, key) in _MOVED:
+                    raise ConfigError(f"{source}: [{name}] {key} has moved to {_MOVED[name, key]}")
+            sections[name] = SECTIONS[name].from_mapping(values, source)
+        config = cls(**sections, source=source)
+        for name in SECTIONS:
+            for key, value in getattr(config, name).to_dict().items():
+                if value == REQUIRED:
+                    raise ConfigError(f"{source}: [{name}] {key} is required")
+        return config
+
+    def replace(self, **sections: Settings) -> RunConfig:
+        """A copy with whole sections replaced, e.g. ``config.replace(bayes=...)``."""
+        return dataclasses.replace(self, **sections)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Every section as plain data, as recorded in ``metadata.json``; ``run`` also
+        holds ``config_file``."""
+        out = {name: getattr(self, name).to_dict() for name in SECTIONS}
+        out["run"]["config_file"] = self.source
+        return out

@@ -34,6 +34,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from bayes_ccd.data.panel import MissingPolicy, Panel, read_panel
 from bayes_ccd.data.regions import province_table
 from bayes_ccd.data.weights import province_contiguity
 from bayes_ccd.report.output import write_json
@@ -264,3 +265,20 @@ def write_demo_panel(path: str | Path, seed: int = DEMO_SEED) -> Path:
 def bundled_demo_path() -> Path:
     """Path of the bundled synthetic demo panel CSV."""
     return Path(str(resources.files("bayes_ccd.data").joinpath("demo_panel.csv")))
+
+
+def demo_panel(*, missing: MissingPolicy = "linear") -> Panel:
+    """The bundled SYNTHETIC demo panel: 31 provinces x 2012-2023, every column.
+
+    The panel carries :data:`SYNTHETIC_NOTICE`, which every output made from it repeats.
+    Hubei's 2020 outpatient visits and discharges are missing on purpose; the default
+    ``missing="linear"`` fills them by interpolation, as the seed paper does, and lists
+    them in ``Panel.filled``.
+    """
+    return read_panel(
+        bundled_demo_path(),
+        unit="province",
+        time="year",
+        missing=missing,
+        notice=SYNTHETIC_NOTICE,
+    )

@@ -13,6 +13,7 @@ Inside the package the unit and period columns are renamed to the conventions
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,9 @@ class Panel:
         File name (or ``"<DataFrame>"``) for error messages and reports.
     filled
         Cells filled by the missing-value policy: ``unit, period, column, value``.
+    notice
+        What every output made from these data must say about them (the bundled demo
+        panel: that it is synthetic); empty for a user's data.
     """
 
     frame: pd.DataFrame
@@ -51,6 +55,7 @@ class Panel:
     filled: pd.DataFrame = field(
         default_factory=lambda: pd.DataFrame(columns=[UNIT, PERIOD, "column", "value"])
     )
+    notice: str = ""
 
     @property
     def units(self) -> list[str]:
@@ -92,7 +97,7 @@ class Panel:
             raise DataError(f"units {unknown} are not in the panel", file=self.source)
         frame = _sort_units(self.frame[self.frame[UNIT].isin(wanted)], wanted)
         filled = self.filled[self.filled[UNIT].isin(wanted)].reset_index(drop=True)
-        return Panel(frame, self.source, filled)
+        return Panel(frame, self.source, filled, self.notice)
 
 
 def read_csv_cells(
@@ -147,13 +152,15 @@ def read_panel(
     missing: MissingPolicy = "error",
     units: Sequence[str] | None = None,
     periods: Sequence[int] | None = None,
+    notice: str = "",
 ) -> Panel:
     """Read a long-format CSV panel and validate it (see :func:`validate_panel`).
 
-    Line numbers in error messages are those of the file (the header is line 1).
+    Line numbers in error messages are those of the file (the header is line 1);
+    ``notice`` is carried by the panel into every output made from it.
     """
     raw = read_csv_cells(path, what="panel file")
-    return validate_panel(
+    panel = validate_panel(
         raw,
         unit=unit,
         time=time,
@@ -164,6 +171,7 @@ def read_panel(
         source=str(path),
         lines=raw.index.to_numpy(),
     )
+    return dataclasses.replace(panel, notice=notice) if notice else panel
 
 
 def validate_panel(

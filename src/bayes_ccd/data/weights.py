@@ -107,6 +107,12 @@ class SpatialWeights:
         return np.ascontiguousarray(matrix[np.ix_(order, order)], dtype=float)
 
     @cached_property
+    def raw_dense(self) -> np.ndarray:
+        """The weights as given (before the transform), rows and columns in
+        :attr:`units` order."""
+        return self._ordered(self.raw)
+
+    @cached_property
     def dense(self) -> np.ndarray:
         """``W`` as a dense ``(n, n)`` array, rows and columns in :attr:`units` order."""
         return self._ordered(self.graph)
@@ -121,7 +127,7 @@ class SpatialWeights:
         complex spectrum when it has one.
         """
         if self.transform == "r":
-            raw = self._ordered(self.raw)
+            raw = self.raw_dense
             if np.allclose(raw, raw.T, rtol=0, atol=1e-14):
                 degree = raw.sum(axis=1)
                 scale = np.divide(1.0, np.sqrt(degree), out=np.zeros_like(degree), where=degree > 0)

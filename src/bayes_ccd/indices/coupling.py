@@ -31,6 +31,7 @@ import numpy as np
 import pandas as pd
 
 from bayes_ccd.conventions import PERIOD, REGION, UNIT
+from bayes_ccd.settings import CouplingSettings
 
 Formula = Literal["classic", "revised"]
 
@@ -54,7 +55,9 @@ def _check_unit_interval(name: str, values: np.ndarray) -> None:
         raise ValueError(f"{name} must lie in [0, 1]")
 
 
-def coupling_degree(u1: np.ndarray, u2: np.ndarray, formula: Formula = "classic") -> np.ndarray:
+def coupling_degree(
+    u1: np.ndarray, u2: np.ndarray, formula: Formula = CouplingSettings.formula
+) -> np.ndarray:
     """Coupling degree ``C`` of two subsystems (see module docstring).
 
     Parameters
@@ -79,7 +82,10 @@ def coupling_degree(u1: np.ndarray, u2: np.ndarray, formula: Formula = "classic"
 
 
 def coordination_index(
-    u1: np.ndarray, u2: np.ndarray, alpha: float = 0.5, beta: float = 0.5
+    u1: np.ndarray,
+    u2: np.ndarray,
+    alpha: float = CouplingSettings.alpha,
+    beta: float = CouplingSettings.beta,
 ) -> np.ndarray:
     """Comprehensive development index ``T = alpha U1 + beta U2``, ``alpha + beta = 1``."""
     if alpha < 0 or beta < 0 or not np.isclose(alpha + beta, 1.0):
@@ -91,9 +97,9 @@ def coupling_coordination_degree(
     u1: np.ndarray,
     u2: np.ndarray,
     *,
-    alpha: float = 0.5,
-    beta: float = 0.5,
-    formula: Formula = "classic",
+    alpha: float = CouplingSettings.alpha,
+    beta: float = CouplingSettings.beta,
+    formula: Formula = CouplingSettings.formula,
 ) -> dict[str, np.ndarray]:
     """``C``, ``T`` and ``D = sqrt(C T)`` of two subsystems.
 
@@ -132,9 +138,9 @@ def levels_table() -> pd.DataFrame:
 def ccd_table(
     indices: pd.DataFrame,
     *,
-    alpha: float = 0.5,
-    beta: float = 0.5,
-    formula: Formula = "classic",
+    alpha: float = CouplingSettings.alpha,
+    beta: float = CouplingSettings.beta,
+    formula: Formula = CouplingSettings.formula,
     regions: pd.Series | None = None,
 ) -> pd.DataFrame:
     """One row per unit-period: ``unit, period, [region,] U1, U2, C, T, D, level, label``.

@@ -29,15 +29,15 @@ from typing import Literal
 import numpy as np
 import pandas as pd
 
-from bayes_ccd.config import DEFAULTS
 from bayes_ccd.conventions import PERIOD, UNIT
 from bayes_ccd.data.panel import Panel
 from bayes_ccd.exceptions import DataError
 from bayes_ccd.indices.indicators import IndicatorSystem, Subsystem
+from bayes_ccd.settings import EntropySettings
 
 Scope = Literal["pooled", "per-period"]
 #: Shift added to standardised values (configuration: ``[entropy] shift``).
-DEFAULT_SHIFT: float = DEFAULTS["entropy"]["shift"]
+DEFAULT_SHIFT: float = EntropySettings.shift
 
 
 def min_max_standardise(values: np.ndarray, directions: Sequence[str]) -> np.ndarray:
@@ -157,7 +157,11 @@ def _subsystem_block(
 
 
 def subsystem_indices(
-    panel: Panel, system: IndicatorSystem, *, scope: Scope = "pooled", shift: float = DEFAULT_SHIFT
+    panel: Panel,
+    system: IndicatorSystem,
+    *,
+    scope: Scope = EntropySettings.scope,
+    shift: float = DEFAULT_SHIFT,
 ) -> EntropyResult:
     """Entropy weights and composite indices U1, U2 of both subsystems of a panel.
 

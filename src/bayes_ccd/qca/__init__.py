@@ -1,5 +1,6 @@
-"""Fuzzy-set qualitative comparative analysis (fsQCA): which configurations of conditions
-are sufficient for an outcome.
+"""Fuzzy-set qualitative comparative analysis (fsQCA).
+
+Which configurations of conditions are sufficient for an outcome.
 
 The stages, in the order of the analysis (Ragin 2008; Schneider and Wagemann 2012):
 
@@ -23,6 +24,14 @@ The stages, in the order of the analysis (Ragin 2008; Schneider and Wagemann 201
 5. **Configuration chart** (:func:`configuration_chart`, :func:`plot_configuration_chart`)
    in the notation of Ragin and Fiss (2008) and Fiss (2011): core and peripheral
    conditions of each intermediate configuration.
+
+:func:`~bayes_ccd.qca.solutions.fsqca` runs stages 2 to 4 on memberships,
+:func:`~bayes_ccd.qca.solutions.configuration_analysis` (the configuration stage of a
+run) calibrates first (:mod:`bayes_ccd.qca.calibration`); both return a
+:class:`~bayes_ccd.qca.result.QCAResult` with ``summary()`` and ``write(directory)``.
+Keyword defaults and the allowed values come from :class:`bayes_ccd.settings.QCASettings`.
+(The sub-package re-exports nothing: functions ``truth_table`` and ``minimise`` would
+hide the modules of those names.)
 
 Conventions
 -----------

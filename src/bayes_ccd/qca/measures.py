@@ -1,6 +1,7 @@
-"""Set-theoretic measures of fsQCA: consistency, coverage, PRI, relevance of necessity,
-term memberships, and the analysis of necessity (Ragin 2006, 2008; Schneider and
-Wagemann 2012).
+"""Set-theoretic measures of fsQCA and the analysis of necessity.
+
+Consistency, coverage, PRI, relevance of necessity and term memberships (Ragin 2006,
+2008; Schneider and Wagemann 2012).
 """
 
 from __future__ import annotations
@@ -67,8 +68,9 @@ def coverage(x: np.ndarray, y: np.ndarray) -> float:
 
 
 def pri(x: np.ndarray, y: np.ndarray) -> float:
-    r"""Proportional reduction in inconsistency of X for Y (Schneider and Wagemann 2012;
-    Dusa 2019).
+    r"""Compute the proportional reduction in inconsistency (PRI) of X for Y.
+
+    As Schneider and Wagemann (2012) and Dusa (2019) define it:
 
     .. math::
 
@@ -212,7 +214,7 @@ def format_term(implicant: Implicant, conditions: Sequence[str]) -> str:
 
 
 def format_model(model: Sequence[Implicant], conditions: Sequence[str]) -> str:
-    """A sum of products such as ``DEV*~IND + URB*STB``."""
+    """Write a model as a sum of products such as ``DEV*~IND + URB*STB``."""
     return " + ".join(format_term(term, conditions) for term in model)
 
 

@@ -1,6 +1,8 @@
-"""Exact Boolean minimisation: Quine-McCluskey prime implicants on bitsets and an exact
-search of the prime implicant chart that enumerates every minimal cover (McCluskey
-1956; Petrick 1956; Nemhauser and Wolsey 1988).
+"""Exact Boolean minimisation of a truth table.
+
+Quine-McCluskey prime implicants on bitsets and an exact search of the prime implicant
+chart that enumerates every minimal cover (McCluskey 1956; Petrick 1956; Nemhauser and
+Wolsey 1988).
 """
 
 from __future__ import annotations
@@ -21,15 +23,9 @@ from bayes_ccd.exceptions import (
     SpecificationError,
 )
 from bayes_ccd.qca.measures import Implicant
+from bayes_ccd.settings import QCASettings
 
 Criterion = Literal["terms", "literals"]
-
-
-#: Default cap on the number of tied minimal models enumerated per solution.
-DEFAULT_MAX_MODELS = 1000
-#: Default budget of search nodes per solution (see :func:`minimum_covers`); about a
-#: minute of search on one core, far more than the truth tables of fsQCA practice need.
-DEFAULT_MAX_NODES = 1_000_000
 
 
 # LP duals summed in floating point: a bound of 7.0000001 must not round up to 8.
@@ -313,7 +309,7 @@ def _lp_relaxation(chart: np.ndarray) -> tuple[float, np.ndarray]:
 
 
 def _greedy_cover(chart: np.ndarray) -> list[int]:
-    """A cover by repeatedly taking the implicant with the most uncovered rows."""
+    """Return a cover made by repeatedly taking the implicant with the most uncovered rows."""
     uncovered = np.ones(chart.shape[1], dtype=bool)
     chosen = []
     while uncovered.any():
@@ -324,7 +320,7 @@ def _greedy_cover(chart: np.ndarray) -> list[int]:
 
 
 def _smallest_cover(chart: np.ndarray, lower: int, budget: _Budget) -> tuple[list[int], int]:
-    """A cover and a lower bound on the size of every cover; equal sizes when proven.
+    """Return a cover and a lower bound on the size of every cover (equal when proven).
 
     A greedy cover is optimal when it meets ``lower``; otherwise HiGHS's branch-and-cut
     (:func:`scipy.optimize.milp` with zero relative gap, so the integer optimum is
@@ -356,8 +352,11 @@ def _smallest_cover(chart: np.ndarray, lower: int, budget: _Budget) -> tuple[lis
 
 
 def _chart_components(chart: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Independent parts of a chart: (implicants, rows) of each connected component of
-    the bipartite graph in which an implicant is joined to the rows it covers."""
+    """Split a chart into independent parts.
+
+    Each part is the (implicants, rows) of a connected component of the bipartite graph
+    in which an implicant is joined to the rows it covers.
+    """
     from scipy.sparse import coo_array
     from scipy.sparse.csgraph import connected_components
 
@@ -376,9 +375,11 @@ def _chart_components(chart: np.ndarray) -> list[tuple[np.ndarray, np.ndarray]]:
 
 
 def _component_covers(chart: np.ndarray, cap: int, budget: _Budget) -> list[list[int]]:
-    """Every minimum cover of one connected, reduced chart (at most ``cap`` of them): the
-    minimum covers by maximal implicants (:func:`_maximal_covers`), expanded by
-    substituting the implicants each maximal one contains."""
+    """Return every minimum cover of one connected, reduced chart (at most ``cap``).
+
+    The minimum covers by maximal implicants (:func:`_maximal_covers`), expanded by
+    substituting the implicants each maximal one contains.
+    """
     overlap = chart.T.astype(np.int32) @ chart.astype(np.int32)
     chart = chart[:, np.argsort((overlap > 0).sum(axis=1), kind="stable")]
     rows = chart.astype(np.int32)
@@ -452,8 +453,8 @@ def _maximal_covers(chart: np.ndarray, cap: int, budget: _Budget) -> list[tuple[
 def minimum_covers(
     chart: np.ndarray,
     *,
-    max_models: int = DEFAULT_MAX_MODELS,
-    max_nodes: int = DEFAULT_MAX_NODES,
+    max_models: int = QCASettings.max_models,
+    max_nodes: int = QCASettings.max_nodes,
 ) -> tuple[list[tuple[int, ...]], bool]:
     """Every cover of a prime implicant chart with the minimum number of implicants.
 
@@ -476,6 +477,9 @@ def minimum_covers(
 
     Raises
     ------
+    ConfigError
+        ``max_models`` or ``max_nodes`` outside what
+        :class:`~bayes_ccd.settings.QCASettings` allows.
     EstimationError
         The search needed more than ``max_nodes`` nodes.
 
@@ -511,10 +515,7 @@ def minimum_covers(
     package (``minimize``: "find the minimal number k of prime implicants ... then
     exhaustively search through all possible disjunctions of k prime implicants").
     """
-    if max_models < 1:
-        raise ConfigError(f"max_models must be at least 1 (got {max_models})")
-    if max_nodes < 1:
-        raise ConfigError(f"max_nodes must be at least 1 (got {max_nodes})")
+    QCASettings(max_models=max_models, max_nodes=max_nodes)
     return _minimum_covers(np.asarray(chart, dtype=bool), max_models, _Budget(max_nodes))
 
 
@@ -561,10 +562,12 @@ def _substitutions(
     full: int,
     budget: _Budget,
 ) -> Iterator[frozenset[int]]:
-    """Covers made by replacing each representative by one of its members (itself
-    included), by backtracking: a member is tried only if the remaining representatives
-    still complete the cover, so every branch ends in a cover (the representatives
-    themselves always complete it). One node is spent per cover."""
+    """Yield the covers made by replacing each representative by one of its members.
+
+    Members include the representative itself. Backtracking tries a member only if the
+    remaining representatives still complete the cover, so every branch ends in a cover
+    (the representatives themselves always complete it). One node is spent per cover.
+    """
     reach = [0] * (len(representatives) + 1)
     for i in range(len(representatives) - 1, -1, -1):
         reach[i] = reach[i + 1] | row_sets[representatives[i]]
@@ -611,9 +614,9 @@ def minimise(
     dc: Iterable[int] = (),
     n_conditions: int = 1,
     *,
-    criterion: Criterion = "terms",
-    max_models: int = DEFAULT_MAX_MODELS,
-    max_nodes: int = DEFAULT_MAX_NODES,
+    criterion: Criterion = QCASettings.criterion,
+    max_models: int = QCASettings.max_models,
+    max_nodes: int = QCASettings.max_nodes,
 ) -> BooleanSolution:
     """Exact minimisation of a truth table: all minimal sums of prime implicants.
 
@@ -641,15 +644,15 @@ def minimise(
 
     Raises
     ------
+    ConfigError
+        ``criterion``, ``max_models`` or ``max_nodes`` outside what
+        :class:`~bayes_ccd.settings.QCASettings` allows.
+    SpecificationError
+        No positive row.
     EstimationError
         The search for minimum covers needed more than ``max_nodes`` nodes.
     """
-    if criterion not in ("terms", "literals"):
-        raise ConfigError(f"criterion must be 'terms' or 'literals', got {criterion!r}")
-    if max_models < 1:
-        raise ConfigError(f"max_models must be at least 1 (got {max_models})")
-    if max_nodes < 1:
-        raise ConfigError(f"max_nodes must be at least 1 (got {max_nodes})")
+    QCASettings(criterion=criterion, max_models=max_models, max_nodes=max_nodes)
     on_rows = sorted(set(int(r) for r in on))
     if not on_rows:
         raise SpecificationError(

@@ -1,23 +1,22 @@
-"""Conservative, parsimonious and intermediate solutions of fsQCA with the fit of every
-tied model (Ragin and Sonnett 2005; Ragin 2008, ch. 9; Dusa 2019).
+"""Conservative, parsimonious and intermediate solutions of fsQCA.
+
+Every tied model with its fit (Ragin and Sonnett 2005; Ragin 2008, ch. 9; Dusa 2019),
+and the configuration stage of a run (:func:`configuration_analysis`).
 """
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 import warnings
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from bayes_ccd.exceptions import (
-    ConfigError,
-    EstimationError,
-    NumericalWarning,
-)
+from bayes_ccd.exceptions import ConfigError, DataError, EstimationError, NumericalWarning
+from bayes_ccd.qca.calibration import Anchors, calibrate_frame, percentile_anchors
 from bayes_ccd.qca.measures import (
     Implicant,
     consistency,
@@ -28,14 +27,10 @@ from bayes_ccd.qca.measures import (
     pri,
     term_membership,
 )
-from bayes_ccd.qca.minimise import (
-    DEFAULT_MAX_MODELS,
-    DEFAULT_MAX_NODES,
-    BooleanSolution,
-    Criterion,
-    minimise,
-)
+from bayes_ccd.qca.minimise import BooleanSolution, Criterion, minimise
+from bayes_ccd.qca.result import Model, QCAResult, Solution, TermFit
 from bayes_ccd.qca.truth_table import HalfMembershipRule, TruthTable, truth_table
+from bayes_ccd.settings import QCASettings
 
 # --------------------------------------------------------------------------------------
 # Expressions
@@ -95,105 +90,6 @@ def parse_directional_expectations(
 # --------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class TermFit:
-    r"""One term (sufficient configuration) of a model with its parameters of fit.
-
-    ``unique_coverage`` is the coverage lost when the term is dropped from the model:
-    :math:`\mathrm{cov}(S) - \mathrm{cov}(S \setminus T)` (Ragin 2008, ch. 3).
-    ``cases`` have membership above 0.5 in the term.
-    """
-
-    term: str
-    implicant: Implicant
-    consistency: float
-    pri: float
-    raw_coverage: float
-    unique_coverage: float
-    cases: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class Model:
-    """One minimal model (sum of terms) of a solution and its fit.
-
-    Attributes
-    ----------
-    label
-        ``M1``, ``M2``, ... within its solution.
-    expression
-        The model, e.g. ``DEV*~IND + URB*STB``.
-    terms
-        Per-term fit.
-    consistency, pri, coverage
-        Of the whole model (membership = maximum over terms).
-    counterfactuals
-        Remainder codes the model assumes to be sufficient: the simplifying assumptions
-        of a parsimonious model, the easy counterfactuals of an intermediate one.
-    conservative_model, parsimonious_model
-        For intermediate models: indices of the conservative and parsimonious models
-        they were derived from (R's ``C1P1`` labels are ``C{i+1}P{j+1}``).
-    """
-
-    label: str
-    implicants: tuple[Implicant, ...]
-    expression: str
-    terms: tuple[TermFit, ...]
-    consistency: float
-    pri: float
-    coverage: float
-    counterfactuals: tuple[int, ...] = ()
-    conservative_model: int | None = None
-    parsimonious_model: int | None = None
-
-    @property
-    def derived_from(self) -> str:
-        """R's ``C{i}P{j}`` label of an intermediate model's conservative/parsimonious
-        pair (1-based), ``""`` for the other solutions."""
-        if self.conservative_model is None or self.parsimonious_model is None:
-            return ""
-        return f"C{self.conservative_model + 1}P{self.parsimonious_model + 1}"
-
-
-@dataclass(frozen=True)
-class Solution:
-    """The conservative, parsimonious or intermediate solution: every tied model."""
-
-    kind: str
-    prime_implicants: tuple[str, ...]
-    models: tuple[Model, ...]
-    truncated: bool = False
-
-
-@dataclass(frozen=True)
-class QCAResult:
-    """Everything an fsQCA run produces; see :func:`solve`.
-
-    ``config`` is the merged configuration that produced the result (cut-offs,
-    expectations, treatment of 0.5, criterion), saved with the outputs;
-    ``parsimonious_primes`` are the prime implicants of the parsimonious solution as
-    implicants (they decide core conditions).
-    """
-
-    truth_table: TruthTable
-    necessity: pd.DataFrame
-    conservative: Solution
-    parsimonious: Solution
-    intermediate: Solution
-    directional_expectations: dict[str, int]
-    config: dict[str, Any] = field(default_factory=dict)
-    parsimonious_primes: tuple[Implicant, ...] = ()
-
-    @property
-    def solutions(self) -> dict[str, Solution]:
-        """The three solutions by name."""
-        return {
-            "conservative": self.conservative,
-            "parsimonious": self.parsimonious,
-            "intermediate": self.intermediate,
-        }
-
-
 class _ModelFitter:
     """Parameters of fit of the models of one truth table.
 
@@ -226,7 +122,7 @@ class _ModelFitter:
         return self._terms[implicant]
 
     def fit(self, label: str, model: Sequence[Implicant], **extra: Any) -> Model:
-        r"""The model with the fit of each term and of the whole.
+        r"""Return the model with the fit of each term and of the whole.
 
         Unique coverage of term ``i`` is :math:`\mathrm{cov}(S) - \mathrm{cov}(S
         \setminus T_i)`. Dropping term ``i`` changes a case's membership in the model
@@ -351,11 +247,11 @@ def solve(
     table: TruthTable,
     *,
     dir_exp: Mapping[str, int | str] | Sequence[str] | str | None = None,
-    criterion: Criterion = "terms",
-    max_models: int = DEFAULT_MAX_MODELS,
-    max_nodes: int = DEFAULT_MAX_NODES,
+    criterion: Criterion = QCASettings.criterion,
+    max_models: int = QCASettings.max_models,
+    max_nodes: int = QCASettings.max_nodes,
 ) -> QCAResult:
-    """Conservative, parsimonious and intermediate solutions of a truth table.
+    """Find the conservative, parsimonious and intermediate solutions of a truth table.
 
     * **Conservative** (complex): minimise the positive rows with no remainders.
     * **Parsimonious**: remainders are don't-cares; each model's simplifying
@@ -391,12 +287,14 @@ def solve(
 
     Raises
     ------
+    ConfigError
+        ``criterion``, ``max_models`` or ``max_nodes`` outside what
+        :class:`~bayes_ccd.settings.QCASettings` allows.
     EstimationError
         A solution's search needed more than ``max_nodes`` nodes; the message names the
         solution, the size of its prime implicant chart and what to change.
     """
-    if max_nodes < 1:
-        raise ConfigError(f"max_nodes must be at least 1 (got {max_nodes})")
+    QCASettings(criterion=criterion, max_models=max_models, max_nodes=max_nodes)
     conditions = table.conditions
     k = len(conditions)
     expectations = parse_directional_expectations(dir_exp, conditions)
@@ -521,19 +419,36 @@ def fsqca(
     outcome: str,
     conditions: Sequence[str],
     *,
-    incl_cut: float = 0.8,
-    n_cut: int = 1,
-    pri_cut: float = 0.0,
+    incl_cut: float = QCASettings.incl_cut,
+    n_cut: int = QCASettings.n_cut,
+    pri_cut: float = QCASettings.pri_cut,
     dir_exp: Mapping[str, int | str] | Sequence[str] | str | None = None,
-    half_membership: HalfMembershipRule = "nudge",
-    criterion: Criterion = "terms",
-    max_models: int = DEFAULT_MAX_MODELS,
-    max_nodes: int = DEFAULT_MAX_NODES,
+    half_membership: HalfMembershipRule = QCASettings.half_membership,
+    criterion: Criterion = QCASettings.criterion,
+    max_models: int = QCASettings.max_models,
+    max_nodes: int = QCASettings.max_nodes,
 ) -> QCAResult:
-    """Truth table and all three solutions in one call (:func:`truth_table` + :func:`solve`).
+    """Build the truth table and find all three solutions (:func:`truth_table`, :func:`solve`).
 
-    ``data`` holds memberships in [0, 1] (calibrate raw data first with
-    :func:`bayes_ccd.qca.calibration.calibrate_frame`), one row per case, indexed by case.
+    Keyword defaults are those of :class:`~bayes_ccd.settings.QCASettings` (``pri_cut``
+    0, as R's QCA package); :func:`configuration_analysis` also calibrates.
+
+    Parameters
+    ----------
+    data
+        Memberships in [0, 1] (calibrate raw data first with
+        :func:`bayes_ccd.qca.calibration.calibrate_frame`), one row per case, indexed by
+        case.
+    outcome, conditions
+        Column names.
+    incl_cut, n_cut, pri_cut, half_membership
+        See :func:`truth_table`.
+    dir_exp, criterion, max_models, max_nodes
+        See :func:`solve`.
+
+    Returns
+    -------
+    QCAResult
 
     Examples
     --------
@@ -547,8 +462,9 @@ def fsqca(
         memberships = calibrate_frame(raw[columns], percentile_anchors(columns))
         result = fsqca(memberships, "crs", columns[1:], incl_cut=0.8, pri_cut=0.5,
                        dir_exp="U1, gdp_per_capita, urbanisation_rate")
+        print(result.summary())
         with atomic_output_dir("results/fsqca") as staging:
-            write_qca_outputs(result, staging)
+            result.write(staging)
     """
     table = truth_table(
         data,
@@ -562,3 +478,70 @@ def fsqca(
     return solve(
         table, dir_exp=dir_exp, criterion=criterion, max_models=max_models, max_nodes=max_nodes
     )
+
+
+def configuration_analysis(
+    cases: pd.DataFrame, settings: QCASettings, *, year: int | None = None
+) -> QCAResult:
+    """Calibrate the raw values of the cases and run :func:`fsqca` as ``settings`` say.
+
+    This is the configuration stage of ``bayes-ccd run``. With ``settings.calibration``
+    ``"percentiles"`` every column (outcome and conditions) is calibrated at its 95th,
+    50th and 5th sample percentiles, with ``"none"`` no column is; ``settings.anchors``
+    then set or replace the anchors of single columns. Columns without anchors must
+    already be memberships in [0, 1].
+
+    Parameters
+    ----------
+    cases
+        Raw values, one row per case (index: case names), with the outcome and the
+        conditions of ``settings`` among the columns.
+    settings
+        The ``[qca]`` settings: outcome, conditions, calibration, anchors, cut-offs,
+        directional expectations, treatment of 0.5, criterion and search limits.
+    year
+        The period the cases belong to, named in the summary and recorded in the
+        result's configuration.
+
+    Returns
+    -------
+    QCAResult
+        Its ``config`` holds ``settings`` (with the anchors actually used, as
+        ``[full, crossover, non]`` per column) and ``year``, so that
+        :meth:`QCAResult.write` records them in ``metadata.json``.
+
+    Raises
+    ------
+    ConfigError
+        Anchors that are not strictly monotone (percentile anchors collapse when many
+        values are tied).
+    DataError
+        Missing columns, non-finite raw values, memberships outside [0, 1].
+    """
+    columns = [settings.outcome, *settings.conditions]
+    anchors = percentile_anchors(columns) if settings.calibration == "percentiles" else {}
+    anchors |= {column: Anchors(*values) for column, values in settings.anchors.items()}
+    absent = [c for c in columns if c not in cases.columns]
+    if absent:
+        raise DataError(
+            f"columns missing from the cases: {', '.join(absent)} "
+            f"(available: {', '.join(map(str, cases.columns))})"
+        )
+    result = fsqca(
+        calibrate_frame(cases[columns], anchors),
+        settings.outcome,
+        settings.conditions,
+        incl_cut=settings.incl_cut,
+        n_cut=settings.n_cut,
+        pri_cut=settings.pri_cut,
+        dir_exp=list(settings.dir_exp) or None,
+        half_membership=settings.half_membership,
+        criterion=settings.criterion,
+        max_models=settings.max_models,
+        max_nodes=settings.max_nodes,
+    )
+    used = {column: [a.full, a.crossover, a.non] for column, a in anchors.items()}
+    recorded = {**result.config, **settings.to_dict(), "anchors": used}
+    if year is not None:
+        recorded["year"] = year
+    return dataclasses.replace(result, config=recorded)

@@ -1,6 +1,8 @@
-"""The truth table of fsQCA: cases assigned to the corners of the vector space, each row
-with its frequency, consistency and PRI, coded positive, negative or remainder (Ragin
-2008, ch. 7; Dusa 2019, ch. 7).
+"""The truth table of fsQCA.
+
+Cases are assigned to the corners of the vector space; each row has its frequency,
+consistency and PRI and is coded positive, negative or remainder (Ragin 2008, ch. 7;
+Dusa 2019, ch. 7).
 """
 
 from __future__ import annotations
@@ -14,16 +16,15 @@ import numpy as np
 import pandas as pd
 
 from bayes_ccd.exceptions import (
-    ConfigError,
     DataError,
     DataWarning,
 )
 from bayes_ccd.qca.measures import _CUT_TOLERANCE, _check_design, consistency, format_term, pri
+from bayes_ccd.settings import QCASettings
 
+#: Treatments of condition memberships of exactly 0.5 (see :func:`resolve_half_memberships`;
+#: the choices are :data:`bayes_ccd.settings.HALF_MEMBERSHIP_RULES`).
 HalfMembershipRule = Literal["nudge", "keep", "raise"]
-
-#: Treatments of condition memberships of exactly 0.5 (see :func:`resolve_half_memberships`).
-HALF_MEMBERSHIP_RULES: tuple[str, ...] = ("nudge", "keep", "raise")
 #: Constant added by the "nudge" rule (Fiss 2011).
 HALF_MEMBERSHIP_NUDGE = 0.001
 
@@ -31,7 +32,7 @@ HALF_MEMBERSHIP_NUDGE = 0.001
 def resolve_half_memberships(
     data: pd.DataFrame,
     conditions: Sequence[str],
-    rule: HalfMembershipRule = "nudge",
+    rule: HalfMembershipRule = QCASettings.half_membership,
     *,
     nudge: float = HALF_MEMBERSHIP_NUDGE,
 ) -> tuple[pd.DataFrame, list[tuple[str, str]]]:
@@ -59,11 +60,7 @@ def resolve_half_memberships(
     (pandas.DataFrame, list of (case, condition))
         The data to analyse and the cells that were exactly 0.5.
     """
-    if rule not in HALF_MEMBERSHIP_RULES:
-        raise ConfigError(
-            f"unknown treatment {rule!r} of memberships of 0.5; use one of "
-            f"{', '.join(HALF_MEMBERSHIP_RULES)}"
-        )
+    QCASettings(half_membership=rule)
     values = data[list(conditions)].to_numpy(dtype=float, copy=True)
     rows, cols = np.nonzero(values == 0.5)
     cells = [(str(data.index[r]), str(conditions[c])) for r, c in zip(rows, cols, strict=True)]
@@ -152,7 +149,7 @@ class TruthTable:
         )
 
     def row_label(self, code: int) -> str:
-        """The configuration of a row as an expression, e.g. ``DEV*~URB*LIT``."""
+        """Write the configuration of a row as an expression, e.g. ``DEV*~URB*LIT``."""
         return format_term((code, (1 << len(self.conditions)) - 1), self.conditions)
 
 
@@ -161,10 +158,10 @@ def truth_table(
     outcome: str,
     conditions: Sequence[str],
     *,
-    incl_cut: float = 0.8,
-    n_cut: int = 1,
-    pri_cut: float = 0.0,
-    half_membership: HalfMembershipRule = "nudge",
+    incl_cut: float = QCASettings.incl_cut,
+    n_cut: int = QCASettings.n_cut,
+    pri_cut: float = QCASettings.pri_cut,
+    half_membership: HalfMembershipRule = QCASettings.half_membership,
 ) -> TruthTable:
     r"""Build and code the truth table of a fuzzy-set (or crisp-set) data set.
 
@@ -204,7 +201,8 @@ def truth_table(
     outcome, conditions
         Column names.
     incl_cut, n_cut, pri_cut
-        Cut-offs for raw consistency, frequency and PRI.
+        Cut-offs for raw consistency (in (0, 1]), frequency (a positive integer) and
+        PRI (in [0, 1]), as :class:`~bayes_ccd.settings.QCASettings` allows them.
     half_membership
         Treatment of condition memberships of exactly 0.5, see
         :func:`resolve_half_memberships`.
@@ -212,13 +210,19 @@ def truth_table(
     Returns
     -------
     TruthTable
+
+    Raises
+    ------
+    ConfigError
+        A cut-off or treatment of 0.5 that the settings do not allow; no condition, a
+        condition listed twice or also the outcome; too many conditions.
+    DataError
+        Missing columns, repeated case names, memberships outside [0, 1], no case that
+        can be assigned to a row.
     """
     conditions = tuple(conditions)
     _check_design(data, outcome, conditions)
-    if not 0.0 <= incl_cut <= 1.0 or not 0.0 <= pri_cut <= 1.0:
-        raise ConfigError(f"incl_cut and pri_cut must lie in [0, 1] (got {incl_cut}, {pri_cut})")
-    if int(n_cut) != n_cut or n_cut < 1:
-        raise ConfigError(f"n_cut must be a positive integer (got {n_cut})")
+    QCASettings(incl_cut=incl_cut, n_cut=n_cut, pri_cut=pri_cut, half_membership=half_membership)
     frame = data[[*conditions, outcome]].astype(float)
     frame, cells = resolve_half_memberships(frame, conditions, half_membership)
     x = frame[list(conditions)].to_numpy()

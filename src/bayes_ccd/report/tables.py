@@ -5,7 +5,7 @@
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -43,66 +43,84 @@ def estimate_with_stars(estimate: float, p_value: float, digits: int = 3) -> str
     return f"{format_number(estimate, digits)}{stars(p_value)}"
 
 
+def standard_error_cells(frame: pd.DataFrame, digits: int = 3) -> tuple[list[str], list[str]]:
+    """Paper cells of maximum-likelihood estimates: ``0.123***`` (stars from
+    ``p_value``) above ``(0.045)`` (the standard error), as in the seed paper's Tables
+    7-8."""
+    top = [
+        estimate_with_stars(e, p, digits)
+        for e, p in zip(frame["estimate"], frame["p_value"], strict=True)
+    ]
+    bottom = [f"({format_number(s, digits)})" if pd.notna(s) else "" for s in frame["std_error"]]
+    return top, bottom
+
+
+def interval_cells(frame: pd.DataFrame, digits: int = 3) -> tuple[list[str], list[str]]:
+    """Paper cells of posterior summaries: the posterior mean above its central
+    interval ``[lower, upper]``."""
+    top = [f"{m:.{digits}f}" for m in frame["mean"]]
+    bottom = [
+        f"[{a:.{digits}f}, {b:.{digits}f}]"
+        for a, b in zip(frame["lower"], frame["upper"], strict=True)
+    ]
+    return top, bottom
+
+
 def paper_table(
     frame: pd.DataFrame,
     *,
     row: str | Sequence[str],
-    column: str | Sequence[str],
-    estimate: str = "estimate",
-    std_error: str = "std_error",
-    p_value: str = "p_value",
+    column: str,
+    cells: Callable[[pd.DataFrame, int], tuple[list[str], list[str]]] = standard_error_cells,
+    second: str = "se",
     digits: int = 3,
 ) -> pd.DataFrame:
     """Reshape long estimates into the layout of regression tables in papers.
 
-    Each cell holds the estimate with stars; the line below holds the standard error
-    in parentheses, as in the seed paper's Tables 7-8.
+    Each estimate takes two lines: the first holds its main cell, the second (labelled
+    ``second``) what qualifies it, e.g. a standard error in parentheses
+    (:func:`standard_error_cells`) or a posterior interval (:func:`interval_cells`).
 
     Parameters
     ----------
     frame
         Long table with one row per estimate.
     row, column
-        Columns of ``frame`` that index the table's rows (e.g. ``variable``) and
-        columns (e.g. ``effect`` or ``region``).
+        Columns of ``frame`` that index the table's rows (e.g. ``variable``, or
+        ``["effect", "variable"]``) and its columns (e.g. ``effect`` or ``region``), in
+        order of first appearance.
+    cells
+        ``cells(frame, digits) -> (first lines, second lines)``, one string per row of
+        ``frame``.
+    second
+        Label of the second line of each row.
 
     Returns
     -------
     pandas.DataFrame
-        Index: the row labels with a second level ``""``/``"se"``; columns: the column
-        labels. All cells are strings.
+        Index: the row labels (joined by ``" / "``) with a second level ``""`` or
+        ``second``, named after ``row``; columns: the column labels. All cells are
+        strings; combinations absent from ``frame`` are blank.
     """
     rows = [row] if isinstance(row, str) else list(row)
-    cols = [column] if isinstance(column, str) else list(column)
-    cell = frame.assign(
-        _est=[
-            estimate_with_stars(e, p, digits)
-            for e, p in zip(frame[estimate], frame[p_value], strict=True)
-        ],
-        _se=[f"({format_number(s, digits)})" if pd.notna(s) else "" for s in frame[std_error]],
-    )
-    row_order = list(dict.fromkeys(map(tuple, cell[rows].to_numpy())))
-    col_order = list(dict.fromkeys(map(tuple, cell[cols].to_numpy())))
-    est = cell.pivot_table(index=rows, columns=cols, values="_est", aggfunc="first")
-    se = cell.pivot_table(index=rows, columns=cols, values="_se", aggfunc="first")
-    est = est.reindex(
-        index=pd.MultiIndex.from_tuples(row_order) if len(rows) > 1 else [r[0] for r in row_order]
-    )
-    se = se.reindex(index=est.index)
-    out_rows: list[pd.Series] = []
-    labels: list[tuple[str, str]] = []
-    for key in est.index:
-        label = " / ".join(map(str, key)) if isinstance(key, tuple) else str(key)
-        out_rows.extend([est.loc[key], se.loc[key]])
-        labels.extend([(label, ""), (label, "se")])
-    table = pd.DataFrame(out_rows)
-    table.index = pd.MultiIndex.from_tuples(labels)
-    ordered = [c if len(cols) > 1 else c[0] for c in col_order]
-    table = table.reindex(columns=ordered).fillna("")
-    table.columns = [
-        " / ".join(map(str, c)) if isinstance(c, tuple) else str(c) for c in table.columns
-    ]
-    return table
+    top, bottom = cells(frame, digits)
+    table = frame.assign(_top=top, _bottom=bottom)
+    keys = list(dict.fromkeys(map(tuple, table[rows].to_numpy())))
+    columns = list(dict.fromkeys(table[column]))
+    records, labels = [], []
+    for key in keys:
+        match = (table[rows] == pd.Series(key, index=rows)).all(axis=1)
+        part = table[match].set_index(column)
+        label = " / ".join(map(str, key))
+        records += [
+            part["_top"].reindex(columns).fillna(""),
+            part["_bottom"].reindex(columns).fillna(""),
+        ]
+        labels += [(label, ""), (label, second)]
+    out = pd.DataFrame(records)
+    out.index = pd.MultiIndex.from_tuples(labels, names=[" / ".join(rows), " "])
+    out.columns = [str(c) for c in columns]
+    return out
 
 
 def to_markdown(frame: pd.DataFrame, *, digits: int = 3, index: bool = True) -> str:

@@ -23,28 +23,38 @@ downwards by about ``K/n``, the posterior mean is not.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
 
-from bayes_ccd.conventions import NATIONAL
-from bayes_ccd.exceptions import DataError, SpecificationError
+from bayes_ccd.exceptions import SpecificationError
 from bayes_ccd.report.figures import save_figure
 from bayes_ccd.report.output import write_json
+from bayes_ccd.report.summary import Summary, SummaryTable
 from bayes_ccd.report.tables import write_table
-from bayes_ccd.spatial.reports import FitReport, main_sample, sample_directory, write_by_region
-from bayes_ccd.spatial.specification import TEST_COLUMNS
+from bayes_ccd.spatial.results import (
+    FitCollection,
+    SpatialFit,
+    as_collection,
+    main_sample,
+    sample_directory,
+    stack_by_region,
+)
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+    from bayes_ccd.spatial.bayes.fit import PosteriorFit
+    from bayes_ccd.spatial.mle import MLEFit
 
 #: Posterior mean this many posterior sds away from the MLE is flagged ``shift``.
 SHIFT_FLAG: Final = 0.5
 #: Posterior sd / MLE standard error outside this range is flagged ``spread``.
 SD_RATIO_RANGE: Final = (0.8, 1.25)
-#: Facts of ``fit.json`` that must agree for two fits to be comparable.
-_SAME: Final = ("model", "fe", "transform", "y", "x", "N", "T")
 
 COMPARISON_COLUMNS: Final = (
     "kind",
@@ -66,32 +76,64 @@ COMPARISON_COLUMNS: Final = (
 )
 
 
-def _check_comparable(mle: FitReport, bayes: FitReport, label: str) -> None:
-    if mle.info.get("estimator", "mle") != "mle" or bayes.info.get("estimator") != "bayes":
-        raise SpecificationError(
-            f"sample {label}: expected an MLE fit and a Bayesian fit, got "
-            f"'{mle.info.get('estimator')}' and '{bayes.info.get('estimator')}'"
+def check_comparable(first: SpatialFit, second: SpatialFit, *, force: bool = False) -> list[str]:
+    """Refuse to compare fits of different things; return what ``force`` let pass.
+
+    Fits are comparable when their fingerprints agree: the same data (values, variables,
+    units, periods), the same spatial weights, model, fixed effects, transformation and
+    sample. With ``force`` a difference in the weights alone is allowed (and returned, to
+    be stated with the comparison); nothing else is.
+
+    Raises
+    ------
+    SpecificationError
+        The fingerprints differ (the message lists how).
+    """
+    a, b = first.fingerprint, second.fingerprint
+    differences = a.differences(b)
+    allowed = [d for d in differences if force and d == "the spatial weights differ"]
+    refused = [d for d in differences if d not in allowed]
+    if refused:
+        hint = (
+            "; to compare across weights on purpose pass force=True (--force)"
+            if refused == ["the spatial weights differ"]
+            else ""
         )
-    differ = [k for k in _SAME if mle.info.get(k) != bayes.info.get(k)]
-    if differ:
-        details = ", ".join(f"{k}: {mle.info.get(k)!r} vs {bayes.info.get(k)!r}" for k in differ)
         raise SpecificationError(
-            f"sample {label}: the MLE and Bayesian fits are of different models or data "
-            f"({details}); fit both with the same data, model and fixed effects"
+            f"sample {first.label}: the {first.estimator} and {second.estimator} fits are not "
+            f"of the same data and model: {'; '.join(refused)}; fit both on the same panel, "
+            f"weights and model{hint}"
         )
-    probs = {mle.info.get("interval_prob"), bayes.info.get("interval_prob")}
-    if len(probs) > 1:
-        raise SpecificationError(
-            f"sample {label}: intervals at different probabilities {sorted(probs)}"
-        )
+    return allowed
 
 
 def _side(frame: pd.DataFrame, columns: Mapping[str, str], keys: list[str]) -> pd.DataFrame:
     return frame[[*keys, *columns]].rename(columns=dict(columns))
 
 
-def compare_estimates(mle: FitReport, bayes: FitReport, *, label: str = NATIONAL) -> pd.DataFrame:
+def compare_estimates(mle: MLEFit, posterior: PosteriorFit) -> pd.DataFrame:
+    """The side-by-side table of one sample fitted by both estimators (see
+    :func:`comparison_table`; the caller checks that the fits are comparable)."""
+    return comparison_table(
+        {"coefficients": mle.coefficients(), "effects": mle.effects()},
+        {"coefficients": posterior.coefficients(), "effects": posterior.effects()},
+        label=mle.label,
+    )
+
+
+def comparison_table(
+    mle: Mapping[str, pd.DataFrame], posterior: Mapping[str, pd.DataFrame], *, label: str
+) -> pd.DataFrame:
     """The side-by-side table of one sample (see the module docstring).
+
+    Parameters
+    ----------
+    mle, posterior
+        ``coefficients`` and ``effects`` tables of each estimator (MLE: ``estimate,
+        std_error, lower, upper``; posterior: ``mean, sd, lower, upper, hdi_lower,
+        hdi_upper``).
+    label
+        The sample, for messages.
 
     Returns
     -------
@@ -103,9 +145,9 @@ def compare_estimates(mle: FitReport, bayes: FitReport, *, label: str = NATIONAL
     Raises
     ------
     SpecificationError
-        The fits are of different models or data, or their terms differ.
+        The terms of the two fits differ.
     """
-    _check_comparable(mle, bayes, label)
+    tables = {name: (mle[name], posterior[name]) for name in ("coefficients", "effects")}
     mle_columns = {
         "estimate": "mle_estimate",
         "std_error": "mle_std_error",
@@ -125,8 +167,8 @@ def compare_estimates(mle: FitReport, bayes: FitReport, *, label: str = NATIONAL
         ("coefficient", "coefficients", ["term"]),
         ("effect", "effects", ["variable", "effect"]),
     ):
-        left = _side(getattr(mle, attribute), mle_columns, keys)
-        right = _side(getattr(bayes, attribute), post_columns, keys)
+        left = _side(tables[attribute][0], mle_columns, keys)
+        right = _side(tables[attribute][1], post_columns, keys)
         if sorted(map(tuple, left[keys].to_numpy())) != sorted(map(tuple, right[keys].to_numpy())):
             raise SpecificationError(
                 f"sample {label}: the {attribute} of the two fits differ "
@@ -158,68 +200,145 @@ def compare_estimates(mle: FitReport, bayes: FitReport, *, label: str = NATIONAL
     return table[list(COMPARISON_COLUMNS)]
 
 
-def compare_reports(
-    mle: Mapping[str, FitReport], bayes: Mapping[str, FitReport]
-) -> dict[str, pd.DataFrame]:
-    """:func:`compare_estimates` for every sample fitted by both estimators (national
-    first, then regions in the Bayesian order)."""
-    common = [label for label in bayes if label in mle]
-    if not common:
-        raise SpecificationError(
-            f"no sample was fitted by both estimators (MLE: {list(mle)}, Bayes: {list(bayes)})"
+@dataclass(frozen=True)
+class Comparison:
+    """Posterior versus maximum likelihood, sample by sample.
+
+    Attributes
+    ----------
+    tables
+        ``label -> table`` (:data:`COMPARISON_COLUMNS`), national first.
+    notes
+        What the comparison allowed on purpose (e.g. different weights, ``force``).
+    """
+
+    tables: Mapping[str, pd.DataFrame]
+    notes: tuple[str, ...] = ()
+
+    def table(self, label: str | None = None) -> pd.DataFrame:
+        """The table of one sample (default: the national one)."""
+        return self.tables[label or main_sample(self.tables)]
+
+    def lines(self) -> list[str]:
+        """One line per sample: the largest shift and the flagged estimates."""
+        lines = []
+        for label, table in self.tables.items():
+            flagged = table[table["flag"] != ""]
+            names = [
+                f"{t}" if k == "coefficient" else f"{e} {t}"
+                for k, t, e in zip(flagged["kind"], flagged["term"], flagged["effect"], strict=True)
+            ]
+            worst = table["shift_in_sd"].abs().max()
+            text = f"{label}: largest |posterior mean - MLE| = {worst:.2f} posterior sd; "
+            text += (
+                f"{len(flagged)} flagged ({', '.join(names)})" if names else "no estimate flagged"
+            )
+            lines.append(text)
+        return [*lines, *self.notes]
+
+    def summary(self) -> Summary:
+        """The lines of :meth:`lines` and the national table."""
+        main = main_sample(self.tables)
+        return Summary(
+            title="Posterior versus maximum likelihood",
+            facts={"samples": list(self.tables)},
+            lines=self.lines(),
+            tables=[SummaryTable(self.tables[main], f"Sample {main}", _NOTES)],
         )
-    return {label: compare_estimates(mle[label], bayes[label], label=label) for label in common}
+
+    def plot(self, label: str | None = None) -> Figure:
+        """The forest plot of one sample (:func:`plot_comparison`)."""
+        label = label or main_sample(self.tables)
+        return plot_comparison(self.tables[label], title=label)
+
+    def write(
+        self,
+        directory: str | Path,
+        *,
+        figures: bool = True,
+        metadata: Mapping[str, Any] | None = None,
+        digits: int = 3,
+    ) -> list[Path]:
+        """Write ``comparison.{csv,md,tex}`` and ``compare_forest.png`` of the main
+        sample, the same under ``regions/<region>/``, ``comparison_by_region.csv`` with
+        several samples, and ``metadata.json`` (call it inside
+        :func:`bayes_ccd.report.output.atomic_output_dir`)."""
+        directory = Path(directory)
+        main = main_sample(self.tables)
+        notes = " ".join([_NOTES, *self.notes])
+        written: list[Path] = []
+        for label, table in self.tables.items():
+            target = sample_directory(directory, label, main)
+            written += write_table(
+                table,
+                target,
+                "comparison",
+                digits=digits,
+                caption=f"Posterior versus maximum likelihood: {label}",
+                notes=notes,
+            )
+            if figures:
+                written += save_figure(
+                    plot_comparison(table, title=label), target / "compare_forest"
+                )
+        if len(self.tables) > 1:
+            written.append(directory / "comparison_by_region.csv")
+            stack_by_region(self.tables).to_csv(written[-1], index=False)
+        if metadata is not None:
+            written.append(write_json(dict(metadata), directory / "metadata.json"))
+        return written
 
 
-# --- reading fit directories --------------------------------------------------------------
+_NOTES: Final = (
+    f"shift_in_sd = (posterior mean - MLE)/posterior sd; sd_ratio = posterior sd/MLE "
+    f"standard error; flags: shift |shift_in_sd| > {SHIFT_FLAG}, spread sd_ratio outside "
+    f"{SD_RATIO_RANGE}."
+)
 
 
-def _read_csv(path: Path) -> pd.DataFrame:
-    if not path.is_file():
-        raise DataError(f"{path} is missing; is this a fit output directory?", file=path)
-    return pd.read_csv(path, keep_default_na=True)
+def compare(
+    first: SpatialFit | FitCollection, second: SpatialFit | FitCollection, *, force: bool = False
+) -> Comparison:
+    """Posterior versus maximum likelihood for every sample fitted by both.
 
-
-def _read_sample(directory: Path) -> FitReport:
-    info_path = directory / "fit.json"
-    if not info_path.is_file():
-        raise DataError(f"{info_path} is missing; is this a fit output directory?", file=info_path)
-    info = json.loads(info_path.read_text(encoding="utf-8"))
-    effects = _read_csv(directory / "effects.csv")
-    effects["effect"] = effects["effect"].astype(str)
-    return FitReport(
-        _read_csv(directory / "coefficients.csv"),
-        effects,
-        pd.DataFrame(columns=list(TEST_COLUMNS)),
-        info,
-    )
-
-
-def read_fit_directory(directory: str | Path) -> dict[str, FitReport]:
-    """The fits written by ``bayes-ccd fit`` (any estimator) in ``directory``: the main
-    sample at its root and, when ``coefficients_by_region.csv`` is present, every region
-    from ``regions/<region>/``.
+    Parameters
+    ----------
+    first, second
+        A maximum-likelihood fit and a Bayesian fit (in either order), or two
+        collections of them (national and regional fits).
+    force
+        Compare fits on different spatial weights on purpose (stated in the notes).
 
     Raises
     ------
-    DataError
-        A file of the layout is missing.
+    SpecificationError
+        Not one fit of each estimator, no sample in common, or fits of different data,
+        weights, model, fixed effects, transformation or sample (see
+        :func:`check_comparable`).
     """
-    directory = Path(directory)
-    if not directory.is_dir():
-        raise DataError(f"fit output directory {directory} does not exist", file=directory)
-    by_region = directory / "coefficients_by_region.csv"
-    if not by_region.is_file():
-        return {NATIONAL: _read_sample(directory)}
-    labels = list(dict.fromkeys(pd.read_csv(by_region)["region"].astype(str)))
-    main = main_sample(labels)
-    return {label: _read_sample(sample_directory(directory, label, main)) for label in labels}
+    pair = {c.estimator: c for c in (as_collection(first), as_collection(second))}
+    if set(pair) != {"mle", "bayes"}:
+        kinds = [as_collection(c).estimator for c in (first, second)]
+        raise SpecificationError(
+            f"expected a maximum-likelihood fit and a Bayesian fit, got {kinds[0]!r} and "
+            f"{kinds[1]!r}"
+        )
+    mle, posterior = pair["mle"], pair["bayes"]
+    common = [label for label in posterior if label in mle]
+    if not common:
+        raise SpecificationError(
+            f"no sample was fitted by both estimators (MLE: {list(mle)}, Bayes: {list(posterior)})"
+        )
+    notes: list[str] = []
+    tables = {}
+    for label in common:
+        allowed = check_comparable(mle[label], posterior[label], force=force)
+        notes += [f"sample {label}: compared although {d} (force)." for d in allowed]
+        tables[label] = compare_estimates(mle[label], posterior[label])  # type: ignore[arg-type]
+    return Comparison(tables, tuple(notes))
 
 
-# --- output ------------------------------------------------------------------------------
-
-
-def plot_comparison(table: pd.DataFrame, *, title: str = "") -> Any:
+def plot_comparison(table: pd.DataFrame, *, title: str = "") -> Figure:
     """Forest plot overlaying the MLE (estimate and Wald interval, black squares) and the
     posterior (mean and central interval, blue circles) of every coefficient and effect.
 
@@ -265,72 +384,3 @@ def plot_comparison(table: pd.DataFrame, *, title: str = "") -> Any:
     axes[0].legend(loc="best", fontsize=8)
     axes[-1].set_xlabel("estimate (* flagged: shift or spread)")
     return figure
-
-
-def comparison_summary(tables: Mapping[str, pd.DataFrame]) -> list[str]:
-    """One line per sample: how many rows are flagged and which."""
-    lines = []
-    for label, table in tables.items():
-        flagged = table[table["flag"] != ""]
-        names = [
-            f"{t}" if k == "coefficient" else f"{e} {t}"
-            for k, t, e in zip(flagged["kind"], flagged["term"], flagged["effect"], strict=True)
-        ]
-        worst = table["shift_in_sd"].abs().max()
-        text = f"{label}: largest |posterior mean - MLE| = {worst:.2f} posterior sd; "
-        text += f"{len(flagged)} flagged ({', '.join(names)})" if names else "no estimate flagged"
-        lines.append(text)
-    return lines
-
-
-def write_comparison_outputs(
-    tables: Mapping[str, pd.DataFrame],
-    directory: str | Path,
-    *,
-    metadata: Mapping[str, Any] | None = None,
-    digits: int = 3,
-    figures: bool = True,
-) -> list[Path]:
-    """Write the comparison into ``directory`` (inside
-    :func:`bayes_ccd.report.output.atomic_output_dir`): ``comparison.{csv,md,tex}`` and
-    ``compare_forest.png`` of the main sample, the same under ``regions/<region>/``,
-    ``comparison_by_region.csv`` (long, with a ``region`` column) with several samples,
-    and ``metadata.json``."""
-    directory = Path(directory)
-    main = main_sample(tables)
-    notes = (
-        f"shift_in_sd = (posterior mean - MLE)/posterior sd; sd_ratio = posterior sd/MLE "
-        f"standard error; flags: shift |shift_in_sd| > {SHIFT_FLAG}, spread sd_ratio outside "
-        f"{SD_RATIO_RANGE}."
-    )
-    written: list[Path] = []
-    for label, table in tables.items():
-        target = sample_directory(directory, label, main)
-        written += write_table(
-            table,
-            target,
-            "comparison",
-            digits=digits,
-            caption=f"Posterior versus maximum likelihood: {label}",
-            notes=notes,
-        )
-        if figures:
-            written += save_figure(plot_comparison(table, title=label), target / "compare_forest")
-    if len(tables) > 1:
-        written.append(write_by_region(tables, directory / "comparison_by_region.csv"))
-    if metadata is not None:
-        written.append(write_json(dict(metadata), directory / "metadata.json"))
-    return written
-
-
-__all__ = [
-    "COMPARISON_COLUMNS",
-    "SD_RATIO_RANGE",
-    "SHIFT_FLAG",
-    "compare_estimates",
-    "compare_reports",
-    "comparison_summary",
-    "plot_comparison",
-    "read_fit_directory",
-    "write_comparison_outputs",
-]

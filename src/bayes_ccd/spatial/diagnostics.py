@@ -18,17 +18,16 @@ messages and issues a :class:`~bayes_ccd.exceptions.ConvergenceWarning`. Indepen
 draws (the exact sampler) are diagnosed the same way, arranged as chains so that R-hat
 is defined; they have no divergences or energy (reported as not applicable).
 
-Figures use ArviZ's ``arviz_plots`` with the matplotlib backend and are closed after
-saving.
+Figures use ArviZ's ``arviz_plots`` with the matplotlib backend and are returned, not
+written.
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 import numpy as np
 import pandas as pd
@@ -36,6 +35,9 @@ import xarray as xr
 
 from bayes_ccd.conventions import INTERVAL_PROB
 from bayes_ccd.exceptions import ConvergenceWarning
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 #: Largest acceptable rank-normalised split R-hat.
 R_HAT_MAX: Final = 1.01
@@ -76,7 +78,7 @@ def convergence_statistics(draws: xr.DataArray) -> dict[str, xr.DataArray]:
     """R-hat, bulk and tail ESS and the MCSEs of the mean and sd of one posterior
     variable (dims ``chain, draw, ...``), element by element; NaN for elements constant
     across draws (e.g. SEM spillovers fixed at zero), whose R-hat is undefined."""
-    import arviz as az
+    import arviz_stats as az
 
     name = str(draws.name)
     tree = xr.DataTree.from_dict({"posterior": xr.Dataset({name: draws})})
@@ -132,7 +134,7 @@ class Diagnostics:
         """``"converged"`` or ``"not converged: <reasons>"``."""
         return "converged" if self.converged else "not converged: " + " ".join(self.messages)
 
-    def summary(self) -> dict[str, Any]:
+    def headline(self) -> dict[str, Any]:
         """Headline numbers (for ``fit.json`` and reports)."""
         quantities = self.table[~self.table["quantity"].isin(["divergences"])]
         quantities = quantities[~quantities["quantity"].str.startswith("e_bfmi")]
@@ -163,13 +165,17 @@ def _listing(frame: pd.DataFrame, column: str, *, largest: bool, digits: int) ->
 
 
 def _quantity_table(
-    posterior: xr.DataTree, names: Sequence[str], r_hat_max: float, ess_min: float
+    posterior: xr.DataTree,
+    names: Sequence[str],
+    r_hat_max: float,
+    ess_min: float,
+    statistics: Mapping[str, Mapping[str, xr.DataArray]],
 ) -> tuple[pd.DataFrame, list[str]]:
     """Per-quantity diagnostics with pass/fail, and the messages of failed checks."""
     frames = []
     for name in names:
         draws = posterior[name]
-        stats = convergence_statistics(draws)
+        stats = statistics.get(name) or convergence_statistics(draws)
         order = [d for d in draws.dims if d not in ("chain", "draw")]
         frame = pd.DataFrame(
             {key: np.ravel(value.transpose(*order)) for key, value in stats.items()}
@@ -214,7 +220,7 @@ def _sampler_checks(
     tree: xr.DataTree, bfmi_min: float
 ) -> tuple[list[dict[str, Any]], list[str], int | None, tuple[float, ...] | None]:
     """Divergences and E-BFMI from ``sample_stats`` (absent for independent draws)."""
-    import arviz as az
+    import arviz_stats as az
 
     rows: list[dict[str, Any]] = []
     messages: list[str] = []
@@ -267,6 +273,7 @@ def diagnose(
     ess_min: float = ESS_MIN,
     bfmi_min: float = BFMI_MIN,
     warn: bool = True,
+    statistics: Mapping[str, Mapping[str, xr.DataArray]] | None = None,
 ) -> Diagnostics:
     """Diagnose the posterior of ``tree`` and give a verdict.
 
@@ -280,10 +287,13 @@ def diagnose(
         Thresholds (see the module docstring).
     warn
         Issue a :class:`ConvergenceWarning` with the messages when a check fails.
+    statistics
+        :func:`convergence_statistics` of the variables, when already computed (a fit
+        computes them once for its tables and its diagnostics).
     """
     posterior = tree["posterior"]
     names = [v for v in (var_names or DIAGNOSED) if v in posterior.data_vars]
-    table, messages = _quantity_table(posterior, names, r_hat_max, ess_min)
+    table, messages = _quantity_table(posterior, names, r_hat_max, ess_min, statistics or {})
     rows, sampler_messages, divergences, bfmi = _sampler_checks(tree, bfmi_min)
     if rows:
         table = pd.concat([table, pd.DataFrame(rows)], ignore_index=True)
@@ -299,32 +309,22 @@ def diagnose(
 
 
 # --- figures ------------------------------------------------------------------------------
+# ArviZ's plots draw on pyplot figures: callers that save them close them afterwards.
 
 
 def _spatial_name(tree: xr.DataTree) -> str:
     return next(v for v in ("rho", "lambda") if v in tree["posterior"].data_vars)
 
 
-def _save(collection: Any, path: Path) -> Path:
-    import matplotlib.pyplot as plt
-
-    figure = collection.get_viz("figure")
-    try:
-        figure.savefig(path, dpi=120, bbox_inches="tight")
-    finally:
-        plt.close(figure)
-    return path
-
-
-def plot_trace(tree: xr.DataTree, path: str | Path) -> Path:
+def plot_trace(tree: xr.DataTree) -> Figure:
     """Trace and marginal density of the spatial parameter, ``sigma2`` and ``beta``."""
     import arviz_plots as azp
 
     names = [_spatial_name(tree), "sigma2", "beta"]
-    return _save(azp.plot_trace_dist(tree, var_names=names, backend="matplotlib"), Path(path))
+    return azp.plot_trace_dist(tree, var_names=names, backend="matplotlib").get_viz("figure")
 
 
-def plot_rank(tree: xr.DataTree, path: str | Path) -> Path:
+def plot_rank(tree: xr.DataTree) -> Figure:
     """Rank ECDF plots (difference from uniform) per chain: chains that mix well have
     ranks uniform within the simultaneous envelope (Saeilynoja et al. 2022)."""
     import arviz_plots as azp
@@ -335,12 +335,10 @@ def plot_rank(tree: xr.DataTree, path: str | Path) -> Path:
     # in all show non-uniform ranks as well as 8000 and take a quarter of the time.
     thin = max(1, posterior.sizes["chain"] * posterior.sizes["draw"] // 2000)
     collection = azp.plot_rank(tree, var_names=names, thin=thin, backend="matplotlib")
-    return _save(collection, Path(path))
+    return collection.get_viz("figure")
 
 
-def plot_effects_forest(
-    tree: xr.DataTree, path: str | Path, *, prob: float = INTERVAL_PROB
-) -> Path:
+def plot_effects_forest(tree: xr.DataTree, *, prob: float = INTERVAL_PROB) -> Figure:
     """Forest plot of the direct, indirect and total effects: posterior median, 50% and
     ``prob`` central intervals, chains combined."""
     import arviz_plots as azp
@@ -353,10 +351,10 @@ def plot_effects_forest(
         ci_probs=[0.5, prob],
         backend="matplotlib",
     )
-    return _save(collection, Path(path))
+    return collection.get_viz("figure")
 
 
-def plot_ppc(tree: xr.DataTree, path: str | Path) -> Path:
+def plot_ppc(tree: xr.DataTree) -> Figure:
     """Posterior predictive check: the distribution of the observed demeaned ``y`` against
     that of replicates from the reduced form (see
     :func:`bayes_ccd.spatial.bayes.posterior.posterior_predictive`)."""
@@ -367,35 +365,46 @@ def plot_ppc(tree: xr.DataTree, path: str | Path) -> Path:
     collection = azp.plot_ppc_dist(
         tree, var_names=["y"], num_samples=min(50, available), backend="matplotlib"
     )
-    return _save(collection, Path(path))
+    return collection.get_viz("figure")
 
 
-def write_diagnostic_plots(tree: xr.DataTree, directory: str | Path) -> list[Path]:
-    """``trace.png``, ``rank.png``, ``effects_forest.png`` and (with a
-    ``posterior_predictive`` group) ``ppc.png`` in ``directory``."""
-    directory = Path(directory)
-    paths = [
-        plot_trace(tree, directory / "trace.png"),
-        plot_rank(tree, directory / "rank.png"),
-        plot_effects_forest(tree, directory / "effects_forest.png"),
-    ]
+def plot_spatial_marginal(tree: xr.DataTree) -> Figure:
+    """The exact sampler's marginal posterior of the spatial parameter on its grid, with
+    a histogram of the draws over it (they must agree)."""
+    from matplotlib.figure import Figure
+
+    name = _spatial_name(tree)
+    marginal = tree["spatial_marginal"]
+    draws = tree["posterior"][name].to_numpy().ravel()
+    figure = Figure(figsize=(6.0, 3.4), layout="constrained")
+    ax = figure.subplots()
+    ax.hist(draws, bins=60, density=True, color="0.8", label=f"{draws.size} draws")
+    ax.plot(marginal["grid"], marginal["density"], color="black", label=f"p({name} | y)")
+    lo, hi = np.quantile(draws, [0.001, 0.999])
+    pad = 0.1 * (hi - lo)
+    ax.set_xlim(lo - pad, hi + pad)
+    ax.set_xlabel(name)
+    ax.set_ylabel("density")
+    ax.set_title(f"Marginal posterior of {name} (exact sampler)", fontsize=10)
+    ax.legend(fontsize=8)
+    return figure
+
+
+def diagnostic_figures(tree: xr.DataTree, *, prob: float = INTERVAL_PROB) -> dict[str, Figure]:
+    """The diagnostic figures of a posterior, by file stem.
+
+    MCMC draws (with ``sample_stats``) get ``trace`` and ``rank`` plots, which diagnose
+    mixing; independent draws of the exact sampler have none to diagnose and get the
+    ``spatial_marginal`` instead. Every posterior gets ``effects_forest`` and, with a
+    ``posterior_predictive`` group, ``ppc``.
+    """
+    figures = {}
+    if "sample_stats" in tree.children:
+        figures["trace"] = plot_trace(tree)
+        figures["rank"] = plot_rank(tree)
+    if "spatial_marginal" in tree.children:
+        figures["spatial_marginal"] = plot_spatial_marginal(tree)
+    figures["effects_forest"] = plot_effects_forest(tree, prob=prob)
     if "posterior_predictive" in tree.children:
-        paths.append(plot_ppc(tree, directory / "ppc.png"))
-    return paths
-
-
-__all__ = [
-    "BFMI_MIN",
-    "DIAGNOSTIC_COLUMNS",
-    "ESS_MIN",
-    "R_HAT_MAX",
-    "Diagnostics",
-    "convergence_statistics",
-    "diagnose",
-    "element_labels",
-    "plot_effects_forest",
-    "plot_ppc",
-    "plot_rank",
-    "plot_trace",
-    "write_diagnostic_plots",
-]
+        figures["ppc"] = plot_ppc(tree)
+    return figures

@@ -50,9 +50,11 @@ from scipy import stats
 from bayes_ccd.conventions import DEFAULT_SEED, EFFECT_KINDS, INTERVAL_PROB
 from bayes_ccd.data.weights import unit_eigenvalue
 from bayes_ccd.exceptions import EstimationError, NumericalWarning, SpecificationError
+from bayes_ccd.settings import EFFECT_INFERENCES, MLESettings
 
-#: Default number of parameter draws for simulated effect inference.
-DEFAULT_EFFECT_DRAWS: Final = 2000
+#: Default number of parameter draws for simulated effect inference (``[mle]
+#: effects_draws``).
+DEFAULT_EFFECT_DRAWS: Final = MLESettings.effects_draws
 EffectInference = Literal["simulation", "delta"]
 
 #: Elements of draws x units held at once when evaluating the multipliers (bounds the
@@ -284,7 +286,69 @@ def simulate_parameters(
     return draws
 
 
-def effects_inference(
+@dataclass(frozen=True, eq=False)
+class EffectEstimates:
+    """Direct, indirect and total effects at the estimates, with what their inference
+    needs at any interval probability.
+
+    Attributes
+    ----------
+    names
+        Covariate names ``(K,)``.
+    point
+        ``(3, K)`` effects at the point estimates, rows in :data:`EFFECT_KINDS` order.
+    std_error
+        ``(3, K)`` standard errors (zero where an effect is fixed at zero).
+    draws
+        ``(3, D, K)`` simulated effects (``None`` for the delta method).
+    method
+        ``"simulation"`` or ``"delta"``.
+    """
+
+    names: tuple[str, ...]
+    point: np.ndarray
+    std_error: np.ndarray
+    draws: np.ndarray | None
+    method: EffectInference
+
+    def interval(self, prob: float = INTERVAL_PROB) -> tuple[np.ndarray, np.ndarray]:
+        """Lower and upper bounds ``(3, K)``: the central ``prob`` quantiles of the
+        simulated effects, or ``estimate -/+ z_{(1+prob)/2} se`` (delta method)."""
+        if self.draws is not None:
+            tail = (1.0 - prob) / 2.0
+            lower, upper = np.quantile(self.draws, [tail, 1.0 - tail], axis=1)
+            return lower, upper
+        half = stats.norm.ppf(0.5 + prob / 2.0) * self.std_error
+        return self.point - half, self.point + half
+
+    def table(self, prob: float = INTERVAL_PROB) -> pd.DataFrame:
+        """Columns ``variable, effect, estimate, std_error, z, p_value, lower, upper``:
+        ``z = estimate/std_error`` and the two-sided normal p-value (NaN where the
+        effect is fixed at zero, as the indirect effect of a SEM)."""
+        se = self.std_error
+        with np.errstate(divide="ignore", invalid="ignore"):
+            z = np.where(se > 0, self.point / se, np.nan)
+        p_value = 2.0 * stats.norm.sf(np.abs(z))
+        lower, upper = self.interval(prob)
+        rows = []
+        for j, name in enumerate(self.names):
+            for e, kind in enumerate(EFFECT_KINDS):
+                rows.append(
+                    {
+                        "variable": name,
+                        "effect": kind,
+                        "estimate": self.point[e, j],
+                        "std_error": se[e, j],
+                        "z": z[e, j],
+                        "p_value": p_value[e, j],
+                        "lower": lower[e, j],
+                        "upper": upper[e, j],
+                    }
+                )
+        return pd.DataFrame(rows)
+
+
+def estimate_effects(
     rho: float,
     beta: np.ndarray,
     theta: np.ndarray | None,
@@ -295,10 +359,9 @@ def effects_inference(
     method: EffectInference = "simulation",
     n_draws: int = DEFAULT_EFFECT_DRAWS,
     seed: int = DEFAULT_SEED,
-    prob: float = INTERVAL_PROB,
     rho_bounds: tuple[float, float] | None = None,
-) -> pd.DataFrame:
-    """Effects with standard errors, z, p-values and intervals.
+) -> EffectEstimates:
+    """Effects at the estimates with their standard errors (LeSage & Pace 2009).
 
     Parameters
     ----------
@@ -313,20 +376,11 @@ def effects_inference(
         Covariate names ``(K,)``.
     method
         ``"simulation"``: ``n_draws`` seeded draws from ``N(estimates, cov)`` (LeSage &
-        Pace 2009); standard error = standard deviation of the simulated
-        effects, interval = their central ``prob`` quantiles. ``"delta"``: standard
-        error ``sqrt(g' cov g)`` with the analytic gradient ``g``; interval
-        ``estimate -/+ z_{(1+prob)/2} se``.
+        Pace 2009); standard error = standard deviation of the simulated effects,
+        intervals their central quantiles. ``"delta"``: standard error ``sqrt(g' cov
+        g)`` with the analytic gradient ``g``; Wald intervals.
     rho_bounds
         Interval of ``rho``; simulated draws outside it are redrawn.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``variable, effect, estimate, std_error, z, p_value, lower, upper``;
-        ``estimate`` is the effect at the point estimates; ``z = estimate/std_error``
-        and the two-sided normal p-value (NaN where the effect is fixed at zero, as
-        the indirect effect of a SEM).
     """
     beta = np.asarray(beta, dtype=float)
     k = beta.size
@@ -337,6 +391,7 @@ def effects_inference(
             f"covariance of (beta, theta, rho) must be {(2 * k + 1,) * 2}, got {cov.shape}"
         )
     point = np.stack(effects_from_draws(rho, beta, theta_vec, spec))  # (3, K)
+    simulated = None
     if method == "simulation":
         mean = np.concatenate([beta, theta_vec, [rho]])
         draws = simulate_parameters(
@@ -346,37 +401,45 @@ def effects_inference(
             effects_from_draws(draws[:, -1], draws[:, :k], draws[:, k : 2 * k], spec)
         )  # (3, D, K)
         se = simulated.std(axis=1, ddof=1)
-        tail = (1.0 - prob) / 2.0
-        lower, upper = np.quantile(simulated, [tail, 1.0 - tail], axis=1)
     elif method == "delta":
         se = _delta_standard_errors(rho, beta, theta_vec, cov, spec)
-        half = stats.norm.ppf(0.5 + prob / 2.0) * se
-        lower, upper = point - half, point + half
     else:
         raise SpecificationError(
-            f"unknown effect inference {method!r}; use 'simulation' or 'delta'"
+            f"unknown effect inference {method!r}; use one of {list(EFFECT_INFERENCES)}"
         )
     # A zero standard error belongs to an effect fixed at zero (SEM spillovers): no test.
     se = np.where(se > 1e-14 * np.maximum(np.abs(point), 1.0), se, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        z = np.where(se > 0, point / se, np.nan)
-    p_value = 2.0 * stats.norm.sf(np.abs(z))
-    rows = []
-    for j, name in enumerate(names):
-        for e, kind in enumerate(EFFECT_KINDS):
-            rows.append(
-                {
-                    "variable": name,
-                    "effect": kind,
-                    "estimate": point[e, j],
-                    "std_error": se[e, j],
-                    "z": z[e, j],
-                    "p_value": p_value[e, j],
-                    "lower": lower[e, j],
-                    "upper": upper[e, j],
-                }
-            )
-    return pd.DataFrame(rows)
+    return EffectEstimates(tuple(names), point, se, simulated, method)
+
+
+def effects_inference(
+    rho: float,
+    beta: np.ndarray,
+    theta: np.ndarray | None,
+    cov: np.ndarray,
+    spec: Spectrum,
+    names: list[str] | tuple[str, ...],
+    *,
+    method: EffectInference = "simulation",
+    n_draws: int = DEFAULT_EFFECT_DRAWS,
+    seed: int = DEFAULT_SEED,
+    prob: float = INTERVAL_PROB,
+    rho_bounds: tuple[float, float] | None = None,
+) -> pd.DataFrame:
+    """Effects with standard errors, z, p-values and intervals in one table:
+    :func:`estimate_effects` followed by :meth:`EffectEstimates.table` at ``prob``."""
+    return estimate_effects(
+        rho,
+        beta,
+        theta,
+        cov,
+        spec,
+        names,
+        method=method,
+        n_draws=n_draws,
+        seed=seed,
+        rho_bounds=rho_bounds,
+    ).table(prob)
 
 
 def _delta_standard_errors(

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Final, Literal
 
 import numpy as np
@@ -53,7 +53,12 @@ from bayes_ccd.spatial.design import (
     build_design,
     spatial_lag,
 )
-from bayes_ccd.spatial.effects import DEFAULT_EFFECT_DRAWS, EffectInference, effects_inference
+from bayes_ccd.spatial.effects import (
+    DEFAULT_EFFECT_DRAWS,
+    EffectEstimates,
+    EffectInference,
+    estimate_effects,
+)
 
 Information = Literal["expected", "observed"]
 
@@ -397,8 +402,6 @@ class MLResult:
         Source of ``vcov``: ``"expected"``, ``"observed"`` or ``"numerical Hessian"``.
     warnings
         Messages of every warning raised while fitting (also in ``fit.json``).
-    dropped_units
-        Units left out (without a neighbour in a regional sub-sample).
     """
 
     design: SpatialPanelDesign
@@ -409,7 +412,6 @@ class MLResult:
     loglik: float
     information: str
     warnings: tuple[str, ...] = ()
-    dropped_units: tuple[str, ...] = field(default=())
 
     @property
     def spec(self) -> ModelSpec:
@@ -496,7 +498,7 @@ class MLResult:
         )
 
     def effect_parameters(self) -> tuple[float, np.ndarray, np.ndarray | None, np.ndarray]:
-        """``(rho, beta, theta, cov)`` for :func:`bayes_ccd.spatial.effects.effects_inference`:
+        """``(rho, beta, theta, cov)`` for :func:`bayes_ccd.spatial.effects.estimate_effects`:
         ``cov`` over ``(beta, theta, rho)``, zero where a parameter is fixed (``theta``
         of SAR/SEM, ``rho = 0`` of error models)."""
         k = len(self.design.data.x_names)
@@ -515,19 +517,18 @@ class MLResult:
         rho = self.spatial if self.spec.is_lag else 0.0
         return rho, self.beta[index_beta], theta, cov
 
-    def effects(
+    def effect_estimates(
         self,
         *,
         method: EffectInference = "simulation",
         n_draws: int = DEFAULT_EFFECT_DRAWS,
         seed: int = DEFAULT_SEED,
-        prob: float = INTERVAL_PROB,
-    ) -> pd.DataFrame:
-        """LeSage-Pace direct, indirect and total effects with inference (see
-        :func:`bayes_ccd.spatial.effects.effects_inference`)."""
+    ) -> EffectEstimates:
+        """LeSage-Pace direct, indirect and total effects with their inference (see
+        :func:`bayes_ccd.spatial.effects.estimate_effects`)."""
         rho, beta, theta, cov = self.effect_parameters()
         bounds = self.design.rho_bounds if self.spec.is_lag else None
-        return effects_inference(
+        return estimate_effects(
             rho,
             beta,
             theta,
@@ -537,7 +538,6 @@ class MLResult:
             method=method,
             n_draws=n_draws,
             seed=seed,
-            prob=prob,
             rho_bounds=bounds,
         )
 
@@ -582,7 +582,7 @@ class MLResult:
             ]
         return pd.DataFrame(rows, columns=["effect", "label", "estimate"])
 
-    def summary(self) -> dict[str, Any]:
+    def facts(self) -> dict[str, Any]:
         """Facts of the fit for ``fit.json`` (the design's
         :meth:`~bayes_ccd.spatial.design.SpatialPanelDesign.facts` and the estimates)."""
         r2 = self.r_squared
@@ -597,7 +597,6 @@ class MLResult:
             "r2_corr": r2["corr2"],
             "r2_overall": r2["r2_overall"],
             "information": self.information,
-            "dropped_units": list(self.dropped_units),
             "warnings": list(self.warnings),
         }
 

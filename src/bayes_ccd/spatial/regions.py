@@ -5,9 +5,8 @@ Table 8 fits the east, central and west regions separately).
 
 from __future__ import annotations
 
-import dataclasses
 import warnings
-from typing import Any, Literal, NamedTuple
+from typing import Literal, NamedTuple
 
 import pandas as pd
 
@@ -18,12 +17,8 @@ from bayes_ccd.exceptions import (
     WeightsWarning,
 )
 from bayes_ccd.spatial.design import ModelSpec, PanelArrays, as_arrays
-from bayes_ccd.spatial.ml import MLResult, fit_ml
 
 Islands = Literal["drop", "keep"]
-
-
-# --- regional heterogeneity -----------------------------------------------------------
 
 
 def regional_weights(
@@ -101,39 +96,3 @@ def regional_samples(
         sub, dropped, notes = regional_weights(weights, units, region, islands)
         samples[region] = Sample(arrays.subset(list(sub.units)), sub, tuple(dropped), tuple(notes))
     return samples
-
-
-def fit_by_region(
-    data: Panel | PanelArrays,
-    weights: SpatialWeights,
-    regions: pd.Series,
-    spec: ModelSpec,
-    *,
-    islands: Islands = "drop",
-    **options: Any,
-) -> dict[str, MLResult]:
-    """The same model on each region's sub-sample (the seed paper's Table 8).
-
-    Parameters
-    ----------
-    data, weights, spec
-        As for :func:`fit_ml`.
-    regions
-        Series ``unit -> region`` (e.g. :func:`bayes_ccd.data.regions.read_regions`).
-    islands
-        What to do with units without a neighbour inside their region (see
-        :func:`regional_weights`).
-
-    Returns
-    -------
-    dict
-        ``region -> MLResult`` in order of first appearance; each result records the
-        dropped units and the messages about its weights.
-    """
-    results = {}
-    for region, sample in regional_samples(data, weights, regions, spec, islands).items():
-        result = fit_ml(sample.data, sample.weights, spec, **options)
-        results[region] = dataclasses.replace(
-            result, warnings=(*sample.notes, *result.warnings), dropped_units=sample.dropped
-        )
-    return results

@@ -290,14 +290,3 @@ def specification_tests(result: MLResult) -> pd.DataFrame:
     if weights.is_row_stochastic:
         rows += fixed_effects_lr_tests(data, weights, spec)
     return tests_frame(rows)
-
-
-__all__ = [
-    "TestResult",
-    "fixed_effects_lr_tests",
-    "lm_tests",
-    "lr_test",
-    "specification_tests",
-    "tests_frame",
-    "wald_test",
-]

@@ -14,7 +14,7 @@ import xarray as xr
 from bayes_ccd.conventions import (
     TERM,
 )
-from bayes_ccd.settings import SamplerSettings
+from bayes_ccd.settings import BayesSettings
 from bayes_ccd.spatial.bayes.exact import cross_products
 from bayes_ccd.spatial.bayes.priors import Prior, PriorParameters, prior_parameters
 from bayes_ccd.spatial.design import SpatialPanelDesign
@@ -157,7 +157,7 @@ _SAMPLE_STATS: Final = (
 
 
 def sample_nuts(
-    design: SpatialPanelDesign, params: PriorParameters, settings: SamplerSettings
+    design: SpatialPanelDesign, params: PriorParameters, settings: BayesSettings, seed: int
 ) -> tuple[dict[str, np.ndarray], xr.Dataset, dict[str, float]]:
     """NUTS draws on the data scale, nutpie's sampler statistics and timings
     (``compile_seconds``, ``sampling_seconds``)."""
@@ -171,7 +171,7 @@ def sample_nuts(
         tune=settings.tune,
         chains=settings.chains,
         cores=min(settings.chains, os.cpu_count() or 1),
-        seed=settings.seed,
+        seed=seed,
         save_warmup=False,
         progress_bar=False,
         target_accept=settings.target_accept,

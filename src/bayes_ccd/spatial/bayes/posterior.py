@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Mapping
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 import numpy as np
 import pandas as pd
@@ -23,10 +23,6 @@ from bayes_ccd.conventions import (
 )
 from bayes_ccd.spatial.design import SpatialPanelDesign
 from bayes_ccd.spatial.effects import effects_from_draws
-
-if TYPE_CHECKING:
-    pass
-
 
 #: Elements of the batched reduced-form solves held at once (bounds memory).
 _SOLVE_ELEMENTS: Final = 2**24
@@ -93,7 +89,7 @@ def posterior_dataset(design: SpatialPanelDesign, draws: Mapping[str, np.ndarray
     )
 
 
-def _observed_dataset(design: SpatialPanelDesign) -> xr.Dataset:
+def observed_dataset(design: SpatialPanelDesign) -> xr.Dataset:
     """The transformed-space observations the posterior conditions on (demeaned layout)."""
     return xr.Dataset(
         {"y": ((PERIOD, UNIT), design.y)},
@@ -215,24 +211,31 @@ def _quantity_frame(stats: Mapping[str, xr.DataArray]) -> pd.DataFrame:
     return data.to_dataframe().reset_index()
 
 
-def summarise_variable(tree: xr.DataTree, var: str, *, prob: float = INTERVAL_PROB) -> pd.DataFrame:
-    """Posterior summary of one variable of ``tree["posterior"]``, one row per element.
+def summarise_variable(
+    posterior: xr.Dataset | xr.DataTree,
+    var: str,
+    *,
+    prob: float = INTERVAL_PROB,
+    convergence: Mapping[str, xr.DataArray] | None = None,
+) -> pd.DataFrame:
+    """Posterior summary of one variable of a posterior group, one row per element.
 
     Columns: the variable's dimensions, then :data:`POSTERIOR_COLUMNS`: mean, sd, the
     central (equal-tailed) interval ``lower``/``upper`` and the HDI at ``prob``, the
     posterior probability of a positive value, Monte Carlo standard errors of the mean and
     sd, rank-normalised split R-hat and bulk/tail ESS (Vehtari et al. 2021; see
-    :func:`bayes_ccd.spatial.diagnostics.convergence_statistics`). Elements that are constant
-    across draws (SEM spillovers fixed at zero) have NaN diagnostics.
+    :func:`bayes_ccd.spatial.diagnostics.convergence_statistics`, computed here unless
+    ``convergence`` gives them). Elements that are constant across draws (SEM spillovers
+    fixed at zero) have NaN diagnostics.
     """
-    import arviz as az
+    import arviz_stats as azs
 
     from bayes_ccd.spatial.diagnostics import convergence_statistics
 
-    draws = tree["posterior"][var]
+    draws = posterior[var]
     sub = xr.DataTree.from_dict({"posterior": xr.Dataset({var: draws})})
-    eti = az.eti(sub, prob=prob)[var]
-    hdi = az.hdi(sub, prob=prob)[var]
+    eti = azs.eti(sub, prob=prob)[var]
+    hdi = azs.hdi(sub, prob=prob)[var]
     stats = {
         "mean": draws.mean(("chain", "draw")),
         "sd": draws.std(("chain", "draw"), ddof=1),
@@ -241,42 +244,46 @@ def summarise_variable(tree: xr.DataTree, var: str, *, prob: float = INTERVAL_PR
         "hdi_lower": hdi.sel(ci_bound="lower", drop=True),
         "hdi_upper": hdi.sel(ci_bound="upper", drop=True),
         "prob_positive": (draws > 0).mean(("chain", "draw")),
-        **convergence_statistics(draws),
+        **(convergence if convergence is not None else convergence_statistics(draws)),
     }
     return _quantity_frame({k: v.reset_coords(drop=True) for k, v in stats.items()})
 
 
-def posterior_tables(
-    tree: xr.DataTree, *, prob: float = INTERVAL_PROB
-) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Coefficient and effect tables of a fitted posterior.
-
-    Returns
-    -------
-    coefficients, effects
-        ``term`` (design columns, then the spatial parameter and ``sigma2``, the rows of
-        the MLE table) and ``variable, effect``, each followed by
-        :data:`POSTERIOR_COLUMNS`, plus ``estimate`` (= mean), ``std_error`` (= sd) and an
-        empty ``p_value`` so that estimator-agnostic paper tables read them.
-    """
-    spatial = next(v for v in ("rho", "lambda") if v in tree["posterior"].data_vars)
-    beta = summarise_variable(tree, "beta", prob=prob).rename(columns={TERM: "term"})
+def coefficient_table(
+    posterior: xr.Dataset,
+    *,
+    prob: float = INTERVAL_PROB,
+    convergence: Mapping[str, Mapping[str, xr.DataArray]] | None = None,
+) -> pd.DataFrame:
+    """``term`` (design columns, then the spatial parameter and ``sigma2``, the rows of
+    the MLE table) followed by :data:`POSTERIOR_COLUMNS`."""
+    stats = convergence or {}
+    spatial = next(v for v in ("rho", "lambda") if v in posterior.data_vars)
+    beta = summarise_variable(posterior, "beta", prob=prob, convergence=stats.get("beta"))
     scalars = [
-        summarise_variable(tree, name, prob=prob).assign(term=name) for name in (spatial, "sigma2")
+        summarise_variable(posterior, name, prob=prob, convergence=stats.get(name)).assign(
+            term=name
+        )
+        for name in (spatial, "sigma2")
     ]
-    coefficients = pd.concat([beta, *scalars], ignore_index=True)
-    coefficients = coefficients[list(BAYES_COEFFICIENT_COLUMNS)]
-    effects = summarise_variable(tree, "effects", prob=prob)
-    # Variable by variable, each with its direct, indirect and total effect (MLE layout).
+    table = pd.concat([beta.rename(columns={TERM: "term"}), *scalars], ignore_index=True)
+    return table[list(BAYES_COEFFICIENT_COLUMNS)]
+
+
+def effect_table(
+    posterior: xr.Dataset,
+    *,
+    prob: float = INTERVAL_PROB,
+    convergence: Mapping[str, Mapping[str, xr.DataArray]] | None = None,
+) -> pd.DataFrame:
+    """``variable, effect`` followed by :data:`POSTERIOR_COLUMNS`, variable by variable,
+    each with its direct, indirect and total effect (the MLE layout)."""
+    stats = convergence or {}
+    effects = summarise_variable(posterior, "effects", prob=prob, convergence=stats.get("effects"))
     order = pd.MultiIndex.from_product(
-        [list(tree["posterior"][COVARIATE].to_numpy()), list(EFFECT_KINDS)],
+        [list(posterior[COVARIATE].to_numpy()), list(EFFECT_KINDS)],
         names=["variable", "effect"],
     )
     effects = effects.rename(columns={COVARIATE: "variable", EFFECT: "effect"})
     effects = effects.set_index(["variable", "effect"]).loc[order].reset_index()
-    effects = effects[list(BAYES_EFFECT_COLUMNS)]
-    return _with_aliases(coefficients), _with_aliases(effects)
-
-
-def _with_aliases(table: pd.DataFrame) -> pd.DataFrame:
-    return table.assign(estimate=table["mean"], std_error=table["sd"], p_value=np.nan)
+    return effects[list(BAYES_EFFECT_COLUMNS)]

@@ -149,6 +149,16 @@ class Prior:
         out["coefficients"]["terms"] = {k: dict(v) for k, v in self.coefficients.terms.items()}
         return out
 
+    @classmethod
+    def from_dict(cls, values: Mapping[str, Any]) -> Prior:
+        """The prior written by :meth:`to_dict`."""
+        return cls(
+            CoefficientPrior(**values["coefficients"]),
+            SigmaPrior(**values["sigma"]),
+            SpatialPrior(**values["spatial"]),
+            name=str(values["name"]),
+        )
+
 
 #: Weakly informative, conjugate, scaled to the data (see the module docstring).
 DEFAULT_PRIOR: Final = Prior()

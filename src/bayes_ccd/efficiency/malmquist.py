@@ -1,5 +1,8 @@
-"""The Malmquist productivity index of consecutive periods and its decomposition (Färe,
-Grosskopf, Norris & Zhang 1994; Färe, Grosskopf & Lovell 1994).
+"""The Malmquist productivity index of consecutive periods and its decomposition.
+
+The index and its parts follow Färe, Grosskopf, Norris & Zhang (1994) and Färe,
+Grosskopf & Lovell (1994); every efficiency is a DEA linear programme of
+:mod:`bayes_ccd.efficiency.lp`.
 """
 
 from __future__ import annotations
@@ -12,9 +15,11 @@ import numpy as np
 import pandas as pd
 
 from bayes_ccd.conventions import UNIT
-from bayes_ccd.dea.lp import _frontier_candidates, _radial_scores, _to_efficiency
-from bayes_ccd.dea.model import _check_options, _panel_columns, _validated
+from bayes_ccd.efficiency.lp import _frontier_candidates, _radial_scores, _to_efficiency
+from bayes_ccd.efficiency.model import _check_options, _panel_columns, _validated
+from bayes_ccd.efficiency.result import MalmquistIndex, _plain
 from bayes_ccd.exceptions import DataError, EstimationError
+from bayes_ccd.settings import DEASettings
 
 
 def malmquist(
@@ -23,9 +28,9 @@ def malmquist(
     time: str,
     inputs: Sequence[str],
     outputs: Sequence[str],
-    orientation: str = "input",
-) -> pd.DataFrame:
-    r"""Malmquist productivity index of consecutive periods and its decomposition.
+    orientation: str = DEASettings.orientation,
+) -> MalmquistIndex:
+    r"""Compute the Malmquist productivity index of consecutive periods and its parts.
 
     With :math:`E^a(b)` the CRS efficiency (in the chosen orientation, in (0, 1] for
     a unit against its own period) of the unit's period-``b`` data against the
@@ -61,15 +66,17 @@ def malmquist(
 
     Returns
     -------
-    pandas.DataFrame
-        One row per unit and consecutive pair of periods: ``unit``, ``period_from``,
-        ``period_to``, ``effch``, ``techch``, ``pech``, ``sech``, ``tfpch``, and the
-        efficiencies behind them: ``eff_from`` :math:`E^t(t)`, ``eff_to``
-        :math:`E^{t+1}(t+1)`, ``eff_to_under_from`` :math:`E^t(t+1)`,
+    MalmquistIndex
+        Its ``table`` has one row per unit and consecutive pair of periods: ``unit``,
+        ``period_from``, ``period_to``, ``effch``, ``techch``, ``pech``, ``sech``,
+        ``tfpch``, and the efficiencies behind them: ``eff_from`` :math:`E^t(t)`,
+        ``eff_to`` :math:`E^{t+1}(t+1)`, ``eff_to_under_from`` :math:`E^t(t+1)`,
         ``eff_from_under_to`` :math:`E^{t+1}(t)`, ``vrs_from``, ``vrs_to``.
 
     Raises
     ------
+    ConfigError
+        Unknown ``orientation``; a column named twice.
     DataError
         Missing columns, duplicate unit-period rows, fewer than two periods, an
         unbalanced panel (a unit missing in a period) or invalid values.
@@ -135,7 +142,9 @@ def malmquist(
                 }
             )
         )
-    return pd.concat(records, ignore_index=True)
+    return MalmquistIndex(
+        pd.concat(records, ignore_index=True), orientation, tuple(_plain(p) for p in periods)
+    )
 
 
 def _scores_against(
@@ -147,9 +156,11 @@ def _scores_against(
     labels: Sequence[Any],
     period: Any,
 ) -> np.ndarray:
-    """Efficiencies of the ``evaluated`` points against the ``reference`` technology
-    (CRS is always feasible with positive data; VRS is used for own-period points,
-    which lie in their own technology)."""
+    """Return the efficiencies of the ``evaluated`` points against the ``reference`` technology.
+
+    CRS is always feasible with positive data; VRS is used for own-period points only,
+    which lie in their own technology.
+    """
     radial = _radial_scores(
         *reference,
         *evaluated,

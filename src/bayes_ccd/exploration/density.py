@@ -1,16 +1,16 @@
-"""Kernel density evolution of U1, U2 and D across years, nationally and by region.
+r"""Kernel density evolution of U1, U2 and D across years, nationally and by region.
 
 For every variable, group (the whole sample and each region) and period the
 cross-section of units is smoothed with a Gaussian kernel,
 
-.. math:: \\hat f(x) = \\frac{1}{n h} \\sum_{i=1}^{n} \\phi\\!\\left(\\frac{x - x_i}{h}\\right),
+.. math:: \hat f(x) = \frac{1}{n h} \sum_{i=1}^{n} \phi\!\left(\frac{x - x_i}{h}\right),
 
 (Silverman 1986, eq. 2.2a), the estimator of the seed paper's section "Kernel density
 estimation". No boundary correction is applied: D lies in [0, 1] and a density that
 spills past the bounds shows that the sample sits close to them.
 
-Bandwidth rules (``bandwidth=``)
---------------------------------
+Bandwidth rules (``bandwidth=``, :data:`~bayes_ccd.settings.BANDWIDTH_RULES`)
+--------------------------------------------------------------------------
 - ``"silverman"`` (default): Silverman's rule of thumb
   ``h = 0.9 min(s, IQR / 1.34) n^(-1/5)`` (Silverman 1986, eq. 3.31), with ``s`` the
   sample standard deviation (``ddof=1``); this is R's ``bw.nrd0`` and the default of
@@ -43,6 +43,9 @@ points per smallest bandwidth, so that the narrowest curve is resolved.
 A rightward shift of the main peak reads as a rising level, a lower and wider main
 peak as widening disparities, more than one peak as polarisation (the seed paper's
 reading of its Figure 3).
+
+The plots (:func:`plot_density_surface`, :func:`plot_density_ridgeline`) return a
+:class:`matplotlib.figure.Figure` and write nothing; the stage's writer saves them.
 """
 
 from __future__ import annotations
@@ -50,8 +53,6 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import pandas as pd
@@ -63,9 +64,11 @@ from bayes_ccd.conventions import NATIONAL, PERIOD, REGION, UNIT
 from bayes_ccd.data.panel import Panel, validate_panel
 from bayes_ccd.data.regions import regions_for
 from bayes_ccd.exceptions import ConfigError, DataError
-from bayes_ccd.report.figures import save_figure
+from bayes_ccd.settings import BANDWIDTH_RULES, ExploreSettings
 
-BandwidthRule = Literal["silverman", "scott"] | float
+#: A bandwidth rule name (one of :data:`~bayes_ccd.settings.BANDWIDTH_RULES`) or the
+#: bandwidth itself.
+BandwidthRule = str | float
 
 #: Smallest sample for a kernel density: a spread needs at least three values.
 MIN_DENSITY_UNITS = 3
@@ -106,12 +109,23 @@ class KernelDensityResult:
     min_relative_height: float
 
     def groups(self, variable: str) -> list[str]:
-        """Group labels (``"national"`` first, then the regions) of ``variable``."""
+        """Return the group labels (``"national"`` first, then the regions) of ``variable``."""
         return [str(g) for g in self.curves[variable][REGION].to_numpy()]
 
 
 def parse_bandwidth(value: str | float) -> BandwidthRule:
-    """Read a bandwidth setting: ``"silverman"``, ``"scott"`` or a positive number.
+    """Read a bandwidth setting: a rule name or a positive number.
+
+    Parameters
+    ----------
+    value
+        ``"silverman"``, ``"scott"`` (any case, blanks ignored), a positive number or
+        its text.
+
+    Returns
+    -------
+    str or float
+        The rule name in lower case, or the bandwidth as a float.
 
     Raises
     ------
@@ -120,14 +134,15 @@ def parse_bandwidth(value: str | float) -> BandwidthRule:
     """
     if isinstance(value, str):
         text = value.strip().lower()
-        if text in ("silverman", "scott"):
-            return text  # type: ignore[return-value]
+        if text in BANDWIDTH_RULES:
+            return text
         try:
             value = float(text)
         except ValueError:
+            rules = " or ".join(repr(r) for r in BANDWIDTH_RULES)
             raise ConfigError(
-                f"bandwidth {value!r} is not understood; use 'silverman', "
-                "'scott' or a positive number (the bandwidth itself)"
+                f"bandwidth {value!r} is not understood; use {rules} "
+                "or a positive number (the bandwidth itself)"
             ) from None
     number = float(value)
     if not (math.isfinite(number) and number > 0):
@@ -135,15 +150,21 @@ def parse_bandwidth(value: str | float) -> BandwidthRule:
     return number
 
 
-def bandwidth(values: np.ndarray, rule: BandwidthRule = "silverman") -> float:
-    """The kernel bandwidth ``h`` of a sample under ``rule`` (see the module docstring).
+def bandwidth(values: np.ndarray, rule: BandwidthRule = ExploreSettings.bandwidth) -> float:
+    """Compute the kernel bandwidth ``h`` of a sample under ``rule``.
 
     Parameters
     ----------
     values
         ``(n,)`` sample with at least two distinct values (for the rules).
     rule
-        ``"silverman"``, ``"scott"`` or a positive number returned as is.
+        ``"silverman"``, ``"scott"`` (see the module docstring) or a positive number
+        returned as is.
+
+    Returns
+    -------
+    float
+        The bandwidth.
     """
     if not isinstance(rule, str):
         return float(rule)
@@ -157,11 +178,13 @@ def bandwidth(values: np.ndarray, rule: BandwidthRule = "silverman") -> float:
         iqr = float(q3 - q1)
         scale = min(sd, iqr / _IQR_NORMAL) if iqr > 0 else sd
         return 0.9 * scale * n**-0.2
-    raise ConfigError(f"unknown bandwidth rule {rule!r}; use 'silverman' or 'scott'")
+    raise ConfigError(f"unknown bandwidth rule {rule!r}; use one of {list(BANDWIDTH_RULES)}")
 
 
 def gaussian_kde(values: np.ndarray, points: np.ndarray, h: float) -> np.ndarray:
-    """Gaussian kernel density ``f(x) = (n h)^-1 sum_i phi((x - x_i) / h)`` at ``points``.
+    """Evaluate a Gaussian kernel density at ``points``.
+
+    ``f(x) = (n h)^-1 sum_i phi((x - x_i) / h)``.
 
     Parameters
     ----------
@@ -189,7 +212,10 @@ def density_peaks(
     density: np.ndarray,
     min_relative_height: float = 0.1,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Locations and heights of the peaks of a kernel density (module docstring rule).
+    """Find the locations and heights of the peaks of a kernel density.
+
+    Peaks are the local maxima of the module docstring's rule, refined by a bounded
+    scalar maximisation of the exact density.
 
     Parameters
     ----------
@@ -222,8 +248,24 @@ def density_peaks(
 
 
 def half_maximum_width(grid: np.ndarray, density: np.ndarray, peak: float, height: float) -> float:
-    """Full width at half maximum: the length of the connected interval around ``peak``
-    on which ``density >= height / 2``, crossings interpolated linearly on the grid."""
+    """Measure the full width at half maximum of a density peak.
+
+    It is the length of the connected interval around ``peak`` on which
+    ``density >= height / 2``, with the crossings interpolated linearly on the grid.
+
+    Parameters
+    ----------
+    grid, density
+        ``(m,)`` increasing grid and the density on it.
+    peak, height
+        Location and height of the peak.
+
+    Returns
+    -------
+    float
+        The width (NaN if the density never falls below half the height, which a grid
+        padded by three bandwidths rules out).
+    """
     half = height / 2.0
     start = int(np.clip(np.searchsorted(grid, peak), 1, grid.size - 2))
     below = density < half
@@ -240,9 +282,10 @@ def half_maximum_width(grid: np.ndarray, density: np.ndarray, peak: float, heigh
 def resolve_regions(
     frame: pd.DataFrame, regions: pd.Series | None, *, source: str | None = None
 ) -> pd.Series | None:
-    """Region of every unit (``unit -> region``, in first-appearance order), from
-    ``regions`` or else the frame's ``region`` column; ``None`` when neither is given
-    (national curves only).
+    """Find the region of every unit, from a region table or the frame's column.
+
+    The regions come from ``regions`` or else the frame's ``region`` column; ``None``
+    when neither is given (national curves only).
 
     Parameters
     ----------
@@ -252,6 +295,11 @@ def resolve_regions(
         ``unit -> region`` table (:func:`bayes_ccd.data.regions.regions_for` looks units up).
     source
         File name for error messages.
+
+    Returns
+    -------
+    pandas.Series or None
+        ``unit -> region`` in first-appearance order of the units.
 
     Raises
     ------
@@ -281,11 +329,13 @@ def kernel_density_evolution(
     variables: Sequence[str],
     *,
     regions: pd.Series | None = None,
-    bandwidth_rule: BandwidthRule | str = "silverman",
+    bandwidth_rule: BandwidthRule = ExploreSettings.bandwidth,
     grid_size: int = 512,
     min_relative_height: float = 0.1,
 ) -> KernelDensityResult:
-    """Gaussian kernel densities of ``variables`` per period, nationally and by region.
+    """Estimate Gaussian kernel densities of ``variables`` per period and group.
+
+    Groups are the whole sample (``"national"``) and each region.
 
     Parameters
     ----------
@@ -304,6 +354,11 @@ def kernel_density_evolution(
         Number of grid points per variable.
     min_relative_height
         Peak threshold relative to the highest peak, in ``[0, 1)``.
+
+    Returns
+    -------
+    KernelDensityResult
+        The curves and their features.
 
     Raises
     ------
@@ -364,8 +419,11 @@ def kernel_density_evolution(
 
 
 def _grid(values: np.ndarray, widths: list[float], size: int) -> np.ndarray:
-    """Grid from ``min - 3 h_max`` to ``max + 3 h_max`` with ``size`` points, refined to
-    at least five points per smallest bandwidth so that narrow peaks are resolved."""
+    """Build the grid from ``min - 3 h_max`` to ``max + 3 h_max`` with ``size`` points.
+
+    It is refined to at least five points per smallest bandwidth so that narrow peaks
+    are resolved.
+    """
     lo, hi = values.min() - 3.0 * max(widths), values.max() + 3.0 * max(widths)
     needed = math.ceil((hi - lo) / (min(widths) / 5.0)) + 1
     return np.linspace(lo, hi, int(min(max(size, needed), _MAX_GRID)))
@@ -417,7 +475,18 @@ def _features(
 
 
 def curves_table(result: KernelDensityResult) -> pd.DataFrame:
-    """All density curves as one long table ``variable, region, period, x, density``."""
+    """Return all density curves as one long table.
+
+    Parameters
+    ----------
+    result
+        The densities.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``variable, region, period, x, density``.
+    """
     frames = [
         curve.to_dataframe().reset_index().assign(variable=variable)
         for variable, curve in result.curves.items()
@@ -436,21 +505,29 @@ def _title(group: str) -> str:
 
 
 def plot_density_surface(
-    result: KernelDensityResult,
-    variable: str,
-    path: str | Path,
-    *,
-    pdf: bool = False,
-    cmap: str = "viridis",
-) -> list[Path]:
-    """The seed paper's Figure 3: a 3-D surface of density by value and year, one panel
-    per group (national, then regions), with each year's curve traced in black. Heights
-    are true densities (comparable across panels); colour follows height (viridis,
-    readable in greyscale).
+    result: KernelDensityResult, variable: str, *, cmap: str = "viridis"
+) -> Figure:
+    """Draw the seed paper's Figure 3: a 3-D surface of density by value and year.
 
-    Returns the files written (PNG, and PDF when ``pdf``).
+    One panel per group (national, then regions), with each year's curve traced in
+    black. Heights are true densities (comparable across panels); colour follows height
+    (viridis, readable in greyscale).
+
+    Parameters
+    ----------
+    result
+        The densities.
+    variable
+        One of the variables of ``result``.
+    cmap
+        Matplotlib colour map of the surface.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (nothing is written; see :func:`bayes_ccd.report.figures.save_figure`).
     """
-    curve = result.curves[variable]
+    curve = _curve(result, variable)
     groups = result.groups(variable)
     nrows, ncols = _panel_grid(len(groups))
     fig = Figure(figsize=(5.2 * ncols, 4.4 * nrows), layout="constrained")
@@ -483,27 +560,35 @@ def plot_density_surface(
         ax.set_title(_title(group), fontsize=11)
         ax.view_init(elev=28, azim=-58)
     fig.suptitle(f"Kernel density evolution of {variable}", fontsize=12)
-    return save_figure(fig, path, pdf=pdf)
+    return fig
 
 
 def plot_density_ridgeline(
-    result: KernelDensityResult,
-    variable: str,
-    path: str | Path,
-    *,
-    pdf: bool = False,
-    cmap: str = "viridis",
-) -> list[Path]:
-    """Ridgeline alternative to the 3-D surface: one curve per year stacked upwards, one
-    panel per group. Within a panel, heights are scaled so that the tallest curve spans
-    1.8 rows; the panel title gives that tallest density so panels can be compared.
-    Fill lightness runs with the year (greyscale-safe), outlines are black.
+    result: KernelDensityResult, variable: str, *, cmap: str = "viridis"
+) -> Figure:
+    """Draw the ridgeline alternative to the 3-D surface: one curve per year stacked up.
 
-    Returns the files written.
+    One panel per group. Within a panel, heights are scaled so that the tallest curve
+    spans 1.8 rows; the panel title gives that tallest density so panels can be
+    compared. Fill lightness runs with the year (greyscale-safe), outlines are black.
+
+    Parameters
+    ----------
+    result
+        The densities.
+    variable
+        One of the variables of ``result``.
+    cmap
+        Matplotlib colour map of the fills.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (nothing is written).
     """
     import matplotlib as mpl
 
-    curve = result.curves[variable]
+    curve = _curve(result, variable)
     groups = result.groups(variable)
     periods = curve[PERIOD].to_numpy()
     grid = curve[GRID].to_numpy()
@@ -530,7 +615,17 @@ def plot_density_ridgeline(
         ax.set_xlim(grid[0], grid[-1])
     axes[0].set_ylabel("Year")
     fig.suptitle(f"Kernel densities of {variable} by year", fontsize=12)
-    return save_figure(fig, path, pdf=pdf)
+    return fig
+
+
+def _curve(result: KernelDensityResult, variable: str) -> xr.DataArray:
+    """Return the curves of ``variable``, or say which variables there are."""
+    if variable not in result.curves:
+        raise DataError(
+            f"no kernel density computed for variable {variable!r} "
+            f"(computed: {list(result.curves)})"
+        )
+    return result.curves[variable]
 
 
 def _thinned(periods: np.ndarray, most: int = 6) -> np.ndarray:

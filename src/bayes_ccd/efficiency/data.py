@@ -11,7 +11,7 @@ import pandas as pd
 
 from bayes_ccd.conventions import PERIOD, UNIT
 from bayes_ccd.data.panel import MISSING_TOKENS, MissingPolicy, read_csv_cells, validate_panel
-from bayes_ccd.dea.model import _NON_POSITIVE, _check_roles
+from bayes_ccd.efficiency.model import _NON_POSITIVE, _check_roles
 from bayes_ccd.exceptions import ConfigError, DataError
 
 # --------------------------------------------------------------------------------------
@@ -47,8 +47,19 @@ class DEAData:
     )
 
     def locate(self, error: DataError) -> DataError:
-        """``error`` (e.g. from :func:`dea` on this table) with this file and, when its
-        unit and period pick one row, that row's line."""
+        """Return ``error`` located in this file.
+
+        Parameters
+        ----------
+        error
+            An error about this table, e.g. from :func:`~bayes_ccd.efficiency.model.dea`.
+
+        Returns
+        -------
+        DataError
+            ``error`` with this file and, when its unit and period pick one row, that
+            row's line (an error that already names a file is returned as it is).
+        """
         if error.file is not None:
             return error
         rows = self.table[self.unit] == error.unit
@@ -149,8 +160,11 @@ def read_dea_table(
 def _cross_section(
     raw: pd.DataFrame, unit: str, columns: Sequence[str], source: str
 ) -> pd.DataFrame:
-    """The checks of :func:`bayes_ccd.data.panel.validate_panel` without periods, in its
-    wording: unit labels, repeated units, numeric, finite and present cells."""
+    """Check a cross-section as :func:`bayes_ccd.data.panel.validate_panel` checks a panel.
+
+    The same checks without periods, in the same wording: unit labels, repeated units,
+    numeric, finite and present cells.
+    """
     labels = raw[unit].str.strip()
     empty = labels.index[labels.isin(MISSING_TOKENS)]
     if len(empty):
@@ -200,7 +214,7 @@ def _panel_table(
     missing: MissingPolicy,
     source: str,
 ) -> DEAData:
-    """A panel checked by :func:`bayes_ccd.data.panel.validate_panel`, optionally one period."""
+    """Check a panel by :func:`bayes_ccd.data.panel.validate_panel`; keep one period if asked."""
     rows = raw
     if wanted is not None and missing == "error":
         numbers = pd.to_numeric(raw[time], errors="coerce")
@@ -256,7 +270,7 @@ def _require_period(periods: pd.Series, wanted: int, source: str, time: str) -> 
 def _check_positive(
     table: pd.DataFrame, unit: str, time: str | None, columns: Sequence[str], source: str
 ) -> None:
-    """The positivity :func:`dea` requires, located by file line (first line first)."""
+    """Require the positive values :func:`dea` needs, naming the first bad line of the file."""
     bad = table[list(columns)].to_numpy() <= 0
     if not bad.any():
         return

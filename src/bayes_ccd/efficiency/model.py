@@ -1,19 +1,20 @@
-"""Data envelopment analysis of one cross-section (CCR/BCC scores, slacks, peers, targets,
-scale efficiency, returns to scale, super-efficiency) and of every period of a panel.
+"""Data envelopment analysis of one cross-section and of every period of a panel.
+
+CCR/BCC scores, slacks, peers, targets, scale efficiency, returns to scale and
+super-efficiency, with the checks of the data that the linear programmes need.
 """
 
 from __future__ import annotations
 
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from bayes_ccd.conventions import UNIT
-from bayes_ccd.dea.lp import (
+from bayes_ccd.efficiency.lp import (
     TOLERANCE,
     _frontier_candidates,
     _radial_scores,
@@ -22,109 +23,21 @@ from bayes_ccd.dea.lp import (
     _two_phase,
     _TwoPhase,
 )
+from bayes_ccd.efficiency.result import DEAResult, Efficiency
 from bayes_ccd.exceptions import ConfigError, DataError, DataWarning, EstimationError
-
-ORIENTATIONS = ("input", "output")
-RTS_CHOICES = ("crs", "vrs", "both")
-RTS_LABELS = ("increasing", "constant", "decreasing")
-
-#: Scores within this distance of 1 count as efficient, two scores within it as equal
-#: (returns to scale), and slacks below it (relative to the unit's own value) as zero.
-#: HiGHS meets its primal/dual feasibility tolerances of 1e-7 on these unit-scaled LPs,
-#: so differences below 1e-6 are solver noise, while any difference a paper would print
-#: (three or four decimals) is far above it.
-
-
-@dataclass(frozen=True)
-class DEAResult:
-    """DEA of one cross-section of units.
-
-    Attributes
-    ----------
-    efficiency
-        One row per unit (index ``unit``). Columns, depending on ``rts``:
-        ``crs`` (comprehensive technical efficiency, CCR), ``vrs`` (pure technical
-        efficiency, BCC), ``scale`` (= crs / vrs), ``rts`` (returns to scale:
-        increasing, constant, decreasing), ``nirs`` (the NIRS score behind ``rts``),
-        ``crs_efficient`` / ``vrs_efficient`` (score 1 and all max-slack-phase slacks
-        zero: efficient in the Pareto-Koopmans sense of Cooper et al. 2007, ch. 3),
-        and with super-efficiency ``super_crs``, ``super_crs_feasible``,
-        ``super_vrs``, ``super_vrs_feasible``, ``super_vrs_reason``.
-    lambdas
-        Long table of the intensity weights of the max-slack phase, one row per
-        positive weight: ``model`` (crs/vrs), ``unit``, ``peer``, ``lambda``. The peers
-        of a unit are its rows.
-    slacks
-        Per model, a table (unit by input and output) of the max-slack-phase slacks in
-        the data's units: input excesses and output shortfalls, both >= 0.
-    targets
-        Per model, the projection of each unit on the efficient frontier
-        (Cooper et al. 2007, ch. 3): input orientation
-        ``x* = theta x_o - s-``, ``y* = y_o + s+``; output orientation
-        ``x* = x_o - s-``, ``y* = phi y_o + s+``.
-    inputs, outputs
-        Column names, in order.
-    orientation, rts
-        As requested.
-    config
-        How the result was made (options, tolerance, solver), for ``metadata.json``.
-    """
-
-    efficiency: pd.DataFrame
-    lambdas: pd.DataFrame
-    slacks: dict[str, pd.DataFrame]
-    targets: dict[str, pd.DataFrame]
-    inputs: tuple[str, ...]
-    outputs: tuple[str, ...]
-    orientation: str
-    rts: str
-    config: dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def models(self) -> tuple[str, ...]:
-        """The envelopment models solved: ``("crs",)``, ``("vrs",)`` or both."""
-        return ("crs", "vrs") if self.rts == "both" else (self.rts,)
-
-    @property
-    def units(self) -> list[Any]:
-        return list(self.efficiency.index)
-
-    def peers(self, model: str) -> pd.Series:
-        """Peers of each unit as text, ``"B (0.5000); E (0.5000)"`` (lambda in brackets)."""
-        rows = self.lambdas[self.lambdas["model"] == model]
-        text = {
-            unit: "; ".join(f"{p} ({v:.4f})" for p, v in zip(g["peer"], g["lambda"], strict=True))
-            for unit, g in rows.groupby("unit", sort=False)
-        }
-        return pd.Series(
-            [text.get(u, "") for u in self.units],
-            index=self.efficiency.index,
-            name=f"{model}_peers",
-        )
-
-    def table(self) -> pd.DataFrame:
-        """The flat table written as ``efficiency.csv``: scores, then per model the
-        slacks (``<model>_slack_<variable>``) and peers (``<model>_peers``)."""
-        parts = [self.efficiency]
-        for model in self.models:
-            parts.append(self.slacks[model].add_prefix(f"{model}_slack_"))
-            parts.append(self.peers(model).to_frame())
-        return pd.concat(parts, axis=1).reset_index()
-
+from bayes_ccd.settings import DEASettings
 
 # --------------------------------------------------------------------------------------
 # validation
 
 
-def _check_options(orientation: str, rts: str) -> None:
-    if orientation not in ORIENTATIONS:
-        raise ConfigError(f"DEA orientation {orientation!r} is not one of {ORIENTATIONS}")
-    if rts not in RTS_CHOICES:
-        raise ConfigError(f"DEA returns to scale {rts!r} is not one of {RTS_CHOICES}")
+def _check_options(orientation: str, rts: str, super_efficiency: bool = True) -> None:
+    """Validate the options by the rules of :class:`~bayes_ccd.settings.DEASettings`."""
+    DEASettings(orientation=orientation, rts=rts, super_efficiency=super_efficiency)
 
 
 def minimum_units(n_inputs: int, n_outputs: int) -> int:
-    """The DEA rule of thumb for the number of units, ``max(m s, 3 (m + s))``.
+    """Return the DEA rule of thumb for the number of units, ``max(m s, 3 (m + s))``.
 
     With fewer units than this, many units are efficient only because they are
     unusual in some dimension, not because they are good (Cooper, Seiford & Tone 2007,
@@ -297,12 +210,12 @@ def dea(
     inputs: pd.DataFrame,
     outputs: pd.DataFrame,
     *,
-    orientation: str = "input",
-    rts: str = "both",
-    super_efficiency: bool = True,
+    orientation: str = DEASettings.orientation,
+    rts: str = DEASettings.rts,
+    super_efficiency: bool = DEASettings.super_efficiency,
     period: Any = None,
 ) -> DEAResult:
-    r"""Data envelopment analysis of one cross-section: scores, slacks, peers, targets.
+    r"""Compute the DEA of one cross-section: scores, slacks, peers, targets.
 
     For each unit ``o`` (one LP per unit and model, HiGHS via ``scipy.optimize.linprog``):
 
@@ -361,7 +274,8 @@ def dea(
     super_efficiency
         Also compute Andersen-Petersen super-efficiency for each model.
     period
-        Only used in messages (the period of a panel this cross-section belongs to).
+        The period of a panel this cross-section belongs to, named in messages and
+        recorded in the result.
 
     Returns
     -------
@@ -370,13 +284,14 @@ def dea(
     Raises
     ------
     ConfigError
-        Unknown ``orientation`` or ``rts``.
+        Unknown ``orientation`` or ``rts`` (choices of
+        :class:`~bayes_ccd.settings.DEASettings`).
     DataError
         Invalid data (see :func:`minimum_units` for the warning on too few units).
     EstimationError
         An LP that must have a solution did not solve (names the unit).
     """
-    _check_options(orientation, rts)
+    _check_options(orientation, rts, super_efficiency)
     x, y = _validated(inputs, outputs, period=period)
     labels = list(inputs.index)
     index = pd.Index(labels, name=UNIT)
@@ -463,6 +378,7 @@ def dea(
         orientation,
         rts,
         config,
+        period,
     )
 
 
@@ -494,8 +410,10 @@ def _nirs_scores(
     labels: list[Any],
     period: Any,
 ) -> np.ndarray:
-    """NIRS efficiency, by LP only where CRS and VRS differ: the NIRS technology lies
-    between the two, so where they agree it agrees with both."""
+    """Return the NIRS efficiency, solving its LP only where CRS and VRS differ.
+
+    The NIRS technology lies between the two, so where they agree it agrees with both.
+    """
     nirs = vrs.copy()
     differ = np.flatnonzero(np.abs(crs - vrs) > TOLERANCE)
     radial = _radial_scores(
@@ -595,16 +513,35 @@ def dea_panel(
     time: str,
     inputs: Sequence[str],
     outputs: Sequence[str],
-    orientation: str = "input",
-    rts: str = "both",
-    super_efficiency: bool = True,
-) -> dict[Any, DEAResult]:
-    """:func:`dea` of every period of a long panel against that period's frontier.
+    orientation: str = DEASettings.orientation,
+    rts: str = DEASettings.rts,
+    super_efficiency: bool = DEASettings.super_efficiency,
+) -> Efficiency:
+    """Run :func:`dea` on every period of a long panel against that period's frontier.
+
+    Parameters
+    ----------
+    panel
+        Long table with one row per unit and period.
+    unit, time
+        Names of the unit and period columns.
+    inputs, outputs
+        Column names.
+    orientation, rts, super_efficiency
+        As for :func:`dea`.
 
     Returns
     -------
-    dict
-        Period (in increasing order) to :class:`DEAResult`.
+    Efficiency
+        The DEA of each period, in increasing order of period (no Malmquist index:
+        see :func:`~bayes_ccd.efficiency.malmquist.malmquist`).
+
+    Raises
+    ------
+    ConfigError
+        A column named twice, or as both unit or period and input or output.
+    DataError
+        Missing columns, duplicate unit-period rows, or invalid data in a period.
     """
     frame = _panel_columns(panel, unit, time, inputs, outputs)
     results = {}
@@ -618,7 +555,7 @@ def dea_panel(
             super_efficiency=super_efficiency,
             period=period,
         )
-    return results
+    return Efficiency(results)
 
 
 def _panel_columns(

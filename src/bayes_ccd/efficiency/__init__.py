@@ -15,6 +15,17 @@ scale efficiency, and the returns to scale of each province. This module compute
 - the Malmquist productivity index of consecutive periods and its decomposition
   (Färe, Grosskopf, Norris & Zhang 1994).
 
+:func:`~bayes_ccd.efficiency.model.dea` returns a
+:class:`~bayes_ccd.efficiency.result.DEAResult`,
+:func:`~bayes_ccd.efficiency.malmquist.malmquist` a
+:class:`~bayes_ccd.efficiency.result.MalmquistIndex`,
+:func:`~bayes_ccd.efficiency.model.dea_panel` and
+:func:`~bayes_ccd.efficiency.analysis.efficiency_analysis` (the efficiency stage of a run) an
+:class:`~bayes_ccd.efficiency.result.Efficiency`; each has ``summary()``, and the results of a
+DEA have ``write(directory)``. Keyword defaults and the allowed options come from
+:class:`bayes_ccd.settings.DEASettings`. (The sub-package re-exports nothing: a function
+``malmquist`` would hide the module of that name.)
+
 Every score is an *efficiency* in (0, 1] (super-efficiency may exceed 1): the input
 orientation reports theta, the output orientation 1/phi, so that 1 is efficient and
 larger is better in both. Each unit is one linear programme solved by HiGHS through

@@ -1,4 +1,4 @@
-"""Maps of the coordination degree: a tile grid of China's provinces, or true choropleths.
+r"""Maps of the coordination degree: a tile grid of China's provinces, or true choropleths.
 
 The seed paper's Figure 2 (D by province for chosen years) and Figure 4 (LISA
 clusters) are drawn either
@@ -31,8 +31,11 @@ Colour
 ------
 Values use a sequential map whose lightness rises monotonically (``cividis`` by
 default), so the figure survives greyscale printing. LISA types use colour, lightness
-and hatching together: High-High dark red ``///``, Low-Low dark blue ``\\\\\\``,
+and hatching together: High-High dark red ``///``, Low-Low dark blue ``\\\``,
 High-Low light red ``xxx``, Low-High light blue ``...``, not significant pale grey.
+
+The plots (:func:`plot_choropleth`, :func:`plot_lisa_map`) return a
+:class:`matplotlib.figure.Figure` and write nothing; the stage's writer saves them.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ from matplotlib.patches import Patch, Rectangle
 from bayes_ccd.conventions import PERIOD, UNIT
 from bayes_ccd.data.regions import province_table
 from bayes_ccd.exceptions import ConfigError, DataError
-from bayes_ccd.explore.moran import (
+from bayes_ccd.exploration.moran import (
     CLUSTER_TYPES,
     HIGH_HIGH,
     HIGH_LOW,
@@ -61,7 +64,6 @@ from bayes_ccd.explore.moran import (
     LOW_LOW,
     NOT_SIGNIFICANT,
 )
-from bayes_ccd.report.figures import save_figure
 
 #: (face colour, hatch, hatch colour) of each LISA type.
 LISA_STYLE: dict[str, tuple[str, str, str]] = {
@@ -80,9 +82,13 @@ _TILE = 0.94
 
 
 def province_tiles() -> pd.DataFrame:
-    """The tile grid: ``province, abbr, col, row, code, name_zh`` for the 31 provinces.
+    """Read the tile grid of the 31 provinces.
 
-    ``col`` grows eastwards and ``row`` southwards; ``abbr`` is the ISO 3166-2:CN code.
+    Returns
+    -------
+    pandas.DataFrame
+        ``province, abbr, col, row, code, name_zh``: ``col`` grows eastwards and ``row``
+        southwards; ``abbr`` is the ISO 3166-2:CN code.
     """
     path = resources.files("bayes_ccd.data").joinpath("province_tiles.csv")
     with resources.as_file(path) as file:
@@ -91,8 +97,19 @@ def province_tiles() -> pd.DataFrame:
 
 
 def tile_positions(units: Sequence[object]) -> pd.DataFrame | None:
-    """Tiles of ``units`` (index: the unit labels), or ``None`` if some unit is not a
-    province under any of the identifiers (English or Chinese name, GB code, ISO code).
+    """Place ``units`` on the province tile grid.
+
+    Parameters
+    ----------
+    units
+        Unit labels: all English names (any case), all Chinese names, all GB/T 2260
+        codes or all ISO codes (any case).
+
+    Returns
+    -------
+    pandas.DataFrame or None
+        The tiles of ``units`` (index: the unit labels), or ``None`` if some unit is not
+        a province under any one of the identifiers.
     """
     tiles = province_tiles()
     labels = [str(u).strip() for u in units]
@@ -113,8 +130,19 @@ def tile_positions(units: Sequence[object]) -> pd.DataFrame | None:
 
 
 def read_boundary(path: str | Path, id_column: str) -> Any:
-    """Read a boundary file (GeoJSON, shapefile, ...) whose ``id_column`` holds the unit
-    labels; returns a GeoDataFrame with that column renamed ``unit`` (as strings).
+    """Read a boundary file (GeoJSON, shapefile, ...) whose ``id_column`` holds the units.
+
+    Parameters
+    ----------
+    path
+        Any file ``geopandas.read_file`` opens.
+    id_column
+        Column holding the unit labels.
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        The shapes, with ``id_column`` renamed ``unit`` (as stripped strings).
 
     Raises
     ------
@@ -123,10 +151,7 @@ def read_boundary(path: str | Path, id_column: str) -> Any:
     ConfigError
         geopandas is not installed.
     """
-    try:
-        import geopandas
-    except ImportError:
-        raise ConfigError("boundary maps need geopandas: pip install 'bayes-ccd[maps]'") from None
+    geopandas = _geopandas()
     path = Path(path)
     if not path.is_file():
         raise DataError("boundary file does not exist", file=path)
@@ -134,20 +159,48 @@ def read_boundary(path: str | Path, id_column: str) -> Any:
         shapes = geopandas.read_file(path)
     except Exception as error:  # pyogrio raises several unrelated types on bad files
         raise DataError(f"boundary file could not be read ({error})", file=path) from None
+    return boundary_units(shapes, id_column, source=path)
+
+
+def boundary_units(shapes: Any, id_column: str, *, source: str | Path | None = None) -> Any:
+    """Check the unit ids of already-read shapes and name their column ``unit``.
+
+    Parameters
+    ----------
+    shapes
+        A GeoDataFrame (e.g. from ``geopandas.read_file``).
+    id_column
+        Column holding the unit labels.
+    source
+        File name for error messages (``None`` for shapes built in memory).
+
+    Returns
+    -------
+    geopandas.GeoDataFrame
+        A copy with ``id_column`` renamed ``unit`` (as stripped strings).
+
+    Raises
+    ------
+    DataError
+        Not a GeoDataFrame, missing id column, empty or repeated ids.
+    """
+    what = "the boundary file" if source is not None else "the boundary shapes"
+    if not hasattr(shapes, "geometry") or not hasattr(shapes, "columns"):
+        raise DataError(f"{what} must be a GeoDataFrame, not {type(shapes).__name__}")
     if id_column not in shapes.columns:
         columns = [c for c in shapes.columns if c != shapes.geometry.name]
         raise DataError(
-            f"the id column '{id_column}' is not in the boundary file "
-            f"(columns: {columns}); pass --boundary-id",
-            file=path,
+            f"the id column '{id_column}' is not in {what} (columns: {columns}); "
+            "pass --boundary-id",
+            file=source,
         )
     ids = shapes[id_column].astype(str).str.strip()
     if (ids == "").any() or shapes[id_column].isna().any():
-        raise DataError("a feature has an empty id", file=path, column=id_column)
+        raise DataError("a feature has an empty id", file=source, column=id_column)
     if ids.duplicated().any():
         raise DataError(
             f"id '{ids[ids.duplicated()].iloc[0]}' names two features; dissolve them first",
-            file=path,
+            file=source,
             column=id_column,
         )
     shapes = shapes.assign(**{UNIT: ids})
@@ -156,7 +209,30 @@ def read_boundary(path: str | Path, id_column: str) -> Any:
     return shapes
 
 
+def _geopandas() -> Any:
+    """Import geopandas, an optional dependency, only when a boundary map is asked for."""
+    try:
+        import geopandas
+    except ImportError:
+        raise ConfigError("boundary maps need geopandas: pip install 'bayes-ccd[maps]'") from None
+    return geopandas
+
+
 def check_boundary_units(boundary: Any, units: Sequence[str]) -> None:
+    """Refuse units that have no shape in the boundary.
+
+    Parameters
+    ----------
+    boundary
+        Shapes with a ``unit`` column (from :func:`read_boundary`).
+    units
+        The units to map.
+
+    Raises
+    ------
+    DataError
+        Naming the units without a shape.
+    """
     absent = sorted(set(units) - set(boundary[UNIT]))
     if absent:
         raise DataError(f"unit(s) {absent} have no shape in the boundary file; check the id column")
@@ -254,7 +330,7 @@ def _cross_sections(
 
 
 def _layout_for(units: Sequence[str], boundary: Any) -> pd.DataFrame | None:
-    """Tile positions, or ``None`` when a boundary file is used; errors otherwise."""
+    """Return tile positions, or ``None`` when a boundary file is used; errors otherwise."""
     if boundary is not None:
         check_boundary_units(boundary, units)
         return None
@@ -272,13 +348,11 @@ def plot_choropleth(
     frame: pd.DataFrame,
     variable: str,
     periods: Sequence[int],
-    path: str | Path,
     *,
     boundary: Any = None,
-    pdf: bool = False,
     cmap: str = "cividis",
     digits: int = 2,
-) -> list[Path]:
+) -> Figure:
     """Map ``variable`` by unit for each of ``periods`` (the seed paper's Figure 2).
 
     One panel per period, one colour scale shared by all panels. Without ``boundary``
@@ -289,16 +363,30 @@ def plot_choropleth(
     ----------
     frame
         Long table with ``unit``, ``period`` and ``variable``.
+    variable
+        The column to map.
     periods
         Periods to map (e.g. first, middle and last year).
-    path
-        Output file; ``.png`` is written (and ``.pdf`` when ``pdf``).
+    boundary
+        Shapes with a ``unit`` column (:func:`read_boundary`), or ``None`` for tiles.
+    cmap
+        Sequential matplotlib colour map.
+    digits
+        Decimals of the values printed on the tiles.
 
     Returns
     -------
-    list of pathlib.Path
-        Files written.
+    matplotlib.figure.Figure
+        The figure (nothing is written; see :func:`bayes_ccd.report.figures.save_figure`).
+
+    Raises
+    ------
+    DataError
+        A period or the variable not in ``frame``, units the tile grid cannot place
+        (without ``boundary``) or without a shape in ``boundary``.
     """
+    if variable not in frame.columns:
+        raise DataError(f"variable {variable!r} is not in the data")
     sections = _cross_sections(frame, variable, periods)
     units = list(dict.fromkeys(frame[UNIT].astype(str)))
     tiles = _layout_for(units, boundary)
@@ -326,26 +414,41 @@ def plot_choropleth(
         mpl.cm.ScalarMappable(norm=norm, cmap=colours), ax=list(axes), shrink=0.75, label=variable
     )
     fig.suptitle(f"{variable} by province", fontsize=12)
-    return save_figure(fig, path, pdf=pdf)
+    return fig
 
 
 def plot_lisa_map(
     lisa: pd.DataFrame,
     variable: str,
     periods: Sequence[int],
-    path: str | Path,
     *,
     boundary: Any = None,
-    pdf: bool = False,
-) -> list[Path]:
-    """LISA cluster map of ``variable`` for each of ``periods`` (the seed paper's
-    Figure 4): High-High, Low-Low, High-Low, Low-High and not significant units, told
-    apart by colour, lightness and hatching; panel titles count each type.
+) -> Figure:
+    """Map the LISA clusters of ``variable`` for each of ``periods`` (the paper's Figure 4).
+
+    High-High, Low-Low, High-Low, Low-High and not significant units are told apart by
+    colour, lightness and hatching; panel titles count each type.
 
     Parameters
     ----------
     lisa
-        Table from :func:`bayes_ccd.explore.moran.local_moran_panel`.
+        Table from :func:`bayes_ccd.exploration.moran.local_moran_panel`.
+    variable
+        The variable whose clusters are mapped.
+    periods
+        Periods to map.
+    boundary
+        Shapes with a ``unit`` column (:func:`read_boundary`), or ``None`` for tiles.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+        The figure (nothing is written).
+
+    Raises
+    ------
+    DataError
+        As :func:`plot_choropleth`, or no clusters of ``variable`` in ``lisa``.
     """
     rows = lisa[lisa["variable"] == variable]
     if rows.empty:
@@ -383,7 +486,7 @@ def plot_lisa_map(
         handles=handles, loc="outside lower center", ncol=len(handles), fontsize=9, frameon=False
     )
     fig.suptitle(f"LISA clusters of {variable}", fontsize=12)
-    return save_figure(fig, path, pdf=pdf)
+    return fig
 
 
 def _short(cluster: str) -> str:

@@ -1,4 +1,4 @@
-"""Spatial autocorrelation of the coordination degree: global and local Moran's I.
+r"""Spatial autocorrelation of the coordination degree: global and local Moran's I.
 
 Both statistics are computed by esda (Rey & Anselin 2010) on each period's
 cross-section, with the study's :class:`~bayes_ccd.data.weights.SpatialWeights` used as
@@ -7,8 +7,8 @@ autocorrelation analysis".
 
 Global Moran's I (Moran 1950; Cliff & Ord 1981, ch. 1-2)
 --------------------------------------------------------
-.. math:: I = \\frac{n}{S_0} \\frac{\\sum_i \\sum_j w_{ij} z_i z_j}{\\sum_i z_i^2},
-   \\qquad z_i = x_i - \\bar x, \\quad S_0 = \\sum_i \\sum_j w_{ij},
+.. math:: I = \frac{n}{S_0} \frac{\sum_i \sum_j w_{ij} z_i z_j}{\sum_i z_i^2},
+   \qquad z_i = x_i - \bar x, \quad S_0 = \sum_i \sum_j w_{ij},
 
 with ``E[I] = -1/(n-1)`` and the variance under normality
 ``(n^2 S_1 - n S_2 + 3 S_0^2) / ((n^2 - 1) S_0^2) - E[I]^2`` (Cliff & Ord 1981,
@@ -31,6 +31,7 @@ Permutation p-values and seeds
 Pseudo p-values follow esda's ``calculate_significance`` (esda 2.10,
 ``esda/significance.py``) with ``R`` permutations, reading the observed statistic
 against its ``R`` simulated values. ``alternative`` is one of
+:data:`~bayes_ccd.settings.ALTERNATIVES`:
 
 - ``"two-sided"`` (default, esda's recommendation): ``p = (M + 1) / (R + 1)``; with
   ``q`` the share of simulated values at or below the observed one, ``M`` counts the
@@ -50,7 +51,8 @@ against its ``R`` simulated values. ``alternative`` is one of
 The last four reach ``1 / (R + 1)``. A unit or year can only be significant at level
 ``a`` if this smallest p-value is below ``a``; with fewer permutations every result
 would be "Not significant" whatever the data, so such settings are refused
-(:func:`check_permutation_test`).
+(:func:`check_permutation_test`). The defaults (999 permutations, two-sided, level
+0.05) are those of :class:`~bayes_ccd.settings.ExploreSettings`.
 
 Every period and variable gets its own seed, derived from the run's seed by
 :func:`permutation_seed` and written to the tables, so one year can be re-run alone.
@@ -64,7 +66,6 @@ import contextlib
 import math
 import zlib
 from collections.abc import Iterator, Sequence
-from typing import Literal
 
 import esda
 import numpy as np
@@ -77,13 +78,20 @@ from bayes_ccd.data.panel import Panel, validate_panel
 from bayes_ccd.data.weights import SpatialWeights, check_units
 from bayes_ccd.exceptions import ConfigError, DataError
 from bayes_ccd.report.tables import estimate_with_stars
+from bayes_ccd.settings import ALTERNATIVES, ExploreSettings
 
-Alternative = Literal["two-sided", "directed", "greater", "lesser", "folded"]
-ALTERNATIVES: tuple[str, ...] = ("two-sided", "directed", "greater", "lesser", "folded")
 
-#: ``(R + 1)`` times the smallest pseudo p-value ``R`` permutations can give, by
-#: alternative (esda's ``_permutation_significance``; see the module docstring).
-_SMALLEST_P_NUMERATOR = {"two-sided": 3, "directed": 1, "greater": 1, "lesser": 1, "folded": 1}
+def _smallest_p_numerator(alternative: str) -> int:
+    """Return ``(R + 1)`` times the smallest pseudo p-value ``R`` permutations can give.
+
+    esda's two-sided p-value counts both tails, each holding at least one simulated
+    value, so it is ``3 / (R + 1)`` at best; every other alternative reaches
+    ``1 / (R + 1)`` (esda's ``_permutation_significance``; see the module docstring).
+    """
+    if alternative not in ALTERNATIVES:
+        raise ConfigError(f"alternative {alternative!r} is not one of {list(ALTERNATIVES)}")
+    return 3 if alternative == "two-sided" else 1
+
 
 #: Moran's I needs four units: its randomisation variance divides by (n-1)(n-2)(n-3).
 MIN_MORAN_UNITS = 4
@@ -99,10 +107,24 @@ _GLOBAL_STREAM, _LOCAL_STREAM = 0, 1
 
 
 def permutation_seed(seed: int, variable: str, period: int, local: bool = False) -> int:
-    """The seed of one variable-period permutation test, derived from the run seed.
+    """Derive the seed of one variable-period permutation test from the run seed.
 
     ``SeedSequence(seed, spawn_key=(crc32(variable), period, 0 or 1))`` gives streams
     that do not overlap between variables, periods and the global/local statistic.
+
+    Parameters
+    ----------
+    seed
+        The run seed.
+    variable, period
+        The cross-section tested.
+    local
+        The local statistic's stream (else the global one).
+
+    Returns
+    -------
+    int
+        A 32-bit seed.
     """
     key = (
         zlib.crc32(variable.encode("utf-8")),
@@ -126,16 +148,35 @@ def _legacy_seed(seed: int) -> Iterator[None]:
         np.random.set_state(state)  # noqa: NPY002
 
 
-def smallest_p_value(permutations: int, alternative: str = "two-sided") -> float:
-    """The smallest pseudo p-value ``R`` permutations can give under ``alternative``:
-    ``3 / (R + 1)`` two-sided, ``1 / (R + 1)`` otherwise (see the module docstring)."""
-    if alternative not in ALTERNATIVES:
-        raise ConfigError(f"alternative {alternative!r} is not one of {ALTERNATIVES}")
-    return _SMALLEST_P_NUMERATOR[alternative] / (permutations + 1)
+def smallest_p_value(permutations: int, alternative: str = ExploreSettings.alternative) -> float:
+    """Compute the smallest pseudo p-value ``R`` permutations can give.
+
+    Parameters
+    ----------
+    permutations
+        ``R``.
+    alternative
+        One of :data:`~bayes_ccd.settings.ALTERNATIVES`.
+
+    Returns
+    -------
+    float
+        ``3 / (R + 1)`` two-sided, ``1 / (R + 1)`` otherwise (see the module docstring).
+    """
+    return _smallest_p_numerator(alternative) / (permutations + 1)
 
 
-def check_permutation_test(permutations: int, alternative: str, significance: float) -> None:
+def check_permutation_test(
+    permutations: int,
+    alternative: str = ExploreSettings.alternative,
+    significance: float = ExploreSettings.significance,
+) -> None:
     """Refuse permutation settings under which no result could be significant.
+
+    Parameters
+    ----------
+    permutations, alternative, significance
+        The settings of the permutation test and the level its p-values are read at.
 
     Raises
     ------
@@ -145,8 +186,7 @@ def check_permutation_test(permutations: int, alternative: str, significance: fl
         (:func:`smallest_p_value`) not below ``significance``; the message gives the
         fewest permutations that would do.
     """
-    if alternative not in ALTERNATIVES:
-        raise ConfigError(f"alternative {alternative!r} is not one of {ALTERNATIVES}")
+    k = _smallest_p_numerator(alternative)
     if isinstance(permutations, bool) or int(permutations) != permutations or permutations < 1:
         raise ConfigError(f"permutations must be a positive integer, not {permutations}")
     if not 0.0 < significance < 1.0:
@@ -154,7 +194,6 @@ def check_permutation_test(permutations: int, alternative: str, significance: fl
     smallest = smallest_p_value(permutations, alternative)
     if smallest < significance:
         return
-    k = _SMALLEST_P_NUMERATOR[alternative]
     # The fewest R with k / (R + 1) < significance, found with the same float test.
     needed = max(1, math.floor(k / significance) - 1)
     while k / (needed + 1) >= significance:
@@ -170,7 +209,7 @@ def check_permutation_test(permutations: int, alternative: str, significance: fl
 def _cross_section(
     values: pd.Series, weights: SpatialWeights, variable: str, period: object
 ) -> tuple[pd.Series, Graph]:
-    """The values reordered to the units of ``weights``, and the esda graph.
+    """Reorder the values to the units of ``weights`` and build the esda graph.
 
     The order is that of the weights, whatever the order of the rows, so that a seed
     gives the same permutations however the input table is sorted.
@@ -210,15 +249,17 @@ def global_moran(
     values: pd.Series,
     weights: SpatialWeights,
     *,
-    permutations: int = 999,
+    permutations: int = ExploreSettings.permutations,
     seed: int,
-    alternative: Alternative = "two-sided",
-    significance: float = 0.05,
+    alternative: str = ExploreSettings.alternative,
+    significance: float = ExploreSettings.significance,
     variable: str = "value",
     period: object = None,
 ) -> dict[str, float]:
-    """Global Moran's I of one cross-section, with inference under normality,
-    randomisation and permutation (esda ``Moran``; see the module docstring).
+    """Compute the global Moran's I of one cross-section.
+
+    Inference is under normality, randomisation and permutation (esda ``Moran``; see
+    the module docstring).
 
     Parameters
     ----------
@@ -271,15 +312,28 @@ def local_moran(
     values: pd.Series,
     weights: SpatialWeights,
     *,
-    permutations: int = 999,
+    permutations: int = ExploreSettings.permutations,
     seed: int,
-    significance: float = 0.05,
-    alternative: Alternative = "two-sided",
+    significance: float = ExploreSettings.significance,
+    alternative: str = ExploreSettings.alternative,
     variable: str = "value",
     period: object = None,
 ) -> pd.DataFrame:
-    """Local Moran's I (LISA) of one cross-section with conditional-permutation
-    p-values and cluster types (esda ``Moran_Local``; see the module docstring).
+    """Compute the local Moran's I (LISA) of one cross-section, with cluster types.
+
+    p-values are by conditional permutation (esda ``Moran_Local``; see the module
+    docstring).
+
+    Parameters
+    ----------
+    values, weights
+        As in :func:`global_moran`.
+    permutations, seed, alternative
+        Conditional permutation settings; ``seed`` seeds this test alone.
+    significance
+        Level below which a unit's pseudo p-value makes it a cluster.
+    variable, period
+        Names used in error messages.
 
     Returns
     -------
@@ -327,8 +381,11 @@ def local_moran(
 
 
 def _panel(data: Panel | pd.DataFrame, variables: Sequence[str]) -> Panel:
-    """A :class:`~bayes_ccd.data.panel.Panel` is trusted as validated; a table is validated
-    against the panel contract (balanced, numeric) here."""
+    """Return a validated panel of ``variables``.
+
+    A :class:`~bayes_ccd.data.panel.Panel` is trusted as validated; a table is validated
+    against the panel contract (balanced, numeric) here.
+    """
     if isinstance(data, Panel):
         return data
     return validate_panel(data, unit=UNIT, time=PERIOD, columns=list(variables))
@@ -339,12 +396,12 @@ def global_moran_panel(
     weights: SpatialWeights,
     variables: Sequence[str],
     *,
-    permutations: int = 999,
+    permutations: int = ExploreSettings.permutations,
     seed: int,
-    alternative: Alternative = "two-sided",
-    significance: float = 0.05,
+    alternative: str = ExploreSettings.alternative,
+    significance: float = ExploreSettings.significance,
 ) -> pd.DataFrame:
-    """Global Moran's I of each variable in each period (the seed paper's Table 5).
+    """Compute the global Moran's I of each variable in each period (the paper's Table 5).
 
     Parameters
     ----------
@@ -393,16 +450,23 @@ def local_moran_panel(
     weights: SpatialWeights,
     variables: Sequence[str],
     *,
-    permutations: int = 999,
+    permutations: int = ExploreSettings.permutations,
     seed: int,
-    significance: float = 0.05,
-    alternative: Alternative = "two-sided",
+    significance: float = ExploreSettings.significance,
+    alternative: str = ExploreSettings.alternative,
     regions: pd.Series | None = None,
 ) -> pd.DataFrame:
-    """Local Moran's I of each variable, unit and period (the seed paper's Figure 4).
+    """Compute the local Moran's I of each variable, unit and period (the paper's Figure 4).
 
-    ``data`` is a validated :class:`~bayes_ccd.data.panel.Panel` or a long table (validated
-    here), as in :func:`global_moran_panel`; ``regions`` maps units to regions.
+    Parameters
+    ----------
+    data, weights, variables
+        As in :func:`global_moran_panel`.
+    permutations, seed, significance, alternative
+        As in :func:`local_moran`; each variable-period test uses
+        :func:`permutation_seed` (the local stream).
+    regions
+        ``unit -> region``, added as a ``region`` column when given.
 
     Returns
     -------
@@ -435,9 +499,18 @@ def local_moran_panel(
 
 
 def cluster_counts(lisa: pd.DataFrame) -> pd.DataFrame:
-    """Number of units of each LISA cluster type per variable and period.
+    """Count the units of each LISA cluster type per variable and period.
 
-    Columns are the types in :data:`CLUSTER_TYPES` order (zero where absent).
+    Parameters
+    ----------
+    lisa
+        Table from :func:`local_moran_panel`.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``variable, period`` and one column per type in :data:`CLUSTER_TYPES` order
+        (zero where absent).
     """
     counts = (
         lisa.groupby(["variable", PERIOD])["cluster"]
@@ -464,11 +537,31 @@ _INFERENCE_COLUMNS = {
 def moran_paper_table(
     table: pd.DataFrame, variable: str, *, inference: str = "normality"
 ) -> pd.DataFrame:
-    """The seed paper's Table 5 for ``variable``: per year, Moran's I with significance
-    stars, E(I), sd(I), z and p under the chosen inference (``"normality"``,
-    ``"randomisation"`` or ``"permutation"``).
+    """Lay out the seed paper's Table 5 for ``variable``.
 
-    Stars: *** p < 0.01, ** p < 0.05, * p < 0.1.
+    Per year: Moran's I with significance stars (*** p < 0.01, ** p < 0.05, * p < 0.1),
+    E(I), sd(I), z and p under the chosen inference.
+
+    Parameters
+    ----------
+    table
+        Table from :func:`global_moran_panel`.
+    variable
+        The variable.
+    inference
+        ``"normality"``, ``"randomisation"`` or ``"permutation"``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        ``Year, Moran's I, E(I), sd(I), z, p-value``.
+
+    Raises
+    ------
+    ConfigError
+        An unknown ``inference``.
+    DataError
+        No Moran's I of ``variable`` in ``table``.
     """
     if inference not in _INFERENCE_COLUMNS:
         raise ConfigError(f"inference {inference!r} is not one of {tuple(_INFERENCE_COLUMNS)}")

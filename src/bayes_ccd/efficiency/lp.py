@@ -1,5 +1,7 @@
-"""The linear programmes of DEA, solved by HiGHS through ``scipy.optimize.linprog``:
-radial envelopment (phase one), max-slack (phase two), dominance screening.
+"""The linear programmes of DEA, solved by HiGHS through ``scipy.optimize.linprog``.
+
+Radial envelopment (phase one), max-slack (phase two) and the dominance screening that
+shrinks the reference sets.
 """
 
 from __future__ import annotations
@@ -13,6 +15,11 @@ from scipy.optimize import OptimizeResult, linprog
 
 from bayes_ccd.exceptions import EstimationError
 
+#: Scores within this distance of 1 count as efficient, two scores within it as equal
+#: (returns to scale), and slacks below it (relative to the unit's own value) as zero.
+#: HiGHS meets its primal/dual feasibility tolerances of 1e-7 on these unit-scaled LPs,
+#: so differences below 1e-6 are solver noise, while any difference a paper would print
+#: (three or four decimals) is far above it.
 TOLERANCE = 1e-6
 
 #: Rows of the dominance test per block: bounds its memory to block x n x (m + s) bytes.
@@ -33,8 +40,10 @@ _LINPROG_STATUS = {
 def _scale_rows(
     rts: str, n_lead: int, k: int, n_tail: int, a_ub: np.ndarray, b_ub: np.ndarray
 ) -> dict[str, np.ndarray | None]:
-    """Add the returns-to-scale constraint on the lambdas (variables ``n_lead:n_lead+k``):
-    none (CRS), ``sum lambda = 1`` (VRS) or ``sum lambda <= 1`` (NIRS)."""
+    """Add the returns-to-scale constraint on the lambdas (variables ``n_lead:n_lead+k``).
+
+    None for CRS, ``sum lambda = 1`` for VRS, ``sum lambda <= 1`` for NIRS.
+    """
     row = np.zeros((1, n_lead + k + n_tail))
     row[0, n_lead : n_lead + k] = 1.0
     if rts == "vrs":
@@ -158,8 +167,11 @@ def _dominance(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def _frontier_candidates(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Reference set for the standard models (undominated units) and what the
-    super-efficiency reference sets need (see :func:`_super_reference`)."""
+    """Return the reference set of the standard models and the dominance counts.
+
+    The reference set is the undominated units; the counts and sole dominators are what
+    the super-efficiency reference sets need (see :func:`_super_reference`).
+    """
     n_dominators, sole = _dominance(x, y)
     return np.flatnonzero(n_dominators == 0), n_dominators, sole
 
@@ -167,9 +179,11 @@ def _frontier_candidates(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.n
 def _super_reference(
     o: int, undominated: np.ndarray, n_dominators: np.ndarray, sole: np.ndarray
 ) -> np.ndarray:
-    """Reference set of the Andersen-Petersen model of unit ``o``: every unit but ``o``
-    that no unit other than ``o`` dominates (with ``o`` gone, units only ``o``
-    dominated are part of the frontier)."""
+    """Return the reference set of the Andersen-Petersen model of unit ``o``.
+
+    Every unit but ``o`` that no unit other than ``o`` dominates: with ``o`` gone, units
+    only ``o`` dominated are part of the frontier.
+    """
     freed = np.flatnonzero((n_dominators == 1) & (sole == o))
     ref = np.union1d(undominated, freed)
     return ref[ref != o]

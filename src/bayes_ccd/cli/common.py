@@ -1,0 +1,74 @@
+"""What the commands share: progress on stderr, flags made from the settings, list
+arguments, protected inputs."""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import sys
+from pathlib import Path
+from typing import Any
+
+from bayes_ccd.settings import Settings
+
+
+def progress(message: str) -> None:
+    """Report progress of a long step on stderr (stdout stays for results)."""
+    print(f"[bayes-ccd] {message}", file=sys.stderr, flush=True)
+
+
+def input_paths(args: argparse.Namespace) -> list[Path]:
+    """Every existing file or directory an argument other than ``--out`` names: the
+    output directory may not contain them (replacing it would delete them)."""
+    values = [v for k, v in vars(args).items() if k != "out" and isinstance(v, (str, Path))]
+    return [Path(v) for v in values if Path(v).exists()]
+
+
+def split_list(text: str) -> list[str]:
+    """Parse a comma-separated command-line list, ignoring blanks."""
+    return [item.strip() for item in text.split(",") if item.strip()]
+
+
+def add_setting(
+    parser: argparse.ArgumentParser | argparse._ArgumentGroup,
+    settings: type[Settings],
+    name: str,
+    *flags: str,
+    help: str | None = None,
+) -> None:
+    """Add the flag of setting ``name`` of ``settings``: default ``None`` (so that the
+    settings fill it in), type, choices and help (with the default) from the setting.
+
+    Booleans become ``--name`` (default off) or ``--no-name`` (default on); lists are
+    comma-separated.
+    """
+    default = settings.default(name)
+    rule = settings.rule(name)
+    text = help or settings.describe(name)
+    option = flags or (f"--{name.replace('_', '-')}",)
+    if isinstance(default, bool):
+        if default:
+            option = flags or (f"--no-{name.replace('_', '-')}",)
+            text = help or f"switch off: {rule.help} (on by default)"
+        parser.add_argument(
+            *option, dest=name, action="store_const", const=not default, default=None, help=text
+        )
+        return
+    if isinstance(default, (list, tuple)):
+        kind: Any = split_list
+    elif rule.kinds:
+        kind = str
+    else:
+        kind = type(default)
+    parser.add_argument(
+        *option, dest=name, type=kind, choices=rule.choices, default=None, help=text
+    )
+
+
+def settings_from[S: Settings](
+    args: argparse.Namespace, settings: type[S], base: S | None = None
+) -> S:
+    """``base`` (default: the defaults) with every flag of ``settings`` that was given."""
+    names = [f.name for f in dataclasses.fields(settings)]  # type: ignore[arg-type]
+    values = {name: getattr(args, name) for name in names if hasattr(args, name)}
+    return (base or settings()).replace(**values)

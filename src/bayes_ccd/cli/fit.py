@@ -1,0 +1,189 @@
+"""``bayes-ccd fit``: spatial panel models by maximum likelihood or Bayes."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+from typing import Any
+
+from bayes_ccd.cli.common import add_setting, input_paths, progress, settings_from, split_list
+from bayes_ccd.exceptions import ConfigError
+from bayes_ccd.settings import (
+    BayesSettings,
+    DataSettings,
+    MLESettings,
+    RegressionSettings,
+    RunSettings,
+    WeightsSettings,
+)
+
+NAME = "fit"
+HELP = (
+    "spatial panel models (SDM, SAR, SEM, SDEM) with fixed effects: coefficients, "
+    "effects, specification tests"
+)
+#: Settings of each estimator that the command exposes.
+ESTIMATOR_SETTINGS: dict[str, tuple[type, tuple[str, ...]]] = {
+    "mle": (MLESettings, ("effects_inference", "effects_draws", "fixed_effects", "tests")),
+    "bayes": (
+        BayesSettings,
+        ("sampler", "prior", "draws", "chains", "tune", "target_accept", "ppc_draws"),
+    ),
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Declare the arguments of ``bayes-ccd fit``."""
+    parser.add_argument("--data", required=True, type=Path, help="long panel CSV")
+    parser.add_argument("--unit", required=True, help="unit column of the panel")
+    parser.add_argument("--time", required=True, help="period column of the panel")
+    parser.add_argument("--y", required=True, help="dependent variable column")
+    parser.add_argument(
+        "--x", required=True, type=split_list, help="comma-separated covariate columns"
+    )
+    parser.add_argument(
+        "--log",
+        type=split_list,
+        default=[],
+        help="comma-separated covariates to log-transform (named ln_<col>)",
+    )
+    parser.add_argument(
+        "--weights",
+        required=True,
+        help="spatial weights: square CSV, edge list CSV, GAL, or bundled:province-contiguity",
+    )
+    add_setting(parser, WeightsSettings, "transform", "--weights-transform")
+    for name in ("model", "fe", "transform"):
+        add_setting(parser, RegressionSettings, name)
+    add_setting(parser, DataSettings, "missing")
+    parser.add_argument(
+        "--regions",
+        type=Path,
+        default=None,
+        help="CSV with a unit column (named as --unit, or 'unit') and a 'region' column; "
+        "implies --by-region (default: the bundled east/central/west provinces)",
+    )
+    parser.add_argument(
+        "--by-region",
+        action="store_true",
+        help="also fit each region's sub-sample (W cut and re-standardised)",
+    )
+    parser.add_argument(
+        "--estimator",
+        choices=tuple(ESTIMATOR_SETTINGS),
+        default="mle",
+        help="maximum likelihood (mle, default) or Bayes",
+    )
+    mle = parser.add_argument_group("maximum likelihood (--estimator mle)")
+    for name in ESTIMATOR_SETTINGS["mle"][1]:
+        add_setting(mle, MLESettings, name)
+    bayes = parser.add_argument_group("Bayes (--estimator bayes)")
+    for name in ESTIMATOR_SETTINGS["bayes"][1]:
+        add_setting(bayes, BayesSettings, name)
+    add_setting(parser, RunSettings, "seed")
+    parser.add_argument(
+        "--no-figures",
+        dest="figures",
+        action="store_false",
+        help="write the tables only (Bayes: no diagnostic figures)",
+    )
+    parser.add_argument("--out", required=True, type=Path, help="output directory")
+
+
+def _settings(args: argparse.Namespace) -> Any:
+    """The chosen estimator's settings; flags of the other estimator are an error."""
+    for other, (_, names) in ESTIMATOR_SETTINGS.items():
+        given = [n for n in names if getattr(args, n) is not None]
+        if other != args.estimator and given:
+            flags = ", ".join(f"--{n.replace('_', '-')}" for n in given)
+            raise ConfigError(f"{flags} belong(s) to --estimator {other}, not {args.estimator}")
+    kind, _ = ESTIMATOR_SETTINGS[args.estimator]
+    return settings_from(args, kind)
+
+
+def _regions(args: argparse.Namespace) -> Any:
+    from bayes_ccd.data.panel import read_csv_cells
+    from bayes_ccd.data.regions import read_regions
+
+    if args.regions is None:
+        return read_regions()
+    header = read_csv_cells(args.regions, what="region file").columns
+    unit = args.unit if args.unit in header else "unit"
+    return read_regions(args.regions, unit=unit)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Fit, write the output layout, print one line per sample."""
+    settings = _settings(args)
+    regression = settings_from(args, RegressionSettings)
+    weights_settings = settings_from(args, WeightsSettings)
+    seed = settings_from(args, RunSettings).seed
+    missing = settings_from(args, DataSettings).missing
+    unknown = [c for c in args.log if c not in args.x]
+    if unknown:
+        raise ConfigError(f"--log names {unknown}, which are not among --x {args.x}")
+
+    from bayes_ccd.data.factors import Factor
+    from bayes_ccd.data.panel import read_panel
+    from bayes_ccd.data.weights import read_weights
+    from bayes_ccd.report.output import atomic_output_dir, run_metadata
+    from bayes_ccd.spatial.design import ModelSpec
+    from bayes_ccd.spatial.model import SpatialPanel
+    from bayes_ccd.spatial.results import as_collection
+
+    covariates = [
+        Factor(name=f"ln_{c}", column=c, transform="log")
+        if c in args.log
+        else Factor(name=c, column=c)
+        for c in args.x
+    ]
+    by_region = args.by_region or args.regions is not None
+    # The specification checks its variables (repeats, y among x) before any file is read.
+    ModelSpec(
+        regression.model,  # type: ignore[arg-type]
+        regression.fe,  # type: ignore[arg-type]
+        regression.transform,  # type: ignore[arg-type]
+        args.y,
+        tuple(f.name for f in covariates),
+    )
+    progress(f"reading {args.data}")
+    panel = read_panel(
+        args.data, unit=args.unit, time=args.time, columns=[args.y, *args.x], missing=missing
+    )
+    weights = read_weights(args.weights, transform=weights_settings.transform)
+    model = SpatialPanel(
+        data=panel,
+        weights=weights,
+        y=Factor(name=args.y, column=args.y),
+        x=covariates,
+        model=regression.model,
+        fe=regression.fe,
+        transform=regression.transform,
+        regions=_regions(args) if by_region else None,
+    )
+    progress(
+        f"{model.spec.label()}, estimator {args.estimator}"
+        + (", national and by region" if by_region else "")
+    )
+    method = "ml" if args.estimator == "mle" else "bayes"
+    fits = as_collection(
+        model.fit(method, by_region=by_region, seed=seed, settings=settings, progress=progress)
+    )
+    config = {
+        key: str(value) if isinstance(value, Path) else value
+        for key, value in vars(args).items()
+        if not key.startswith("_")
+    }
+    progress("writing tables" + (" and figures" if args.figures and method == "bayes" else ""))
+    with atomic_output_dir(args.out, protect=input_paths(args)) as staging:
+        fits.write(staging, figures=args.figures, metadata=run_metadata(config, seed))
+    print("\n".join(fits.summary().lines))
+    filled = fits.main.info["filled_cells"]
+    if filled:
+        cells = ", ".join(f"{c['unit']} {c['period']} {c['column']}" for c in filled)
+        print(
+            f"Filled by linear interpolation, {len(filled)} cell(s) (listed in "
+            f"filled_cells.csv): {cells}."
+        )
+    print(f"Results written to {args.out}/")
+    return 0

@@ -1,3 +1,0 @@
-"""Spatio-temporal exploration: kernel density evolution, global and local Moran's I,
-maps.
-"""

@@ -1,0 +1,357 @@
+"""The result of a Bayesian fit: :class:`PosteriorFit`.
+
+It holds the posterior as an ``xarray.DataTree`` (groups ``posterior`` with the
+parameters and the per-draw effects, ``observed_data``, ``sample_stats`` for NUTS,
+``spatial_marginal`` for the exact sampler, ``posterior_predictive`` when drawn) with
+the design, prior, settings and seed that produced it, in the result contract of
+:mod:`bayes_ccd.spatial.results`. Convergence statistics are computed once and serve
+both the posterior tables and the diagnostics. Saved as NetCDF, it loads back as the
+same object (:meth:`PosteriorFit.load`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+import pandas as pd
+import xarray as xr
+
+from bayes_ccd.conventions import DEFAULT_SEED, INTERVAL_PROB, NATIONAL
+from bayes_ccd.exceptions import DataError
+from bayes_ccd.report.figures import save_figure
+from bayes_ccd.report.output import json_default
+from bayes_ccd.report.summary import Summary, SummaryTable
+from bayes_ccd.report.tables import interval_cells
+from bayes_ccd.settings import BayesSettings
+from bayes_ccd.spatial import archive, diagnostics
+from bayes_ccd.spatial.bayes.posterior import (
+    BAYES_COEFFICIENT_COLUMNS,
+    BAYES_EFFECT_COLUMNS,
+    coefficient_table,
+    effect_table,
+    posterior_predictive,
+    ppc_pvalues,
+)
+from bayes_ccd.spatial.bayes.priors import Prior
+from bayes_ccd.spatial.design import SpatialPanelDesign, build_design
+from bayes_ccd.spatial.fingerprint import Fingerprint
+from bayes_ccd.spatial.results import SpatialFit, recorded_warnings
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+
+@dataclass(frozen=True, eq=False)
+class PosteriorFit(SpatialFit):
+    """A spatial panel fitted by Bayes: the posterior and how it was made.
+
+    Parameters
+    ----------
+    design
+        The transformed design the posterior conditions on.
+    tree
+        The posterior (see the module docstring).
+    prior, settings, seed
+        The prior, the sampler settings (``[bayes]``) and the seed of every random step.
+    label
+        The sample: ``"national"`` or a region.
+    dropped_units
+        Units left out of a regional sample (no neighbour inside the region).
+    notes
+        Messages about the sample's weights, recorded before the fit.
+    timings
+        Seconds spent compiling (NUTS), sampling and computing the effects.
+    ppc
+        Posterior predictive p-values (:func:`~bayes_ccd.spatial.bayes.posterior.ppc_pvalues`),
+        when the check was run.
+    """
+
+    estimator: ClassVar[str] = "bayes"
+    coefficient_columns: ClassVar[tuple[str, ...]] = BAYES_COEFFICIENT_COLUMNS
+    effect_columns: ClassVar[tuple[str, ...]] = BAYES_EFFECT_COLUMNS
+    paper_cells = staticmethod(interval_cells)
+    paper_second: ClassVar[str] = "interval"
+
+    design: SpatialPanelDesign
+    tree: xr.DataTree
+    prior: Prior
+    settings: BayesSettings = field(default_factory=BayesSettings)
+    seed: int = DEFAULT_SEED
+    label: str = NATIONAL
+    dropped_units: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    timings: Mapping[str, float] = field(default_factory=dict)
+    ppc: Mapping[str, float] | None = None
+    _recorded: list[str] = field(default_factory=list, repr=False)
+
+    @property
+    def posterior(self) -> xr.Dataset:
+        """Draws of the parameters and the effects, dims ``(chain, draw, ...)``."""
+        return self.tree["posterior"].to_dataset()
+
+    @cached_property
+    def fingerprint(self) -> Fingerprint:
+        """What was fitted to what (see :class:`~bayes_ccd.spatial.fingerprint.Fingerprint`)."""
+        return Fingerprint.of(self.design, self.label)
+
+    @cached_property
+    def convergence(self) -> dict[str, dict[str, xr.DataArray]]:
+        """R-hat, ESS and MCSE of every diagnosed variable, computed once
+        (:func:`~bayes_ccd.spatial.diagnostics.convergence_statistics`)."""
+        posterior = self.tree["posterior"]
+        return {
+            name: diagnostics.convergence_statistics(posterior[name])
+            for name in diagnostics.DIAGNOSED
+            if name in posterior.data_vars
+        }
+
+    @cached_property
+    def _diagnostics(self) -> diagnostics.Diagnostics:
+        with recorded_warnings(self._recorded):
+            return diagnostics.diagnose(self.tree, warn=True, statistics=self.convergence)
+
+    def diagnostics(self) -> diagnostics.Diagnostics:
+        """Convergence diagnostics and their verdict (R-hat, ESS, MCSE; divergences and
+        E-BFMI for NUTS). A failed check is issued once as a ConvergenceWarning."""
+        return self._diagnostics
+
+    @property
+    def warnings(self) -> list[str]:
+        """Every warning of the fit: its sample's weights, then those of sampling and
+        diagnosis, each once."""
+        self._diagnostics  # noqa: B018  (its warning is recorded)
+        return list(dict.fromkeys([*self.notes, *self._recorded]))
+
+    @property
+    def spatial_parameter(self) -> str:
+        """``"rho"`` (lag models) or ``"lambda"`` (error models)."""
+        return self.spec.spatial_parameter
+
+    def coefficients(self, prob: float = INTERVAL_PROB) -> pd.DataFrame:
+        """``term`` then mean, sd, central interval and HDI at ``prob``, the probability of
+        a positive value, MCSEs, R-hat and ESS: the design columns, then the spatial
+        parameter and ``sigma2``."""
+        return coefficient_table(self.posterior, prob=prob, convergence=self.convergence)
+
+    def effects(self, prob: float = INTERVAL_PROB) -> pd.DataFrame:
+        """``variable, effect`` then the posterior columns of :meth:`coefficients`: the
+        LeSage-Pace effects computed for every draw."""
+        return effect_table(self.posterior, prob=prob, convergence=self.convergence)
+
+    @property
+    def info(self) -> dict[str, Any]:
+        """Facts of the fit (``fit.json``)."""
+        diagnosis = self.diagnostics()
+        settings = self.settings
+        means = self.posterior[[self.spatial_parameter, "sigma2"]].mean(("chain", "draw"))
+        info = self.design.facts() | {
+            "estimator": "bayes",
+            "spatial_parameter": self.spatial_parameter,
+            "sampler": settings.sampler,
+            "draws": settings.draws,
+            "chains": settings.chains,
+            "tune": settings.tune if settings.sampler == "nuts" else None,
+            "seed": self.seed,
+            "prior": self.prior.to_dict(),
+            "converged": diagnosis.converged,
+            "verdict": diagnosis.verdict,
+            "divergences": diagnosis.divergences,
+            "diagnostic_messages": list(diagnosis.messages),
+            "timings": dict(self.timings),
+            "dropped_units": list(self.dropped_units),
+            "warnings": self.warnings,
+            "sample": self.label,
+            self.spatial_parameter: float(means[self.spatial_parameter]),
+            "sigma2": float(means["sigma2"]),
+            "interval_prob": INTERVAL_PROB,
+            "fingerprint": self.fingerprint.to_dict(),
+        }
+        if self.ppc is not None:
+            info["ppc_pvalues"] = dict(self.ppc)
+        return info
+
+    def posterior_predictive(
+        self, *, n_draws: int | None = None, seed: int | None = None
+    ) -> PosteriorFit:
+        """The fit with a ``posterior_predictive`` group of replicated data and the
+        predictive p-values (:func:`~bayes_ccd.spatial.bayes.posterior.ppc_pvalues`);
+        ``n_draws`` and ``seed`` default to ``settings.ppc_draws`` and the fit's seed."""
+        n_draws = self.settings.ppc_draws if n_draws is None else n_draws
+        seed = self.seed if seed is None else seed
+        replicated = posterior_predictive(self.design, self.posterior, n_draws=n_draws, seed=seed)
+        tree = self.tree.copy()
+        tree["posterior_predictive"] = xr.DataTree(replicated)
+        return _refreshed(self, tree=tree, ppc=ppc_pvalues(self.design, replicated))
+
+    # --- figures -----------------------------------------------------------------------
+
+    def plot_trace(self) -> Figure:
+        """Trace and marginal densities of the spatial parameter, ``sigma2`` and ``beta``."""
+        return diagnostics.plot_trace(self.tree)
+
+    def plot_rank(self) -> Figure:
+        """Rank ECDF plots per chain (mixing of MCMC chains)."""
+        return diagnostics.plot_rank(self.tree)
+
+    def plot_effects(self, prob: float = INTERVAL_PROB) -> Figure:
+        """Forest plot of the direct, indirect and total effects."""
+        return diagnostics.plot_effects_forest(self.tree, prob=prob)
+
+    def plot_ppc(self) -> Figure:
+        """Posterior predictive check (needs :meth:`posterior_predictive` first)."""
+        if "posterior_predictive" not in self.tree.children:
+            raise DataError("no replicated data: call posterior_predictive() first")
+        return diagnostics.plot_ppc(self.tree)
+
+    def plot_spatial_marginal(self) -> Figure:
+        """The exact sampler's gridded marginal posterior of the spatial parameter."""
+        if "spatial_marginal" not in self.tree.children:
+            raise DataError("only the exact sampler grids the marginal of the spatial parameter")
+        return diagnostics.plot_spatial_marginal(self.tree)
+
+    def figures(self, prob: float = INTERVAL_PROB) -> dict[str, Figure]:
+        """The diagnostic figures written with the fit, by file stem
+        (:func:`~bayes_ccd.spatial.diagnostics.diagnostic_figures`)."""
+        return diagnostics.diagnostic_figures(self.tree, prob=prob)
+
+    # --- reporting -----------------------------------------------------------------------
+
+    def summary(self, prob: float = INTERVAL_PROB) -> Summary:
+        """Model, sampler, prior, verdict, posterior tables and diagnostics."""
+        info = self.design.facts()
+        name = self.spatial_parameter
+        diagnosis = self.diagnostics()
+        coefficients = self.coefficients(prob)
+        row = coefficients.set_index("term").loc[name]
+        verdict = "converged" if diagnosis.converged else "NOT CONVERGED"
+        line = (
+            f"{self.label}: N={info['N']}, T={info['T']}, {name}={row['mean']:.4f} "
+            f"[{row['lower']:.4f}, {row['upper']:.4f}], sampler {self.settings.sampler}, "
+            f"diagnostics: {verdict}"
+        )
+        if not diagnosis.converged:
+            line += " (" + "; ".join(diagnosis.messages) + ")"
+        columns = ["mean", "sd", "lower", "upper", "prob_positive", "r_hat", "ess_bulk"]
+        interval = f"{prob:.0%} central posterior intervals."
+        return Summary(
+            title=f"Posterior: {info['label']}",
+            facts={
+                "sample": self.label,
+                "units x periods": f"{info['N']} x {info['T']}",
+                "sampler": self.settings.sampler,
+                "chains x draws": f"{self.settings.chains} x {self.settings.draws}",
+                "prior": self.prior.name,
+                "seed": self.seed,
+                "verdict": diagnosis.verdict,
+                "warnings": self.warnings,
+            },
+            lines=[line],
+            tables=[
+                SummaryTable(coefficients[["term", *columns]], "Coefficients", interval),
+                SummaryTable(
+                    self.effects(prob)[["variable", "effect", *columns]],
+                    "Direct, indirect and total effects",
+                    interval,
+                ),
+            ],
+        )
+
+    def sample_tables(self) -> dict[str, pd.DataFrame]:
+        """Coefficients, effects and diagnostics (stacked by region by a collection)."""
+        return super().sample_tables() | {"diagnostics": self.diagnostics().table}
+
+    def paper_notes(self) -> dict[str, str]:
+        """Captions and notes of the paper tables."""
+        model = self.spec.label()
+        return {
+            "regression": f"Posterior estimates: {model}",
+            "effects": f"Direct, indirect and total effects (posterior): {model}",
+            "notes": (
+                f"Posterior means; {INTERVAL_PROB:.0%} central posterior intervals below. "
+                f"Sampler: {self.settings.sampler}; prior: {self.prior.name}."
+            ),
+        }
+
+    def write_sample(self, directory: Path, *, figures: bool = True) -> list[Path]:
+        """``coefficients.csv``, ``effects.csv``, ``fit.json``, ``posterior.nc``
+        (:meth:`save`), ``diagnostics.csv``, ``filled_cells.csv`` when cells were filled,
+        and with ``figures`` the diagnostic figures (:meth:`figures`)."""
+        paths = self._write_common(directory)
+        paths.append(self.save(directory / "posterior.nc"))
+        paths.append(directory / "diagnostics.csv")
+        self.diagnostics().table.to_csv(paths[-1], index=False)
+        if figures:
+            import matplotlib.pyplot as plt
+
+            for stem, figure in self.figures().items():
+                try:
+                    paths += save_figure(figure, directory / stem, dpi=120)
+                finally:
+                    plt.close(figure)
+        return paths
+
+    def save(self, path: str | Path) -> Path:
+        """Write the posterior, the data and the weights as NetCDF; :meth:`load` (or
+        :func:`bayes_ccd.load`) reads it back as this object."""
+        tree = self.tree.copy()
+        tree["constant_data"] = xr.DataTree(archive.constant_data(self.design))
+        tree.attrs = {
+            "kind": "posterior",
+            "bayes_ccd_version": archive.package_version(),
+            "fingerprint": json.dumps(self.fingerprint.to_dict()),
+            "fit_info": json.dumps(self.info, default=json_default),
+            "config": json.dumps(
+                {
+                    "spec": archive.spec_to_dict(self.spec),
+                    "prior": self.prior.to_dict(),
+                    "settings": self.settings.to_dict(),
+                    "seed": self.seed,
+                    "label": self.label,
+                    "dropped_units": list(self.dropped_units),
+                    "notes": list(self.notes),
+                    "timings": dict(self.timings),
+                    "ppc": None if self.ppc is None else dict(self.ppc),
+                },
+                default=json_default,
+            ),
+        }
+        return archive.write_tree(tree, path)
+
+    @classmethod
+    def load(cls, path: str | Path) -> PosteriorFit:
+        """The fit saved by :meth:`save`: the design is rebuilt from the stored data and
+        weights and checked against the fingerprint (the model id)."""
+        path = Path(path)
+        tree = archive.read_tree(path)
+        if tree.attrs["kind"] != "posterior":
+            raise DataError(f"this is a saved {tree.attrs['kind']} fit, not a posterior", file=path)
+        config = json.loads(tree.attrs["config"])
+        arrays, weights = archive.restore_data(tree["constant_data"].to_dataset())
+        design = build_design(arrays, weights, archive.spec_from_dict(config["spec"]))
+        archive.check_fingerprint(
+            design, Fingerprint.from_dict(json.loads(tree.attrs["fingerprint"])), path
+        )
+        groups = {f"/{k}": v.to_dataset() for k, v in tree.children.items() if k != "constant_data"}
+        return cls(
+            design,
+            xr.DataTree.from_dict(groups),
+            Prior.from_dict(config["prior"]),
+            BayesSettings.from_mapping(config["settings"], source=str(path)),
+            int(config["seed"]),
+            config["label"],
+            tuple(config["dropped_units"]),
+            tuple(config["notes"]),
+            config["timings"],
+            config["ppc"],
+        )
+
+
+def _refreshed(fit: PosteriorFit, **changes: Any) -> PosteriorFit:
+    """A copy of ``fit`` with ``changes``; the cached statistics are recomputed on use
+    and the warnings recorded so far are kept."""
+    return replace(fit, _recorded=list(fit._recorded), **changes)

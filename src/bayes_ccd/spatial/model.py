@@ -1,0 +1,318 @@
+"""The spatial panel a researcher holds: :class:`SpatialPanel`.
+
+::
+
+    import bayes_ccd as bc
+
+    model = bc.SpatialPanel("D ~ ln(gdp_per_capita) + 0.01 * tertiary_share",
+                            data=panel, weights=w, model="sdm", fe="both")
+    mle = model.fit(method="ml")
+    post = model.fit(method="bayes", sampler="exact", prior="reference", draws=2000, seed=1)
+    regional = model.fit(method="ml", by_region=True)   # a FitCollection
+
+The constructor stores configuration only; the panel is validated and the design built
+on first use, and every fit returns the result contract of
+:mod:`bayes_ccd.spatial.results`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Literal
+
+import pandas as pd
+
+from bayes_ccd.conventions import DEFAULT_SEED, NATIONAL, PERIOD, UNIT
+from bayes_ccd.data.factors import Factor, transform_factors
+from bayes_ccd.data.panel import Panel, validate_panel
+from bayes_ccd.data.regions import read_regions
+from bayes_ccd.data.weights import SpatialWeights
+from bayes_ccd.exceptions import SpecificationError
+from bayes_ccd.settings import BayesSettings, MLESettings
+from bayes_ccd.spatial.design import (
+    ModelSpec,
+    PanelArrays,
+    SpatialPanelDesign,
+    as_arrays,
+    build_design,
+)
+from bayes_ccd.spatial.formula import as_factor, check_names, parse_formula
+from bayes_ccd.spatial.regions import Islands, Sample, regional_samples
+from bayes_ccd.spatial.results import FitCollection, SpatialFit, recorded_warnings
+
+if TYPE_CHECKING:
+    import pymc as pm
+
+    from bayes_ccd.spatial.bayes.priors import Prior
+
+Method = Literal["ml", "mle", "bayes"]
+
+
+class SpatialPanel:
+    """A fixed-effects spatial panel model of a panel (SDM, SAR, SEM or SDEM).
+
+    Parameters
+    ----------
+    formula
+        ``"y ~ x1 + ln(x2) + 0.01 * x3"`` (see :mod:`bayes_ccd.spatial.formula`); or give
+        ``y`` and ``x``.
+    data
+        A validated :class:`~bayes_ccd.data.panel.Panel`, a long DataFrame (then
+        ``unit`` and ``time`` name its columns and it is validated here), or
+        :class:`~bayes_ccd.spatial.design.PanelArrays` (e.g. from
+        :func:`~bayes_ccd.spatial.simulate.simulate_panel`; then ``y`` and ``x`` default to
+        its variables).
+    weights
+        Spatial weights over the units of the data (any order).
+    y, x
+        The dependent variable and the covariates: column names, formula terms or
+        :class:`~bayes_ccd.data.factors.Factor` objects (e.g. an indicator system's
+        factors).
+    model, fe, transform
+        ``"sdm"``, ``"sar"``, ``"sem"`` or ``"sdem"``; fixed effects ``"both"``,
+        ``"individual"``, ``"time"`` or ``"none"``; ``"lee-yu"`` or ``"within"``.
+    regions
+        ``unit -> region`` (a Series, or a CSV file with columns unit,region) for
+        ``fit(by_region=True)``; default: the bundled east/central/west grouping of
+        China's provinces.
+    unit, time, missing
+        For a DataFrame: its unit and period columns and the missing-value policy.
+    """
+
+    def __init__(
+        self,
+        formula: str | None = None,
+        *,
+        data: Panel | pd.DataFrame | PanelArrays,
+        weights: SpatialWeights,
+        y: str | Factor | None = None,
+        x: Sequence[str | Factor] | None = None,
+        model: str = "sdm",
+        fe: str = "both",
+        transform: str = "lee-yu",
+        regions: pd.Series | str | Path | None = None,
+        unit: str = UNIT,
+        time: str = PERIOD,
+        missing: str = "error",
+    ) -> None:
+        if formula is not None:
+            if y is not None or x is not None:
+                raise SpecificationError("give either a formula or y= and x=, not both")
+            self.response, self.covariates = parse_formula(formula)
+        elif isinstance(data, PanelArrays) and y is None and x is None:
+            # Arrays (e.g. simulate_panel) name their variables themselves.
+            self.response = Factor(name=data.y_name, column=data.y_name)
+            self.covariates = tuple(Factor(name=n, column=n) for n in data.x_names)
+        else:
+            if y is None or not x:
+                raise SpecificationError(
+                    "name the model: a formula such as 'D ~ x1 + ln(x2)', or y= and x="
+                )
+            if isinstance(x, (str, Factor)):
+                x = [x]
+            self.response, self.covariates = as_factor(y), tuple(as_factor(t) for t in x)
+            check_names(self.response, self.covariates)
+        if not isinstance(weights, SpatialWeights):
+            raise SpecificationError(
+                "weights must be SpatialWeights (bayes_ccd.read_weights, "
+                "bayes_ccd.province_contiguity, bayes_ccd.weights_from_array)"
+            )
+        self.formula = formula
+        self.spec = ModelSpec(
+            model,  # type: ignore[arg-type]
+            fe,  # type: ignore[arg-type]
+            transform,  # type: ignore[arg-type]
+            self.response.name,
+            tuple(f.name for f in self.covariates),
+        )
+        self.data = data
+        self.weights = weights
+        self.regions = regions
+        self._columns = (unit, time, missing)
+
+    def __repr__(self) -> str:
+        terms = " + ".join(f.label or f.name for f in self.covariates)
+        return f"<SpatialPanel {self.response.name} ~ {terms}: {self.spec.label()}>"
+
+    @cached_property
+    def panel(self) -> Panel:
+        """The data as a validated panel."""
+        if isinstance(self.data, PanelArrays):
+            raise SpecificationError("the data are arrays, not a panel; see SpatialPanel.arrays")
+        if isinstance(self.data, Panel):
+            return self.data
+        if not isinstance(self.data, pd.DataFrame):
+            raise SpecificationError(
+                f"data must be a Panel or a pandas DataFrame, not {type(self.data).__name__}"
+            )
+        unit, time, missing = self._columns
+        columns = list(dict.fromkeys(f.column for f in (self.response, *self.covariates)))
+        return validate_panel(self.data, unit=unit, time=time, columns=columns, missing=missing)  # type: ignore[arg-type]
+
+    @cached_property
+    def arrays(self) -> PanelArrays:
+        """The dependent variable and the covariates, transformed, as ``(T, N)`` and
+        ``(T, N, K)`` arrays; the cells the missing-value policy filled are kept."""
+        if isinstance(self.data, PanelArrays):
+            transformed = [
+                f
+                for f in (self.response, *self.covariates)
+                if f.transform != "none" or f.scale != 1.0
+            ]
+            if transformed:
+                raise SpecificationError(
+                    f"terms {[f.label or f.name for f in transformed]} transform variables; "
+                    "arrays hold the variables as they enter the model (pass a Panel to "
+                    "transform its columns)"
+                )
+            if self.response.name != self.data.y_name:
+                raise SpecificationError(
+                    f"the arrays' dependent variable is {self.data.y_name!r}, not "
+                    f"{self.response.name!r}"
+                )
+            return as_arrays(self.data, self.spec)
+        panel = self.panel
+        frame = transform_factors(panel, [self.response, *self.covariates])
+        return PanelArrays.from_panel(
+            Panel(frame, panel.source, panel.filled),
+            self.spec.y,
+            self.spec.x,  # type: ignore[arg-type]
+        )
+
+    @cached_property
+    def _design(self) -> SpatialPanelDesign:
+        return build_design(self.arrays, self.weights, self.spec)
+
+    def design(self) -> SpatialPanelDesign:
+        """The transformed design of the whole sample (built once)."""
+        return self._design
+
+    def build_model(self, prior: str | Path | Prior = "default") -> pm.Model:
+        """The PyMC model of the whole sample under ``prior`` (to inspect it, sample its
+        prior predictive, or sample it yourself)."""
+        from bayes_ccd.spatial.bayes.nuts import build_pymc_model
+        from bayes_ccd.spatial.bayes.priors import resolve_prior
+
+        return build_pymc_model(self.design(), resolve_prior(prior))
+
+    def samples(self, *, by_region: bool = False, islands: Islands = "drop") -> dict[str, Sample]:
+        """The whole sample and, with ``by_region``, each region's sub-sample with ``W``
+        cut to the region and re-standardised (see
+        :func:`bayes_ccd.spatial.regions.regional_samples`)."""
+        samples = {NATIONAL: Sample(self.arrays, self.weights)}
+        if by_region:
+            regions = self.regions
+            if regions is None or isinstance(regions, (str, Path)):
+                regions = read_regions(regions)
+            samples |= regional_samples(self.arrays, self.weights, regions, self.spec, islands)
+        return samples
+
+    def fit(
+        self,
+        method: Method = "ml",
+        *,
+        by_region: bool = False,
+        seed: int = DEFAULT_SEED,
+        prior: str | Path | Prior | None = None,
+        settings: MLESettings | BayesSettings | None = None,
+        islands: Islands = "drop",
+        progress: Callable[[str], None] | None = None,
+        **options: Any,
+    ) -> SpatialFit | FitCollection:
+        """Fit the model by maximum likelihood or Bayes.
+
+        Parameters
+        ----------
+        method
+            ``"ml"`` (or ``"mle"``) or ``"bayes"``.
+        by_region
+            Also fit each region (W cut and re-standardised); returns a
+            :class:`~bayes_ccd.spatial.results.FitCollection`.
+        seed
+            Seed of the simulated effects (ML) or of the sampler (Bayes).
+        prior
+            Bayes: ``"default"``, ``"reference"``, a TOML file or a ``Prior``
+            (default: ``settings.prior``).
+        settings
+            :class:`~bayes_ccd.settings.MLESettings` or
+            :class:`~bayes_ccd.settings.BayesSettings`; ``options`` override single
+            fields (``effects_draws=``, ``sampler=``, ``draws=``, ``chains=``, ...).
+        islands
+            Regional samples: drop units without a neighbour inside their region, or keep
+            them with a zero spatial lag.
+        progress
+            Called with a message as each sample starts.
+
+        Returns
+        -------
+        MLEFit, PosteriorFit or FitCollection
+        """
+        report = progress or (lambda message: None)
+        samples = self.samples(by_region=by_region, islands=islands)
+        if method in ("ml", "mle"):
+            fits = self._fit_ml(samples, settings, seed, report, options)
+        elif method == "bayes":
+            fits = self._fit_bayes(samples, settings, prior, seed, report, options)
+        else:
+            raise SpecificationError(f"unknown method {method!r}; use 'ml' or 'bayes'")
+        return FitCollection(fits) if by_region else fits[NATIONAL]
+
+    def _fit_ml(self, samples, settings, seed, report, options) -> dict[str, SpatialFit]:
+        from bayes_ccd.spatial.ml import estimate
+        from bayes_ccd.spatial.mle import MLEFit
+
+        chosen = _settings(settings, MLESettings).replace(**options)
+        fits: dict[str, SpatialFit] = {}
+        for label, sample in samples.items():
+            report(f"maximum likelihood, {self.spec.model.upper()}, sample {label}")
+            design = (
+                self.design()
+                if label == NATIONAL
+                else build_design(sample.data, sample.weights, self.spec)
+            )
+            result = estimate(design, information=chosen.information)  # type: ignore[arg-type]
+            fits[label] = MLEFit(result, chosen, seed, label, sample.dropped, sample.notes)
+        return fits
+
+    def _fit_bayes(self, samples, settings, prior, seed, report, options) -> dict[str, SpatialFit]:
+        from bayes_ccd.spatial.bayes.estimator import SpatialPanelBayes
+
+        chosen = _settings(settings, BayesSettings).replace(**options)
+        estimator = SpatialPanelBayes(
+            self.spec, prior=chosen.prior if prior is None else prior, settings=chosen
+        )
+        fits: dict[str, SpatialFit] = {}
+        for label, sample in samples.items():
+            report(f"Bayesian {self.spec.model.upper()} ({chosen.sampler}), sample {label}")
+            notes: list[str] = list(sample.notes)
+            with recorded_warnings(notes):
+                design = (
+                    self.design()
+                    if label == NATIONAL
+                    else estimator.design(sample.data, sample.weights)
+                )
+                fit = estimator.sample(design, seed=seed, label=label, dropped_units=sample.dropped)
+                if chosen.ppc_draws > 0:
+                    fit = fit.posterior_predictive()
+            fit = _with_notes(fit, notes)
+            fit.diagnostics()  # a failed check is reported now, not when first read
+            fits[label] = fit
+        return fits
+
+
+def _settings(given: Any, kind: type) -> Any:
+    if given is None:
+        return kind()
+    if not isinstance(given, kind):
+        raise SpecificationError(
+            f"settings for this method are {kind.__name__}, not {type(given).__name__}"
+        )
+    return given
+
+
+def _with_notes(fit: Any, notes: list[str]) -> Any:
+    from dataclasses import replace
+
+    return replace(fit, notes=tuple(notes))
