@@ -44,7 +44,7 @@ def read_toml(path: str | Path) -> dict[str, Any]:
 
 
 def resolve_path(value: str, base: Path) -> str:
-    """A path from a configuration: ``bundled:...`` as is, else relative to ``base``."""
+    """Resolve a configuration's path: ``bundled:...`` as is, else relative to ``base``."""
     if not value or value.startswith("bundled:"):
         return value
     path = Path(value).expanduser()
@@ -78,7 +78,7 @@ def load_run_config(path: str | Path) -> RunConfig:
 
 
 def bundled_models_dir() -> Path:
-    """The directory of the bundled TOML configurations.
+    """Return the directory of the bundled TOML configurations.
 
     In a wheel ``models/`` is installed inside the package; in a source checkout
     (editable install) it is the repository's top-level ``models/``.
@@ -90,6 +90,8 @@ def bundled_models_dir() -> Path:
 
 
 def demo_config() -> RunConfig:
-    """The run configuration of the bundled demo (``models/demo.toml``), which analyses
-    the SYNTHETIC demo panel."""
+    """Return the run configuration of the bundled demo (``models/demo.toml``).
+
+    The demo analyses the SYNTHETIC demo panel.
+    """
     return load_run_config(bundled_models_dir() / "demo.toml")

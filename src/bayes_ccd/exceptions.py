@@ -6,7 +6,11 @@ where possible, what to change. The CLI prints ``str(error)`` as its one-line re
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
+
+#: The package's directory: warnings point past it, to the researcher's own call.
+_PACKAGE = str(Path(__file__).resolve().parent)
 
 
 class BayesCCDError(Exception):
@@ -92,3 +96,12 @@ class NumericalWarning(UserWarning):
 
 class ConvergenceWarning(UserWarning):
     """MCMC diagnostics failed a threshold (R-hat, ESS, divergences, E-BFMI)."""
+
+
+def warn(message: str, category: type[Warning]) -> None:
+    """Issue ``message`` as ``category``, attributed to the first caller outside bayes_ccd.
+
+    A warning about the user's data should point at the user's line (a notebook cell,
+    a script), not at the package's internals, whatever the depth of the call.
+    """
+    warnings.warn(message, category, skip_file_prefixes=(_PACKAGE,))

@@ -1,5 +1,6 @@
-"""The whole analysis of a run configuration: :func:`run` computes, :meth:`RunResult.write`
-writes.
+"""The whole analysis of a run configuration.
+
+:func:`run` computes, :meth:`RunResult.write` writes.
 
 Data flow one way: panel -> entropy weights and indices U1, U2 -> coupling coordination
 degree D -> exploration, spatial models, efficiency and configurations -> tables and
@@ -59,8 +60,11 @@ class Inputs:
 
 
 def required_columns(config: RunConfig, system: IndicatorSystem) -> list[str]:
-    """Panel columns a run needs: indicators, factors, DEA inputs/outputs and the raw
-    (not derived) fsQCA conditions of the enabled stages."""
+    """Return the panel columns a run needs.
+
+    These are the indicators, factors, DEA inputs/outputs and the raw (not derived)
+    fsQCA conditions of the enabled stages.
+    """
     columns = [*system.indicator_columns, *system.factor_columns]
     if config.dea.enabled:
         columns += [*config.dea.inputs, *config.dea.outputs]
@@ -74,8 +78,11 @@ def required_columns(config: RunConfig, system: IndicatorSystem) -> list[str]:
 
 
 def units_regions(panel: Panel, regions: pd.Series) -> pd.Series | None:
-    """Regions of the panel's units, or ``None`` when the table covers none of them
-    (e.g. a county panel with the bundled province table). Partial cover is an error."""
+    """Return the regions of the panel's units, or ``None`` when the table covers none of them.
+
+    The latter happens e.g. for a county panel with the bundled province table. Partial
+    cover is an error.
+    """
     if not any(u in regions.index for u in panel.units):
         return None
     return regions_for(panel.units, regions, source=panel.source)
@@ -104,9 +111,10 @@ def load_inputs(config: RunConfig) -> Inputs:
 
 
 def validate(config: RunConfig, inputs: Inputs) -> None:
-    """Check, before any stage runs, the settings that depend on the data: the
-    regression outcome, the DEA year, the years to map, the permutation settings, that
-    fsQCA has its DEA scores, and a prior file.
+    """Check, before any stage runs, the settings that depend on the data.
+
+    These are the regression outcome, the DEA year, the years to map, the permutation
+    settings, that fsQCA has its DEA scores, and a prior file.
 
     Raises
     ------
@@ -160,7 +168,7 @@ class RunResult:
     configurations: QCAResult | None = None
 
     def stage_lines(self) -> dict[str, list[str]]:
-        """The headline lines of every stage that ran, by section of ``summary.md``."""
+        """Return the headline lines of every stage that ran, by section of ``summary.md``."""
         sections = {"Coupling coordination": list(self.ccd.summary().lines)}
         if self.exploration is not None:
             sections["Spatio-temporal exploration"] = list(self.exploration.summary().lines)
@@ -196,8 +204,11 @@ class RunResult:
         return "\n".join(lines)
 
     def write(self, directory: str | Path | None = None, *, figures: bool | None = None) -> Path:
-        """Write every stage into ``directory`` (default ``<run.output_dir>/<run.name>``),
-        all or nothing; ``figures`` defaults to ``[run] figures``. Returns the directory."""
+        """Write every stage into ``directory``, all or nothing, and return the directory.
+
+        ``directory`` defaults to ``<run.output_dir>/<run.name>``; ``figures`` defaults to
+        ``[run] figures``.
+        """
         config, inputs = self.config, self.inputs
         run_settings = config.run
         default = Path(run_settings.output_dir) / run_settings.name
@@ -350,8 +361,11 @@ def run(config: RunConfig | str | Path, *, progress: Progress | None = None) -> 
 
 
 def qca_cases(panel: Panel, coupling: CCDResult, efficiency: Efficiency, year: int) -> pd.DataFrame:
-    """The cases of the fsQCA: the units in the DEA year, with the panel's columns, the
-    coupling table's U1..D and the DEA scores crs, vrs and scale of that year."""
+    """Assemble the cases of the fsQCA: the units in the DEA year.
+
+    Each case has the panel's columns, the coupling table's U1..D and the DEA scores crs,
+    vrs and scale of that year.
+    """
     frame = panel.frame
     table = coupling.table
     return (

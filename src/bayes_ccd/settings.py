@@ -89,7 +89,7 @@ def setting(
     text: str = "",
     kinds: tuple[type, ...] | None = None,
 ) -> Any:
-    """A dataclass field with its validation rule (see :class:`Rule`).
+    """Declare a dataclass field with its validation rule (see :class:`Rule`).
 
     Parameters
     ----------
@@ -113,8 +113,10 @@ def setting(
 
 
 def _same_kind(default: Any, value: Any) -> bool:
-    """Whether ``value`` has the type a setting with ``default`` needs (numbers are
-    interchangeable, booleans are not numbers, sequences are lists or tuples)."""
+    """Return whether ``value`` has the type a setting with ``default`` needs.
+
+    Numbers are interchangeable, booleans are not numbers, sequences are lists or tuples.
+    """
     if isinstance(default, bool) or isinstance(value, bool):
         return isinstance(default, bool) and isinstance(value, bool)
     if isinstance(default, (int, float)):
@@ -125,7 +127,7 @@ def _same_kind(default: Any, value: Any) -> bool:
 
 
 def suggest(word: str, options: Any) -> str:
-    """`` (did you mean 'x'?)`` for the closest of ``options``, else the known options."""
+    """Return `` (did you mean 'x'?)`` for the closest of ``options``, else the known options."""
     close = difflib.get_close_matches(word, list(options), n=1)
     return f" (did you mean '{close[0]}'?)" if close else f" (known: {sorted(options)})"
 
@@ -136,6 +138,7 @@ class Settings:
     section: ClassVar[str] = ""
 
     def __post_init__(self) -> None:
+        """Validate every field against its rule (lists become tuples), then run :meth:`check`."""
         for item in dataclasses.fields(self):  # type: ignore[arg-type]
             rule: Rule = item.metadata["rule"]
             value = getattr(self, item.name)
@@ -175,11 +178,11 @@ class Settings:
             raise ConfigError(f"{where} must be {rule.text}")
 
     def check(self) -> None:
-        """Checks across fields (overridden where a section has them)."""
+        """Check the settings across fields (overridden where a section has such checks)."""
 
     @classmethod
     def from_mapping(cls, values: Mapping[str, Any], source: str = "<memory>") -> Self:
-        """The defaults with ``values`` applied (``defaults | user``).
+        """Return the defaults with ``values`` applied (``defaults | user``).
 
         Raises
         ------
@@ -198,8 +201,10 @@ class Settings:
             raise ConfigError(f"{source}: {error}") from None
 
     def replace(self, **changes: Any) -> Self:
-        """A copy with ``changes`` applied; ``None`` values (unset command-line flags)
-        keep the current value."""
+        """Return a copy with ``changes`` applied.
+
+        ``None`` values (unset command-line flags) keep the current value.
+        """
         given = {k: v for k, v in changes.items() if v is not None}
         known = {f.name for f in dataclasses.fields(self)}  # type: ignore[arg-type]
         unknown = sorted(set(given) - known)
@@ -210,22 +215,22 @@ class Settings:
         return dataclasses.replace(self, **given)  # type: ignore[type-var]
 
     def to_dict(self) -> dict[str, Any]:
-        """The settings as plain data (lists, not tuples) for JSON and TOML."""
+        """Return the settings as plain data (lists, not tuples) for JSON and TOML."""
         return {k: _plain(v) for k, v in dataclasses.asdict(self).items()}  # type: ignore[call-overload]
 
     @classmethod
     def default(cls, name: str) -> Any:
-        """The default of setting ``name``."""
+        """Return the default of setting ``name``."""
         return _default_of(_field(cls, name))
 
     @classmethod
     def rule(cls, name: str) -> Rule:
-        """The validation rule of setting ``name``."""
+        """Return the validation rule of setting ``name``."""
         return _field(cls, name).metadata["rule"]
 
     @classmethod
     def describe(cls, name: str) -> str:
-        """Help text of setting ``name`` with its default, for ``--help``."""
+        """Return the help text of setting ``name`` with its default, for ``--help``."""
         default = cls.default(name)
         if isinstance(default, bool):
             shown = "on" if default else "off"
@@ -353,7 +358,7 @@ class CouplingSettings(Settings):
     )
 
     def check(self) -> None:
-        """``alpha + beta = 1``."""
+        """Check that ``alpha + beta = 1``."""
         if abs(self.alpha + self.beta - 1) > 1e-9:
             raise ConfigError(f"[coupling] alpha + beta must be 1 (got {self.alpha} + {self.beta})")
 
@@ -398,7 +403,10 @@ class ExploreSettings(Settings):
     pdf: bool = setting(False, "also write figures as PDF")
 
     def check(self) -> None:
-        """A bandwidth is a rule name or a positive number; a boundary needs its id column."""
+        """Check the bandwidth and the boundary.
+
+        A bandwidth is a rule name or a positive number; a boundary needs its id column.
+        """
         value = self.bandwidth
         if isinstance(value, str) and value.strip().lower() not in BANDWIDTH_RULES:
             try:
@@ -602,7 +610,7 @@ class QCASettings(Settings):
     )
 
     def check(self) -> None:
-        """Anchors are ``[full, crossover, non]`` of the outcome or a condition."""
+        """Check that the anchors are ``[full, crossover, non]`` of the outcome or a condition."""
         bad = {
             c: v for c, v in self.anchors.items() if not isinstance(v, (list, tuple)) or len(v) != 3
         }
@@ -667,7 +675,7 @@ class RunConfig:
 
     @classmethod
     def from_mapping(cls, user: Mapping[str, Any], source: str = "<memory>") -> RunConfig:
-        """``defaults | user`` for each section of a parsed TOML configuration.
+        """Return ``defaults | user`` for each section of a parsed TOML configuration.
 
         Raises
         ------
@@ -693,12 +701,14 @@ class RunConfig:
         return config
 
     def replace(self, **sections: Settings) -> RunConfig:
-        """A copy with whole sections replaced, e.g. ``config.replace(bayes=...)``."""
+        """Return a copy with whole sections replaced, e.g. ``config.replace(bayes=...)``."""
         return dataclasses.replace(self, **sections)
 
     def to_dict(self) -> dict[str, Any]:
-        """Every section as plain data, as recorded in ``metadata.json``; ``run`` also
-        holds ``config_file``."""
+        """Return every section as plain data, as recorded in ``metadata.json``.
+
+        The ``run`` section also holds ``config_file``.
+        """
         out = {name: getattr(self, name).to_dict() for name in SECTIONS}
         out["run"]["config_file"] = self.source
         return out

@@ -32,7 +32,7 @@ def _version() -> str:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``bayes-ccd`` with every command."""
+    """Build the argument parser of ``bayes-ccd`` with every command."""
     parser = argparse.ArgumentParser(
         prog="bayes-ccd",
         description=(

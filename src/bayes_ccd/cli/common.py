@@ -1,5 +1,7 @@
-"""What the commands share: progress on stderr, flags made from the settings, list
-arguments, protected inputs."""
+"""What the commands share.
+
+Progress on stderr, flags made from the settings, list arguments, protected inputs.
+"""
 
 from __future__ import annotations
 
@@ -18,8 +20,10 @@ def progress(message: str) -> None:
 
 
 def input_paths(args: argparse.Namespace) -> list[Path]:
-    """Every existing file or directory an argument other than ``--out`` names: the
-    output directory may not contain them (replacing it would delete them)."""
+    """Return every existing file or directory an argument other than ``--out`` names.
+
+    The output directory may not contain them (replacing it would delete them).
+    """
     values = [v for k, v in vars(args).items() if k != "out" and isinstance(v, (str, Path))]
     return [Path(v) for v in values if Path(v).exists()]
 
@@ -36,8 +40,10 @@ def add_setting(
     *flags: str,
     help: str | None = None,
 ) -> None:
-    """Add the flag of setting ``name`` of ``settings``: default ``None`` (so that the
-    settings fill it in), type, choices and help (with the default) from the setting.
+    """Add the command-line flag of setting ``name`` of ``settings`` to ``parser``.
+
+    The flag has default ``None`` (so that the settings fill it in), and its type,
+    choices and help (with the default) come from the setting.
 
     Booleans become ``--name`` (default off) or ``--no-name`` (default on); lists are
     comma-separated.
@@ -68,7 +74,7 @@ def add_setting(
 def settings_from[S: Settings](
     args: argparse.Namespace, settings: type[S], base: S | None = None
 ) -> S:
-    """``base`` (default: the defaults) with every flag of ``settings`` that was given."""
+    """Return ``base`` (default: the defaults) with every given flag of ``settings`` applied."""
     names = [f.name for f in dataclasses.fields(settings)]  # type: ignore[arg-type]
     values = {name: getattr(args, name) for name in names if hasattr(args, name)}
     return (base or settings()).replace(**values)

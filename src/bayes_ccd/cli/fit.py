@@ -91,7 +91,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Any:
-    """The chosen estimator's settings; flags of the other estimator are an error."""
+    """Return the chosen estimator's settings; flags of the other estimator are an error."""
     for other, (_, names) in ESTIMATOR_SETTINGS.items():
         given = [n for n in names if getattr(args, n) is not None]
         if other != args.estimator and given:

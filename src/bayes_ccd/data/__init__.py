@@ -1,3 +1,4 @@
-"""The data contract: panels, regions, spatial weights, factors and the bundled
-(synthetic) demo data.
+"""The data contract.
+
+Panels, regions, spatial weights, factors and the bundled (synthetic) demo data.
 """

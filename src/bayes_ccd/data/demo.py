@@ -125,8 +125,10 @@ COLUMNS = {
 def _spatial_field(
     rng: np.random.Generator, w: np.ndarray, size: tuple[int, ...], rho: float = 0.5
 ) -> np.ndarray:
-    """Spatially autocorrelated standard-normal-like noise ``(I - rho W)^{-1} e``,
-    rescaled to unit variance per unit; the unit axis is the last one."""
+    """Draw spatially autocorrelated standard-normal-like noise ``(I - rho W)^{-1} e``.
+
+    The noise is rescaled to unit variance per unit; the unit axis is the last one.
+    """
     n = w.shape[0]
     e = rng.standard_normal((*size, n))
     field = np.linalg.solve(np.eye(n) - rho * w, e.reshape(-1, n).T).T.reshape(e.shape)
@@ -239,7 +241,7 @@ def simulate_demo_panel(seed: int = DEMO_SEED) -> pd.DataFrame:
 
 
 def demo_metadata(seed: int = DEMO_SEED) -> dict[str, object]:
-    """The metadata stored next to the bundled CSV (``demo_panel.meta.json``)."""
+    """Return the metadata stored next to the bundled CSV (``demo_panel.meta.json``)."""
     return {
         "synthetic": True,
         "notice": SYNTHETIC_NOTICE,
@@ -268,7 +270,7 @@ def bundled_demo_path() -> Path:
 
 
 def demo_panel(*, missing: MissingPolicy = "linear") -> Panel:
-    """The bundled SYNTHETIC demo panel: 31 provinces x 2012-2023, every column.
+    """Load the bundled SYNTHETIC demo panel: 31 provinces x 2012-2023, every column.
 
     The panel carries :data:`SYNTHETIC_NOTICE`, which every output made from it repeats.
     Hubei's 2020 outpatient visits and discharges are missing on purpose; the default

@@ -69,10 +69,12 @@ class Panel:
 
     @property
     def n_units(self) -> int:
+        """Number of units ``N``."""
         return len(self.units)
 
     @property
     def n_periods(self) -> int:
+        """Number of periods ``T``."""
         return len(self.periods)
 
     @property
@@ -90,7 +92,7 @@ class Panel:
         return np.stack([self.matrix(c) for c in columns], axis=-1)
 
     def subset(self, units: Sequence[str]) -> Panel:
-        """The panel restricted to ``units`` (in the given order)."""
+        """Return the panel restricted to ``units`` (in the given order)."""
         wanted = [str(u) for u in units]
         unknown = sorted(set(wanted) - set(self.units))
         if unknown:

@@ -1,5 +1,6 @@
-"""Regions of the units: the bundled east/central/west grouping of China's provinces, or a
-user's region table.
+"""Regions of the units.
+
+The bundled east/central/west grouping of China's provinces, or a user's region table.
 """
 
 from __future__ import annotations
@@ -56,8 +57,10 @@ def read_regions(
 def regions_for(
     units: Sequence[str], regions: pd.Series, *, source: str | None = None
 ) -> pd.Series:
-    """Region of every unit in ``units`` (in that order); a :class:`DataError` names the
-    units the region table lacks."""
+    """Return the region of every unit in ``units`` (in that order).
+
+    A :class:`DataError` names the units the region table lacks.
+    """
     table = pd.Series(regions.to_numpy(), index=regions.index.astype(str), name=REGION)
     units = [str(u) for u in units]
     absent = [u for u in units if u not in table.index]
@@ -71,7 +74,7 @@ def regions_for(
 
 
 def province_table() -> pd.DataFrame:
-    """The 31 mainland provinces: English name, GB/T 2260 code, Chinese name, region.
+    """Return the 31 mainland provinces: English name, GB/T 2260 code, Chinese name, region.
 
     Regions are the east/central/west grouping of the National Bureau of Statistics
     used in the seed paper (east 11, central 8, west 12; Guangxi and Inner Mongolia in

@@ -39,7 +39,7 @@ from libpysal.graph import Graph
 
 from bayes_ccd.data.panel import read_csv_cells
 from bayes_ccd.data.regions import province_table
-from bayes_ccd.exceptions import SpecificationError, WeightsError, WeightsWarning
+from bayes_ccd.exceptions import SpecificationError, WeightsError, WeightsWarning, warn
 
 Transform = Literal["r", "o"]
 BUNDLED_CONTIGUITY = "bundled:province-contiguity"
@@ -108,8 +108,10 @@ class SpatialWeights:
 
     @cached_property
     def raw_dense(self) -> np.ndarray:
-        """The weights as given (before the transform), rows and columns in
-        :attr:`units` order."""
+        """The weights as given (before the transform).
+
+        Rows and columns are in :attr:`units` order.
+        """
         return self._ordered(self.raw)
 
     @cached_property
@@ -155,8 +157,10 @@ class SpatialWeights:
         return int(self.graph.n_components)
 
     def rho_bounds(self) -> tuple[float, float]:
-        """The interval ``(1/lambda_min, 1/lambda_max)`` on which ``I - rho W`` is
-        invertible with a positive determinant (LeSage & Pace 2009, sec. 4.3).
+        """Return the interval ``(1/lambda_min, 1/lambda_max)`` of admissible ``rho``.
+
+        On this interval ``I - rho W`` is invertible with a positive determinant
+        (LeSage & Pace 2009, sec. 4.3).
 
         For complex spectra the bounds come from the real eigenvalues, as in
         LeSage & Pace; for a row-stochastic ``W`` the upper bound is exactly 1 (its
@@ -174,7 +178,7 @@ class SpatialWeights:
         return 1.0 / lo, 1.0 if self.is_row_stochastic else 1.0 / hi
 
     def aligned(self, units: Sequence[object]) -> SpatialWeights:
-        """The same weights with rows in the order of ``units``.
+        """Return the same weights with rows in the order of ``units``.
 
         Raises
         ------
@@ -244,18 +248,16 @@ def _finish(
         )
     weights = SpatialWeights(graph, tuple(units), transform, source, tuple(notes))
     if weights.islands:
-        warnings.warn(
+        warn(
             f"weights {source}: {len(weights.islands)} unit(s) without neighbours "
             f"{list(weights.islands)}; their spatial lag is zero",
             WeightsWarning,
-            stacklevel=3,
         )
     if weights.n_components > 1 + len(weights.islands):
-        warnings.warn(
+        warn(
             f"weights {source}: the neighbour graph has {weights.n_components} "
             "disconnected components; spillovers cannot cross between them",
             WeightsWarning,
-            stacklevel=3,
         )
     return weights
 
@@ -429,8 +431,11 @@ def _read_gal(path: Path, transform: Transform) -> SpatialWeights:
 
 
 def province_contiguity(*, transform: Transform = "r") -> SpatialWeights:
-    """First-order contiguity of China's 31 mainland provinces (Hainan linked to
-    Guangdong; see the module docstring), in the order of :func:`province_table`."""
+    """Return the first-order contiguity weights of China's 31 mainland provinces.
+
+    Hainan is linked to Guangdong (see the module docstring); the provinces are in the
+    order of :func:`province_table`.
+    """
     text = resources.files("bayes_ccd.data").joinpath("province_contiguity.csv")
     with resources.as_file(text) as path:
         edges = read_csv_cells(path, what="bundled contiguity", error=WeightsError)

@@ -6,7 +6,6 @@ super-efficiency, with the checks of the data that the linear programmes need.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from typing import Any
 
@@ -25,6 +24,7 @@ from bayes_ccd.efficiency.lp import (
 )
 from bayes_ccd.efficiency.result import DEAResult, Efficiency
 from bayes_ccd.exceptions import ConfigError, DataError, DataWarning, EstimationError
+from bayes_ccd.exceptions import warn as warn_user
 from bayes_ccd.settings import DEASettings
 
 # --------------------------------------------------------------------------------------
@@ -84,12 +84,11 @@ def _validated(
     data = np.column_stack(arrays)
     need = minimum_units(m, outputs.shape[1])
     if warn and n < need:
-        warnings.warn(
+        warn_user(
             f"{n} units for {m} inputs and {outputs.shape[1]} outputs: the DEA rule of "
             f"thumb asks for at least max(m*s, 3*(m+s)) = {need}; with fewer units many "
             "will be efficient by default (Cooper, Seiford & Tone 2007)",
             DataWarning,
-            stacklevel=3,
         )
     return data[:, :m], data[:, m:]
 
@@ -493,12 +492,11 @@ def _add_super_efficiency(
         table["super_vrs_reason"] = np.where(feasible, "", reason)
         if not feasible.all():
             units = [labels[i] for i in np.flatnonzero(~feasible)]
-            warnings.warn(
+            warn_user(
                 f"VRS {orientation}-oriented super-efficiency (Andersen-Petersen) has no "
                 f"solution for {len(units)} unit(s) {units}{_in_period(period)}: {reason}. "
                 "Reported as NaN with super_vrs_feasible = False",
                 DataWarning,
-                stacklevel=3,
             )
 
 

@@ -29,7 +29,6 @@ trust the validated :class:`~bayes_ccd.data.panel.Panel`.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -39,7 +38,7 @@ import pandas as pd
 from bayes_ccd.conventions import DEFAULT_SEED, PERIOD, REGION, UNIT
 from bayes_ccd.data.panel import MissingPolicy, Panel, read_csv_cells, validate_panel
 from bayes_ccd.data.weights import SpatialWeights, check_units
-from bayes_ccd.exceptions import ConfigError, DataError, DataWarning
+from bayes_ccd.exceptions import ConfigError, DataError, DataWarning, warn
 from bayes_ccd.exploration.density import kernel_density_evolution, parse_bandwidth, resolve_regions
 from bayes_ccd.exploration.maps import (
     boundary_units,
@@ -236,7 +235,7 @@ def explore(
         )
     skipped = []
     if shapes is None and tile_positions(panel.units) is None:
-        warnings.warn(MAPS_SKIPPED, DataWarning, stacklevel=2)
+        warn(MAPS_SKIPPED, DataWarning)
         skipped.append(MAPS_SKIPPED)
     permutations = chosen.permutations
     report(f"kernel densities of {', '.join(variables)}")

@@ -62,8 +62,11 @@ class CCDResult:
 
     @property
     def panel(self) -> Panel:
-        """The source panel with the columns U1, U2, C, T and D added: the data of the
-        regressions (``D ~ ...``) and of the fsQCA; filled cells are kept."""
+        """The source panel with the columns U1, U2, C, T and D added.
+
+        These are the data of the regressions (``D ~ ...``) and of the fsQCA; filled cells
+        are kept.
+        """
         clash = [c for c in DERIVED if c in self.source.columns]
         if clash:
             raise DataError(
@@ -77,8 +80,11 @@ class CCDResult:
         return Panel(frame, self.source.source, self.source.filled, self.source.notice)
 
     def summary(self) -> Summary:
-        """Headline numbers: the mean D in the first and last period, by region, the
-        highest D, and the cells filled by interpolation."""
+        """Summarise the coupling coordination degree in headline numbers.
+
+        The mean D in the first and last period, by region, the highest D, and the cells
+        filled by interpolation.
+        """
         ccd = self.table
         periods = sorted(ccd[PERIOD].unique())
         first, last = periods[0], periods[-1]
@@ -124,8 +130,11 @@ class CCDResult:
         )
 
     def write(self, directory: str | Path) -> list[Path]:
-        """Write ``weights``, ``ccd_by_period`` (CSV, Markdown, LaTeX), ``levels`` (CSV,
-        Markdown), ``ccd.csv`` and ``filled_cells.csv`` into ``directory``."""
+        """Write the entropy weights, the CCD tables and the filled cells into ``directory``.
+
+        The files are ``weights``, ``ccd_by_period`` (CSV, Markdown, LaTeX), ``levels``
+        (CSV, Markdown), ``ccd.csv`` and ``filled_cells.csv``.
+        """
         directory = Path(directory)
         note = self.source.notice or None
         written = write_table(

@@ -124,7 +124,7 @@ def coordination_level(d: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def levels_table() -> pd.DataFrame:
-    """The classification as a table: level, interval and label."""
+    """Return the ten-level classification as a table: level, interval and label."""
     rows = []
     for k, (level, lower, label) in enumerate(COORDINATION_LEVELS):
         upper = COORDINATION_LEVELS[k + 1][1] if k + 1 < len(COORDINATION_LEVELS) else 1.0
@@ -165,8 +165,10 @@ def ccd_table(
 
 
 def ccd_by_period(ccd: pd.DataFrame, value: str = "D") -> pd.DataFrame:
-    """The unit-by-period table of ``value`` (the seed paper's Table 4), units in the
-    order of ``ccd``, with the mean of each period in a last row."""
+    """Tabulate ``value`` by unit and period (the seed paper's Table 4).
+
+    Units are in the order of ``ccd``, with the mean of each period in a last row.
+    """
     wide = ccd.pivot(index=UNIT, columns=PERIOD, values=value)
     wide = wide.loc[list(dict.fromkeys(ccd[UNIT]))]
     wide.loc["mean"] = wide.mean(axis=0)

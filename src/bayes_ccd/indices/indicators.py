@@ -1,6 +1,7 @@
-"""The indicator system: two subsystems whose indicators make the composite indices U1
-and U2, and the influencing factors of the regression, as read from TOML (see
-``models/indicators.toml``).
+"""The indicator system, as read from TOML (see ``models/indicators.toml``).
+
+Two subsystems whose indicators make the composite indices U1 and U2, and the
+influencing factors of the regression.
 """
 
 from __future__ import annotations
@@ -40,10 +41,12 @@ class Subsystem:
 
     @property
     def columns(self) -> list[str]:
+        """Panel columns of the subsystem's indicators, in system order."""
         return [i.column for i in self.indicators]
 
     @property
     def directions(self) -> list[Direction]:
+        """Direction (``"+"`` or ``"-"``) of each indicator, in the order of :attr:`columns`."""
         return [i.direction for i in self.indicators]
 
 
@@ -58,14 +61,17 @@ class IndicatorSystem:
 
     @property
     def indicator_columns(self) -> list[str]:
+        """Panel columns of the indicators of both subsystems, U1's first."""
         return [c for s in self.subsystems for c in s.columns]
 
     @property
     def factor_columns(self) -> list[str]:
+        """Panel columns of the influencing factors, each once, in system order."""
         return list(dict.fromkeys(f.column for f in self.factors))
 
     @property
     def indicators(self) -> list[Indicator]:
+        """Indicators of both subsystems, U1's first."""
         return [i for s in self.subsystems for i in s.indicators]
 
 

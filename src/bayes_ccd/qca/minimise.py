@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import warnings
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -21,6 +20,7 @@ from bayes_ccd.exceptions import (
     EstimationError,
     NumericalWarning,
     SpecificationError,
+    warn,
 )
 from bayes_ccd.qca.measures import Implicant
 from bayes_ccd.settings import QCASettings
@@ -667,11 +667,10 @@ def minimise(
     budget = _Budget(max_nodes)
     found, truncated = _minimum_covers(chart, max_models, budget)
     if truncated:
-        warnings.warn(
+        warn(
             f"more than {max_models} tied minimal models; only the first "
             f"{max_models} are reported (raise max_models to see more)",
             NumericalWarning,
-            stacklevel=2,
         )
     models = [
         tuple(sorted((primes[i] for i in cover), key=lambda p: _term_sort_key(p, k)))

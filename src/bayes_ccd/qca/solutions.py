@@ -8,14 +8,13 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import warnings
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from bayes_ccd.exceptions import ConfigError, DataError, EstimationError, NumericalWarning
+from bayes_ccd.exceptions import ConfigError, DataError, EstimationError, NumericalWarning, warn
 from bayes_ccd.qca.calibration import Anchors, calibrate_frame, percentile_anchors
 from bayes_ccd.qca.measures import (
     Implicant,
@@ -346,11 +345,10 @@ def solve(
                 seen.add(key)
                 intermediate_models.append((model, ci, pi, easy))
         if len(intermediate_models) > max_models:
-            warnings.warn(
+            warn(
                 f"more than {max_models} intermediate models; only the first "
                 f"{max_models} are reported",
                 NumericalWarning,
-                stacklevel=2,
             )
             truncated = True
             intermediate_models = intermediate_models[:max_models]

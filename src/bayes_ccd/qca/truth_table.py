@@ -7,7 +7,6 @@ Dusa 2019, ch. 7).
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -18,6 +17,7 @@ import pandas as pd
 from bayes_ccd.exceptions import (
     DataError,
     DataWarning,
+    warn,
 )
 from bayes_ccd.qca.measures import _CUT_TOLERANCE, _check_design, consistency, format_term, pri
 from bayes_ccd.settings import QCASettings
@@ -82,11 +82,7 @@ def resolve_half_memberships(
     else:
         action = "left them unassigned to any truth-table row (they still enter the sums)"
     adjusted[list(conditions)] = values
-    warnings.warn(
-        f"memberships of exactly 0.5 in {len(cells)} cell(s): {listing}; {action}",
-        DataWarning,
-        stacklevel=3,
-    )
+    warn(f"memberships of exactly 0.5 in {len(cells)} cell(s): {listing}; {action}", DataWarning)
     return adjusted, cells
 
 

@@ -1,3 +1,5 @@
-"""Outputs a researcher can paste into a paper: tables, figures, summaries, and output
-directories written all-or-nothing with the metadata of the run that made them.
+"""Outputs a researcher can paste into a paper.
+
+Tables, figures, summaries, and output directories written all-or-nothing with the
+metadata of the run that made them.
 """

@@ -1,5 +1,6 @@
-"""Output directories written all-or-nothing, JSON files, and the metadata that records
-what produced an output (configuration, seed, package versions).
+"""Output directories written all-or-nothing, JSON files, and the metadata of outputs.
+
+The metadata record what produced an output (configuration, seed, package versions).
 
 Every output directory is first assembled in a temporary sibling and renamed into place
 only when the whole step succeeded, so a failed run leaves no partial results behind.
@@ -128,7 +129,7 @@ def package_versions(names: Sequence[str] = RECORDED_PACKAGES) -> dict[str, str]
 def run_metadata(
     config: Mapping[str, Any] | None = None, seed: int | None = None, **extra: Any
 ) -> dict[str, Any]:
-    """What produced an output: configuration, seed, versions, time, platform, command."""
+    """Record what produced an output: configuration, seed, versions, time, platform, command."""
     return {
         "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "command": " ".join(sys.argv),

@@ -1,5 +1,6 @@
-"""The summary every result returns: text in a console, HTML in Jupyter, Markdown and
-LaTeX for a paper.
+"""The summary every result returns.
+
+Text in a console, HTML in Jupyter, Markdown and LaTeX for a paper.
 
 A :class:`Summary` is data (a title, facts, headline lines and tables), rendered on
 demand: ``print(result.summary())`` in a terminal, the summary as the last expression
@@ -67,6 +68,7 @@ class Summary:
     notice: str = ""
 
     def __str__(self) -> str:
+        """Render the summary as plain text for a console: title, notice, facts, lines, tables."""
         parts = [self.title, "=" * min(len(self.title), 88)]
         if self.notice:
             parts.append(self.notice)
@@ -84,6 +86,7 @@ class Summary:
         return "\n".join(parts)
 
     def __repr__(self) -> str:
+        """Return the plain-text rendering, so that a summary shows itself in a REPL."""
         return str(self)
 
     def _repr_html_(self) -> str:
@@ -109,7 +112,7 @@ class Summary:
         return "\n".join(out)
 
     def to_markdown(self) -> str:
-        """The summary as Markdown: a heading, the facts and lines as a list, the tables."""
+        """Render the summary as Markdown: a heading, the facts and lines as a list, the tables."""
         out = [f"## {self.title}", ""]
         if self.notice:
             out += [f"> {self.notice}", ""]
@@ -125,7 +128,7 @@ class Summary:
         return "\n".join(out) + "\n"
 
     def to_latex(self) -> str:
-        """The facts as a small table, then every table as a booktabs ``table``."""
+        """Render as LaTeX: the facts as a small table, then every table as a booktabs ``table``."""
         out = []
         if self.facts:
             facts = pd.DataFrame(

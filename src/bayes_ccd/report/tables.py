@@ -1,5 +1,7 @@
-"""Tables a researcher can paste into a paper: CSV (full precision), Markdown and LaTeX
-(rounded, with significance stars where the table carries p-values).
+"""Tables a researcher can paste into a paper.
+
+CSV (full precision), Markdown and LaTeX (rounded, with significance stars where the
+table carries p-values).
 """
 
 from __future__ import annotations
@@ -44,9 +46,11 @@ def estimate_with_stars(estimate: float, p_value: float, digits: int = 3) -> str
 
 
 def standard_error_cells(frame: pd.DataFrame, digits: int = 3) -> tuple[list[str], list[str]]:
-    """Paper cells of maximum-likelihood estimates: ``0.123***`` (stars from
-    ``p_value``) above ``(0.045)`` (the standard error), as in the seed paper's Tables
-    7-8."""
+    """Format maximum-likelihood estimates as paper cells, estimate above standard error.
+
+    A cell pair is ``0.123***`` (stars from ``p_value``) above ``(0.045)`` (the standard
+    error), as in the seed paper's Tables 7-8.
+    """
     top = [
         estimate_with_stars(e, p, digits)
         for e, p in zip(frame["estimate"], frame["p_value"], strict=True)
@@ -56,8 +60,10 @@ def standard_error_cells(frame: pd.DataFrame, digits: int = 3) -> tuple[list[str
 
 
 def interval_cells(frame: pd.DataFrame, digits: int = 3) -> tuple[list[str], list[str]]:
-    """Paper cells of posterior summaries: the posterior mean above its central
-    interval ``[lower, upper]``."""
+    """Format posterior summaries as paper cells, mean above interval.
+
+    The posterior mean stands above its central interval ``[lower, upper]``.
+    """
     top = [f"{m:.{digits}f}" for m in frame["mean"]]
     bottom = [
         f"[{a:.{digits}f}, {b:.{digits}f}]"

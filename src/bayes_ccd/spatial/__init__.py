@@ -1,3 +1,5 @@
-"""Fixed-effects spatial panels: the design, maximum likelihood, Bayesian models,
-effects, specification tests, diagnostics and comparison.
+"""Fixed-effects spatial panels.
+
+The design, maximum likelihood, Bayesian models, effects, specification tests,
+diagnostics and comparison.
 """

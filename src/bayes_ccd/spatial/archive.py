@@ -33,7 +33,7 @@ LINK = "link"
 
 
 def package_version() -> str:
-    """The installed version of bayes_ccd, recorded in every saved fit."""
+    """Return the installed version of bayes_ccd, recorded in every saved fit."""
     try:
         return version("bayes-ccd")
     except PackageNotFoundError:  # running from a source tree
@@ -41,7 +41,7 @@ def package_version() -> str:
 
 
 def constant_data(design: SpatialPanelDesign) -> xr.Dataset:
-    """The ``constant_data`` group of a fit of ``design`` (see the module docstring)."""
+    """Build the ``constant_data`` group of a fit of ``design`` (see the module docstring)."""
     data, weights = design.data, design.weights
     raw = weights.raw_dense
     rows, cols = np.nonzero(raw)
@@ -70,7 +70,7 @@ def constant_data(design: SpatialPanelDesign) -> xr.Dataset:
 
 
 def restore_data(group: xr.Dataset) -> tuple[PanelArrays, SpatialWeights]:
-    """The panel arrays and weights stored by :func:`constant_data`."""
+    """Restore the panel arrays and weights stored by :func:`constant_data`."""
     attrs = group.attrs
     units = [str(u) for u in group[UNIT].to_numpy()]
     filled = pd.DataFrame(json.loads(attrs["filled_cells"]), columns=list(FILLED_COLUMNS))
@@ -121,7 +121,7 @@ def check_fingerprint(design: SpatialPanelDesign, stored: Fingerprint, path: Pat
 
 
 def spec_to_dict(spec: ModelSpec) -> dict[str, Any]:
-    """A model specification as plain data."""
+    """Convert a model specification to plain data."""
     return {
         "model": spec.model,
         "fe": spec.fe,
@@ -132,7 +132,7 @@ def spec_to_dict(spec: ModelSpec) -> dict[str, Any]:
 
 
 def spec_from_dict(values: dict[str, Any]) -> ModelSpec:
-    """The specification stored by :func:`spec_to_dict`."""
+    """Rebuild the specification stored by :func:`spec_to_dict`."""
     return ModelSpec(
         values["model"], values["fe"], values["transform"], values["y"], tuple(values["x"])
     )

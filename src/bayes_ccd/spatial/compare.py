@@ -112,8 +112,10 @@ def _side(frame: pd.DataFrame, columns: Mapping[str, str], keys: list[str]) -> p
 
 
 def compare_estimates(mle: MLEFit, posterior: PosteriorFit) -> pd.DataFrame:
-    """The side-by-side table of one sample fitted by both estimators (see
-    :func:`comparison_table`; the caller checks that the fits are comparable)."""
+    """Tabulate side by side one sample fitted by both estimators.
+
+    See :func:`comparison_table`; the caller checks that the fits are comparable.
+    """
     return comparison_table(
         {"coefficients": mle.coefficients(), "effects": mle.effects()},
         {"coefficients": posterior.coefficients(), "effects": posterior.effects()},
@@ -124,7 +126,7 @@ def compare_estimates(mle: MLEFit, posterior: PosteriorFit) -> pd.DataFrame:
 def comparison_table(
     mle: Mapping[str, pd.DataFrame], posterior: Mapping[str, pd.DataFrame], *, label: str
 ) -> pd.DataFrame:
-    """The side-by-side table of one sample (see the module docstring).
+    """Build the side-by-side table of one sample (see the module docstring).
 
     Parameters
     ----------
@@ -216,7 +218,7 @@ class Comparison:
     notes: tuple[str, ...] = ()
 
     def table(self, label: str | None = None) -> pd.DataFrame:
-        """The table of one sample (default: the national one)."""
+        """Return the table of one sample (default: the national one)."""
         return self.tables[label or main_sample(self.tables)]
 
     def lines(self) -> list[str]:
@@ -237,7 +239,7 @@ class Comparison:
         return [*lines, *self.notes]
 
     def summary(self) -> Summary:
-        """The lines of :meth:`lines` and the national table."""
+        """Summarise the comparison: the lines of :meth:`lines` and the national table."""
         main = main_sample(self.tables)
         return Summary(
             title="Posterior versus maximum likelihood",
@@ -247,7 +249,7 @@ class Comparison:
         )
 
     def plot(self, label: str | None = None) -> Figure:
-        """The forest plot of one sample (:func:`plot_comparison`)."""
+        """Draw the forest plot of one sample (:func:`plot_comparison`)."""
         label = label or main_sample(self.tables)
         return plot_comparison(self.tables[label], title=label)
 
@@ -259,10 +261,13 @@ class Comparison:
         metadata: Mapping[str, Any] | None = None,
         digits: int = 3,
     ) -> list[Path]:
-        """Write ``comparison.{csv,md,tex}`` and ``compare_forest.png`` of the main
+        """Write the comparison tables and forest plots of every sample into ``directory``.
+
+        The files are ``comparison.{csv,md,tex}`` and ``compare_forest.png`` of the main
         sample, the same under ``regions/<region>/``, ``comparison_by_region.csv`` with
         several samples, and ``metadata.json`` (call it inside
-        :func:`bayes_ccd.report.output.atomic_output_dir`)."""
+        :func:`bayes_ccd.report.output.atomic_output_dir`).
+        """
         directory = Path(directory)
         main = main_sample(self.tables)
         notes = " ".join([_NOTES, *self.notes])
@@ -339,8 +344,10 @@ def compare(
 
 
 def plot_comparison(table: pd.DataFrame, *, title: str = "") -> Figure:
-    """Forest plot overlaying the MLE (estimate and Wald interval, black squares) and the
-    posterior (mean and central interval, blue circles) of every coefficient and effect.
+    """Draw a forest plot overlaying the MLE and the posterior of every coefficient and effect.
+
+    The MLE is shown as estimate and Wald interval (black squares), the posterior as mean
+    and central interval (blue circles).
 
     Returns a :class:`matplotlib.figure.Figure` (not registered with pyplot).
     """

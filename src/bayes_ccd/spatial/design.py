@@ -126,6 +126,7 @@ class ModelSpec:
     x: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        """Validate model, fixed effects and transform; refuse a covariate twice or as ``y``."""
         for value, allowed, what in (
             (self.model, MODELS, "model"),
             (self.fe, FIXED_EFFECTS, "fixed effects"),
@@ -172,11 +173,11 @@ class ModelSpec:
         return (kind if self.individual_effects else "none", kind if self.time_effects else "none")
 
     def replace(self, **changes: object) -> ModelSpec:
-        """A copy with ``changes`` applied (e.g. ``spec.replace(model="sar")``)."""
+        """Return a copy with ``changes`` applied (e.g. ``spec.replace(model="sar")``)."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
 
     def label(self) -> str:
-        """E.g. ``"SDM, two-way fixed effects (Lee-Yu transformation)"``."""
+        """Name the model, e.g. ``"SDM, two-way fixed effects (Lee-Yu transformation)"``."""
         return f"{self.model.upper()}, {_FE_LABELS[self.fe]} ({_TRANSFORM_LABELS[self.transform]})"
 
 
@@ -204,6 +205,7 @@ class PanelArrays:
     filled: pd.DataFrame = field(default_factory=_no_filled_cells)
 
     def __post_init__(self) -> None:
+        """Check shapes, labels and finiteness, and store the arrays as floats and tuples."""
         y = np.asarray(self.y, dtype=float)
         x = np.asarray(self.x, dtype=float)
         if x.ndim == 2:
@@ -255,7 +257,7 @@ class PanelArrays:
 
     @classmethod
     def from_panel(cls, panel: Panel, y: str, x: Sequence[str]) -> PanelArrays:
-        """The columns ``y`` and ``x`` of a validated panel as arrays.
+        """Take the columns ``y`` and ``x`` of a validated panel as arrays.
 
         Raises
         ------
@@ -291,10 +293,12 @@ class PanelArrays:
 
     @property
     def n_units(self) -> int:
+        """Number of units ``N`` (columns of ``y``)."""
         return self.y.shape[1]
 
     @property
     def n_periods(self) -> int:
+        """Number of periods ``T`` (rows of ``y``)."""
         return self.y.shape[0]
 
     def filled_cells(self) -> list[dict[str, Any]]:
@@ -305,7 +309,7 @@ class PanelArrays:
         ]
 
     def subset(self, units: Sequence[str]) -> PanelArrays:
-        """The arrays restricted to ``units`` (in the given order)."""
+        """Return the arrays restricted to ``units`` (in the given order)."""
         index = pd.Index(self.units).get_indexer([str(u) for u in units])
         if (index < 0).any():
             unknown = [u for u, i in zip(units, index, strict=True) if i < 0]
@@ -316,7 +320,7 @@ class PanelArrays:
 
 
 def as_arrays(data: Panel | PanelArrays, spec: ModelSpec) -> PanelArrays:
-    """The variables of ``spec`` as :class:`PanelArrays`.
+    """Return the variables of ``spec`` as :class:`PanelArrays`.
 
     A :class:`~bayes_ccd.data.panel.Panel` needs ``spec.y`` and ``spec.x``; for arrays a
     non-empty ``spec.x`` selects covariates by name.
@@ -428,10 +432,12 @@ class SpatialPanelDesign:
 
     @property
     def n_units(self) -> int:
+        """Number of units ``N`` of the untransformed panel."""
         return self.data.n_units
 
     @property
     def n_periods(self) -> int:
+        """Number of periods ``T`` of the untransformed panel."""
         return self.data.n_periods
 
     @property
@@ -451,20 +457,24 @@ class SpatialPanelDesign:
 
     @property
     def n_effective(self) -> int:
-        """Number of observations of the likelihood, e.g. ``(T-1)(N-1)`` (Lee-Yu,
-        two-way effects) or ``N T`` (within)."""
+        """Number of observations of the likelihood.
+
+        For example ``(T-1)(N-1)`` (Lee-Yu, two-way effects) or ``N T`` (within).
+        """
         return self.periods_effective * self.units_effective
 
     @property
     def jacobian_scale(self) -> int:
-        """The factor of the log-determinant: ``T - 1`` (Lee-Yu with individual
-        effects) or ``T``."""
+        """The log-determinant's factor: ``T - 1`` (Lee-Yu with individual effects) or ``T``."""
         return self.periods_effective
 
     @property
     def unit_root_correction(self) -> bool:
-        """Whether ``log(1 - rho)`` is subtracted from ``log|I - rho W|`` (Lee-Yu time
-        effects: the eigenvalue 1 of a row-stochastic ``W`` is transformed away)."""
+        """Whether ``log(1 - rho)`` is subtracted from ``log|I - rho W|``.
+
+        This is the case under Lee-Yu time effects: the eigenvalue 1 of a row-stochastic
+        ``W`` is transformed away.
+        """
         return self.time == "transformed"
 
     @property
@@ -474,10 +484,13 @@ class SpatialPanelDesign:
 
     @cached_property
     def jacobian_eigenvalues(self) -> np.ndarray:
-        """The eigenvalues entering the log-Jacobian: all of ``W``'s, or, under
-        :attr:`unit_root_correction`, all but the one equal to 1 (the eigenvalues of
-        ``F_N' W F_N``). Dropping it rather than subtracting ``log(1 - rho)`` avoids
-        cancelling two large logarithms as ``rho`` approaches 1."""
+        """The eigenvalues entering the log-Jacobian.
+
+        These are all of ``W``'s, or, under :attr:`unit_root_correction`, all but the one
+        equal to 1 (the eigenvalues of ``F_N' W F_N``). Dropping it rather than
+        subtracting ``log(1 - rho)`` avoids cancelling two large logarithms as ``rho``
+        approaches 1.
+        """
         values = self.eigenvalues
         if not self.unit_root_correction:
             return values
@@ -496,8 +509,9 @@ class SpatialPanelDesign:
         return self.jacobian_scale * np.log(np.abs(1.0 - rho[..., None] * lam)).sum(axis=-1)
 
     def log_jacobian_derivatives(self, rho: float) -> tuple[float, float]:
-        """First and second derivatives of :meth:`log_jacobian` at ``rho``:
-        ``-c sum_i lambda_i/(1 - rho lambda_i)`` and
+        """Return the first and second derivatives of :meth:`log_jacobian` at ``rho``.
+
+        They are ``-c sum_i lambda_i/(1 - rho lambda_i)`` and
         ``-c sum_i lambda_i^2/(1 - rho lambda_i)^2`` over :attr:`jacobian_eigenvalues`.
         """
         ratio = self.jacobian_eigenvalues / (1.0 - rho * self.jacobian_eigenvalues)
@@ -507,8 +521,10 @@ class SpatialPanelDesign:
         )
 
     def project(self, values: np.ndarray) -> np.ndarray:
-        """Demean ``(T, N, ...)`` values as the fixed effects require (both the
-        transformed and the dummy-estimated effects are swept out)."""
+        """Demean ``(T, N, ...)`` values as the fixed effects require.
+
+        Both the transformed and the dummy-estimated effects are swept out.
+        """
         out = np.asarray(values, dtype=float)
         if self.individual != "none":
             out = _demean(out, 0)
@@ -517,8 +533,11 @@ class SpatialPanelDesign:
         return out
 
     def project_transformed(self, values: np.ndarray) -> np.ndarray:
-        """Demean only along the dimensions whose effects are transformed away (the
-        Lee-Yu transformed space; identity for the within estimator)."""
+        """Demean only along the dimensions whose effects are transformed away.
+
+        This gives the Lee-Yu transformed space; it is the identity for the within
+        estimator.
+        """
         out = np.asarray(values, dtype=float)
         if self.individual == "transformed":
             out = _demean(out, 0)
@@ -531,8 +550,10 @@ class SpatialPanelDesign:
         return spatial_lag(self.W, values)
 
     def transformed_operator(self, matrix: np.ndarray) -> np.ndarray:
-        """An ``(N, N)`` operator on the units (``W``, ``G = W(I - rho W)^{-1}``) as it
-        acts on the transformed observations, for traces and quadratic forms.
+        """Return an ``(N, N)`` operator on the units as it acts on the transformed observations.
+
+        The operator is e.g. ``W`` or ``G = W(I - rho W)^{-1}``; the result serves traces
+        and quadratic forms.
 
         Under :attr:`unit_root_correction` the transformed model has ``F_N' M F_N``
         (Lee & Yu 2010); the double-centred ``J M J`` (``J = F_N F_N' = I - 1 1'/N``)
@@ -549,7 +570,7 @@ class SpatialPanelDesign:
         )
 
     def orthonormal(self) -> OrthonormalDesign:
-        """The transformed observations with iid errors (see :class:`OrthonormalDesign`).
+        """Return the transformed observations with iid errors (see :class:`OrthonormalDesign`).
 
         Forward Helmert contrasts along the transformed dimensions; dimensions whose
         effects are dummy-estimated (within) stay demeaned with ``N`` or ``T`` rows.
@@ -564,9 +585,12 @@ class SpatialPanelDesign:
         return OrthonormalDesign(*out)
 
     def facts(self) -> dict[str, Any]:
-        """What every fit of this design reports in ``fit.json``: model, fixed effects,
-        transformation, variables, dimensions, the interval of the spatial parameter,
-        units, weights, and the cells filled by the missing-value policy."""
+        """Return what every fit of this design reports in ``fit.json``.
+
+        The facts are model, fixed effects, transformation, variables, dimensions, the
+        interval of the spatial parameter, units, weights, and the cells filled by the
+        missing-value policy.
+        """
         spec = self.spec
         return {
             "model": spec.model,

@@ -35,6 +35,7 @@ import xarray as xr
 
 from bayes_ccd.conventions import INTERVAL_PROB
 from bayes_ccd.exceptions import ConvergenceWarning
+from bayes_ccd.exceptions import warn as warn_user
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -65,8 +66,10 @@ _NAMED: Final = 3
 
 
 def element_labels(array: xr.DataArray) -> list[str]:
-    """``name[label, ...]`` for every element of a posterior variable without its sample
-    dimensions (``rho``, ``beta[W*x1]``, ``effects[direct, x1]``)."""
+    """Label every element of a posterior variable as ``name[label, ...]``.
+
+    The labels omit the sample dimensions (``rho``, ``beta[W*x1]``, ``effects[direct, x1]``).
+    """
     dims = [d for d in array.dims if d not in ("chain", "draw")]
     if not dims:
         return [str(array.name)]
@@ -75,9 +78,12 @@ def element_labels(array: xr.DataArray) -> list[str]:
 
 
 def convergence_statistics(draws: xr.DataArray) -> dict[str, xr.DataArray]:
-    """R-hat, bulk and tail ESS and the MCSEs of the mean and sd of one posterior
-    variable (dims ``chain, draw, ...``), element by element; NaN for elements constant
-    across draws (e.g. SEM spillovers fixed at zero), whose R-hat is undefined."""
+    """Compute R-hat, bulk and tail ESS and the MCSEs of the mean and sd of one variable.
+
+    The posterior variable has dims ``chain, draw, ...``; the statistics are computed
+    element by element, NaN for elements constant across draws (e.g. SEM spillovers
+    fixed at zero), whose R-hat is undefined.
+    """
     import arviz_stats as az
 
     name = str(draws.name)
@@ -155,7 +161,7 @@ def _nan_to_none(value: float) -> float | None:
 
 
 def _listing(frame: pd.DataFrame, column: str, *, largest: bool, digits: int) -> str:
-    """The worst quantities of ``frame`` by ``column``, at most :data:`_NAMED` named."""
+    """List the worst quantities of ``frame`` by ``column``, at most :data:`_NAMED` named."""
     ordered = frame.sort_values(column, ascending=not largest)
     shown = [
         f"{q} {v:.{digits}f}" for q, v in zip(ordered["quantity"], ordered[column], strict=True)
@@ -302,9 +308,7 @@ def diagnose(
     thresholds = {"r_hat_max": r_hat_max, "ess_min": ess_min, "bfmi_min": bfmi_min}
     result = Diagnostics(table, divergences, bfmi, tuple(messages), thresholds)
     if warn and messages:
-        warnings.warn(
-            "MCMC did not converge: " + " ".join(messages), ConvergenceWarning, stacklevel=2
-        )
+        warn_user("MCMC did not converge: " + " ".join(messages), ConvergenceWarning)
     return result
 
 
@@ -325,8 +329,11 @@ def plot_trace(tree: xr.DataTree) -> Figure:
 
 
 def plot_rank(tree: xr.DataTree) -> Figure:
-    """Rank ECDF plots (difference from uniform) per chain: chains that mix well have
-    ranks uniform within the simultaneous envelope (Saeilynoja et al. 2022)."""
+    """Plot the rank ECDF (difference from uniform) of every chain.
+
+    Chains that mix well have ranks uniform within the simultaneous envelope
+    (Saeilynoja et al. 2022).
+    """
     import arviz_plots as azp
 
     names = [_spatial_name(tree), "sigma2", "beta"]
@@ -339,8 +346,11 @@ def plot_rank(tree: xr.DataTree) -> Figure:
 
 
 def plot_effects_forest(tree: xr.DataTree, *, prob: float = INTERVAL_PROB) -> Figure:
-    """Forest plot of the direct, indirect and total effects: posterior median, 50% and
-    ``prob`` central intervals, chains combined."""
+    """Draw the forest plot of the direct, indirect and total effects.
+
+    The plot shows the posterior median and the 50% and ``prob`` central intervals,
+    chains combined.
+    """
     import arviz_plots as azp
 
     collection = azp.plot_forest(
@@ -355,9 +365,12 @@ def plot_effects_forest(tree: xr.DataTree, *, prob: float = INTERVAL_PROB) -> Fi
 
 
 def plot_ppc(tree: xr.DataTree) -> Figure:
-    """Posterior predictive check: the distribution of the observed demeaned ``y`` against
-    that of replicates from the reduced form (see
-    :func:`bayes_ccd.spatial.bayes.posterior.posterior_predictive`)."""
+    """Plot the posterior predictive check.
+
+    The plot sets the distribution of the observed demeaned ``y`` against that of
+    replicates from the reduced form (see
+    :func:`bayes_ccd.spatial.bayes.posterior.posterior_predictive`).
+    """
     import arviz_plots as azp
 
     replicated = tree["posterior_predictive"]
@@ -369,8 +382,10 @@ def plot_ppc(tree: xr.DataTree) -> Figure:
 
 
 def plot_spatial_marginal(tree: xr.DataTree) -> Figure:
-    """The exact sampler's marginal posterior of the spatial parameter on its grid, with
-    a histogram of the draws over it (they must agree)."""
+    """Plot the exact sampler's marginal posterior of the spatial parameter on its grid.
+
+    A histogram of the draws lies under it (they must agree).
+    """
     from matplotlib.figure import Figure
 
     name = _spatial_name(tree)
@@ -391,7 +406,7 @@ def plot_spatial_marginal(tree: xr.DataTree) -> Figure:
 
 
 def diagnostic_figures(tree: xr.DataTree, *, prob: float = INTERVAL_PROB) -> dict[str, Figure]:
-    """The diagnostic figures of a posterior, by file stem.
+    """Draw the diagnostic figures of a posterior, by file stem.
 
     MCMC draws (with ``sample_stats``) get ``trace`` and ``rank`` plots, which diagnose
     mixing; independent draws of the exact sampler have none to diagnose and get the

@@ -39,7 +39,6 @@ the analytic gradient.
 
 from __future__ import annotations
 
-import warnings
 from dataclasses import dataclass
 from typing import Final, Literal, NamedTuple
 
@@ -49,7 +48,7 @@ from scipy import stats
 
 from bayes_ccd.conventions import DEFAULT_SEED, EFFECT_KINDS, INTERVAL_PROB
 from bayes_ccd.data.weights import unit_eigenvalue
-from bayes_ccd.exceptions import EstimationError, NumericalWarning, SpecificationError
+from bayes_ccd.exceptions import EstimationError, NumericalWarning, SpecificationError, warn
 from bayes_ccd.settings import EFFECT_INFERENCES, MLESettings
 
 #: Default number of parameter draws for simulated effect inference (``[mle]
@@ -83,13 +82,14 @@ class Spectrum:
 
     @property
     def n(self) -> int:
+        """Number of units ``N`` (eigenvalues of ``W``)."""
         return self.eigenvalues.shape[0]
 
 
 def spectrum(
     W: np.ndarray, *, eigenvalues: np.ndarray | None = None, row_stochastic: bool | None = None
 ) -> Spectrum:
-    """The :class:`Spectrum` of a dense ``(N, N)`` weights matrix, computed once.
+    """Compute the :class:`Spectrum` of a dense ``(N, N)`` weights matrix, once.
 
     Parameters
     ----------
@@ -120,11 +120,10 @@ def spectrum(
     values, vectors = np.linalg.eig(W)
     condition = np.linalg.cond(vectors)
     if condition > 1e10:
-        warnings.warn(
+        warn(
             f"W is nearly defective (eigenvector condition number {condition:.2g}); "
             "total effects from its eigen-decomposition are inaccurate",
             NumericalWarning,
-            stacklevel=2,
         )
     u = vectors.sum(axis=0)
     v = np.linalg.solve(vectors, np.ones(n))
@@ -227,8 +226,10 @@ def total_effects(
 
 
 def _covariance_root(cov: np.ndarray) -> np.ndarray:
-    """A square root ``L`` with ``L L' = cov`` that tolerates singular ``cov`` (fixed
-    parameters have zero rows and columns)."""
+    """Return a square root ``L`` with ``L L' = cov`` that tolerates singular ``cov``.
+
+    Fixed parameters have zero rows and columns in ``cov``.
+    """
     values, vectors = np.linalg.eigh((cov + cov.T) / 2.0)
     return vectors * np.sqrt(np.clip(values, 0.0, None))
 
@@ -242,8 +243,10 @@ def simulate_parameters(
     rho_index: int | None = None,
     rho_bounds: tuple[float, float] | None = None,
 ) -> np.ndarray:
-    """Draws ``(n, P)`` from ``N(mean, cov)``; draws with ``rho`` outside its interval
-    are rejected (the reduced form does not exist there) and replaced.
+    """Draw ``(n, P)`` parameters from ``N(mean, cov)`` with ``rho`` inside its interval.
+
+    Draws with ``rho`` outside its interval are rejected (the reduced form does not
+    exist there) and replaced.
 
     Warns
     -----
@@ -272,12 +275,11 @@ def simulate_parameters(
             "unusable; use the delta method or a Bayesian fit"
         )
     if share > 0.01:
-        warnings.warn(
+        warn(
             f"{share:.1%} of the simulated draws of rho fall outside its interval "
             f"({lo:.4g}, {hi:.4g}) and were redrawn; the normal approximation is "
             "poor near the bound",
             NumericalWarning,
-            stacklevel=2,
         )
     while not valid.all():
         fresh = mean + rng.standard_normal(((~valid).sum(), mean.size)) @ root.T
@@ -288,8 +290,9 @@ def simulate_parameters(
 
 @dataclass(frozen=True, eq=False)
 class EffectEstimates:
-    """Direct, indirect and total effects at the estimates, with what their inference
-    needs at any interval probability.
+    """Direct, indirect and total effects at the estimates, with what their inference needs.
+
+    The inference is available at any interval probability.
 
     Attributes
     ----------
@@ -312,8 +315,11 @@ class EffectEstimates:
     method: EffectInference
 
     def interval(self, prob: float = INTERVAL_PROB) -> tuple[np.ndarray, np.ndarray]:
-        """Lower and upper bounds ``(3, K)``: the central ``prob`` quantiles of the
-        simulated effects, or ``estimate -/+ z_{(1+prob)/2} se`` (delta method)."""
+        """Return the lower and upper bounds ``(3, K)`` of the effects at ``prob``.
+
+        The bounds are the central ``prob`` quantiles of the simulated effects, or
+        ``estimate -/+ z_{(1+prob)/2} se`` (delta method).
+        """
         if self.draws is not None:
             tail = (1.0 - prob) / 2.0
             lower, upper = np.quantile(self.draws, [tail, 1.0 - tail], axis=1)
@@ -322,9 +328,12 @@ class EffectEstimates:
         return self.point - half, self.point + half
 
     def table(self, prob: float = INTERVAL_PROB) -> pd.DataFrame:
-        """Columns ``variable, effect, estimate, std_error, z, p_value, lower, upper``:
+        """Tabulate the effects with their inference at ``prob``.
+
+        Columns are ``variable, effect, estimate, std_error, z, p_value, lower, upper``:
         ``z = estimate/std_error`` and the two-sided normal p-value (NaN where the
-        effect is fixed at zero, as the indirect effect of a SEM)."""
+        effect is fixed at zero, as the indirect effect of a SEM).
+        """
         se = self.std_error
         with np.errstate(divide="ignore", invalid="ignore"):
             z = np.where(se > 0, self.point / se, np.nan)
@@ -426,8 +435,10 @@ def effects_inference(
     prob: float = INTERVAL_PROB,
     rho_bounds: tuple[float, float] | None = None,
 ) -> pd.DataFrame:
-    """Effects with standard errors, z, p-values and intervals in one table:
-    :func:`estimate_effects` followed by :meth:`EffectEstimates.table` at ``prob``."""
+    """Tabulate the effects with standard errors, z, p-values and intervals.
+
+    This is :func:`estimate_effects` followed by :meth:`EffectEstimates.table` at ``prob``.
+    """
     return estimate_effects(
         rho,
         beta,

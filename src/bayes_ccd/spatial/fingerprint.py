@@ -71,7 +71,7 @@ class Fingerprint:
 
     @classmethod
     def of(cls, design: SpatialPanelDesign, sample: str) -> Fingerprint:
-        """The fingerprint of a fit of ``design`` on sample ``sample``."""
+        """Take the fingerprint of a fit of ``design`` on sample ``sample``."""
         spec = design.spec
         return cls(
             data_digest(design),
@@ -84,15 +84,15 @@ class Fingerprint:
 
     @classmethod
     def from_dict(cls, values: Mapping[str, str]) -> Fingerprint:
-        """The fingerprint stored by :meth:`to_dict`."""
+        """Rebuild the fingerprint stored by :meth:`to_dict`."""
         return cls(**{k: str(values[k]) for k in cls.__dataclass_fields__})
 
     def to_dict(self) -> dict[str, str]:
-        """The fingerprint as plain data."""
+        """Return the fingerprint as plain data."""
         return asdict(self)
 
     def differences(self, other: Fingerprint) -> list[str]:
-        """What differs from ``other``, in words (empty when the fingerprints agree)."""
+        """Say in words what differs from ``other`` (empty when the fingerprints agree)."""
         out = []
         if self.data != other.data:
             out.append("the data differ (values, variables, units or periods)")

@@ -68,7 +68,7 @@ def parse_term(text: str) -> Factor:
 
 
 def parse_formula(formula: str) -> tuple[Factor, tuple[Factor, ...]]:
-    """The response and the covariates of ``"y ~ x1 + ln(x2) + 0.01 * x3"``.
+    """Parse a formula such as ``"y ~ x1 + ln(x2) + 0.01 * x3"`` into response and covariates.
 
     Raises
     ------
@@ -92,7 +92,7 @@ def parse_formula(formula: str) -> tuple[Factor, tuple[Factor, ...]]:
 
 
 def as_factor(term: str | Factor) -> Factor:
-    """A covariate given as a column name, a formula term or a Factor."""
+    """Turn a covariate given as a column name, a formula term or a Factor into a Factor."""
     return term if isinstance(term, Factor) else parse_term(term)
 
 

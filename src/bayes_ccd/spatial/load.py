@@ -18,7 +18,7 @@ FIT_FILES = {"mle": "fit.nc", "bayes": "posterior.nc"}
 
 
 def load(path: str | Path) -> SpatialFit | FitCollection:
-    """A saved fit (a ``.nc`` file) or a fit output directory, as result objects.
+    """Load a saved fit (a ``.nc`` file) or a fit output directory as result objects.
 
     Parameters
     ----------

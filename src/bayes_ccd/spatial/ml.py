@@ -28,7 +28,6 @@ information matrix is nearly singular.
 
 from __future__ import annotations
 
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Final, Literal
@@ -44,6 +43,7 @@ from bayes_ccd.exceptions import (
     EstimationError,
     NumericalWarning,
     SpecificationError,
+    warn,
 )
 from bayes_ccd.spatial.design import (
     ModelSpec,
@@ -75,8 +75,11 @@ _SINGULAR_RCOND = 1e-10
 
 
 class _LagProfile:
-    """``e(rho) = e0 - rho e1`` with ``e0``, ``e1`` the least-squares residuals of ``y``
-    and ``W y`` on ``X`` (Anselin 1988, ch. 12), so ``e'e`` is a quadratic in ``rho``."""
+    """``e(rho) = e0 - rho e1``: the residuals of a lag model as a function of ``rho``.
+
+    ``e0``, ``e1`` are the least-squares residuals of ``y`` and ``W y`` on ``X``
+    (Anselin 1988, ch. 12), so ``e'e`` is a quadratic in ``rho``.
+    """
 
     def __init__(self, design: SpatialPanelDesign) -> None:
         X = design.X.reshape(-1, design.n_coefficients)
@@ -137,8 +140,10 @@ class _ErrorProfile:
         return out.reshape(lam_arr.shape)
 
     def ssr_derivative(self, lam: float) -> float:
-        """``d e'e / d lam = 2 e' de/dlam`` at the least-squares ``b(lam)`` (envelope
-        theorem), in the reduced coordinates."""
+        """Return ``d e'e / d lam = 2 e' de/dlam`` at the least-squares ``b(lam)``.
+
+        The envelope theorem gives this form; it is evaluated in the reduced coordinates.
+        """
         design, target = self._reduced(np.array([lam]))
         b = np.linalg.lstsq(design[0], target[0], rcond=None)[0]
         inside = target[0] - design[0] @ b
@@ -176,7 +181,7 @@ def _concentrated_score(
 
 
 def concentrated_loglik(design: SpatialPanelDesign, rho: float | np.ndarray) -> np.ndarray:
-    """The log-likelihood concentrated on the spatial parameter, vectorised over ``rho``.
+    """Evaluate the log-likelihood concentrated on the spatial parameter, vectorised over ``rho``.
 
     ``l_c(rho) = -n/2 [log(2 pi) + 1 + log(e(rho)'e(rho)/n)] + log_jacobian(rho)`` with
     ``e(rho)`` the residuals at the least-squares ``beta(rho)`` (see the module
@@ -186,8 +191,11 @@ def concentrated_loglik(design: SpatialPanelDesign, rho: float | np.ndarray) -> 
 
 
 def residuals(design: SpatialPanelDesign, beta: np.ndarray, spatial: float) -> np.ndarray:
-    """Transformed-model residuals ``(T, N)``: ``y - rho W y - X beta`` (lag models) or
-    ``(y - lam W y) - (X - lam W X) beta`` (error models), on the demeaned arrays."""
+    """Return the transformed-model residuals ``(T, N)``, on the demeaned arrays.
+
+    They are ``y - rho W y - X beta`` (lag models) or ``(y - lam W y) - (X - lam W X) beta``
+    (error models).
+    """
     if design.spec.is_lag:
         return design.y - spatial * design.wy - design.X @ beta
     return (design.y - spatial * design.wy) - (design.X - spatial * design.WX) @ beta
@@ -210,8 +218,10 @@ def full_loglik(
 
 
 def _multiplier_matrix(design: SpatialPanelDesign, spatial: float) -> np.ndarray:
-    """``G = W (I - rho W)^{-1}`` in the transformed space
-    (:meth:`~bayes_ccd.spatial.design.SpatialPanelDesign.transformed_operator`)."""
+    """Return ``G = W (I - rho W)^{-1}`` in the transformed space.
+
+    See :meth:`~bayes_ccd.spatial.design.SpatialPanelDesign.transformed_operator`.
+    """
     system = np.eye(design.n_units) - spatial * design.W
     return design.transformed_operator(np.linalg.solve(system.T, design.W.T).T)
 
@@ -265,8 +275,11 @@ def information_matrix(
 def _observed_information(
     design: SpatialPanelDesign, beta: np.ndarray, spatial: float, sigma2: float
 ) -> np.ndarray:
-    """Negative Hessian of :func:`full_loglik` (derivatives in the module docstring
-    notation; ``d e/d rho = -W y`` for lag models, ``-(W y - W X b)`` for error models)."""
+    """Return the negative Hessian of :func:`full_loglik`.
+
+    Derivatives are in the module docstring notation; ``d e/d rho = -W y`` for lag
+    models, ``-(W y - W X b)`` for error models.
+    """
     k = beta.size
     n = design.n_effective
     e = residuals(design, beta, spatial).ravel()
@@ -294,8 +307,10 @@ def _observed_information(
 def numerical_hessian(
     function: Callable[[np.ndarray], float], point: np.ndarray, *, relative_step: float = 1e-4
 ) -> np.ndarray:
-    """Central-difference Hessian of a scalar function (step ``h_i = relative_step
-    max(|x_i|, 0.01)``; error ``O(h^2)``)."""
+    """Return the central-difference Hessian of a scalar function at ``point``.
+
+    The step is ``h_i = relative_step max(|x_i|, 0.01)``; the error is ``O(h^2)``.
+    """
     point = np.asarray(point, dtype=float)
     steps = relative_step * np.maximum(np.abs(point), 1e-2)
     size = point.size
@@ -314,8 +329,10 @@ def numerical_hessian(
 
 
 def _invert(info: np.ndarray) -> np.ndarray | None:
-    """Inverse of a positive definite information matrix, or ``None`` when it is
-    (nearly) singular after scaling to unit diagonal."""
+    """Invert a positive definite information matrix; ``None`` when it is (nearly) singular.
+
+    Singularity is judged after scaling the matrix to unit diagonal.
+    """
     diagonal = np.diag(info)
     if not np.all(np.isfinite(info)) or np.any(diagonal <= 0):
         return None
@@ -336,10 +353,12 @@ def _maximise(
     bounds: tuple[float, float],
     grid_size: int,
 ) -> float:
-    """Maximise a scalar function on the open interval ``bounds``: grid, then a bounded
-    Brent search between the neighbours of the best grid point, then a root of the
-    analytic ``score`` next to it (function values resolve the maximum only to about
-    ``sqrt(machine epsilon)``; the score resolves it to rounding)."""
+    """Maximise a scalar function on the open interval ``bounds``.
+
+    A grid, then a bounded Brent search between the neighbours of the best grid point,
+    then a root of the analytic ``score`` next to it (function values resolve the
+    maximum only to about ``sqrt(machine epsilon)``; the score resolves it to rounding).
+    """
     lo, hi = bounds
     width = hi - lo
     grid = lo + width * np.linspace(0.0, 1.0, grid_size + 2)[1:-1]
@@ -368,8 +387,11 @@ def _maximise(
 
 
 def _polish(score: Callable[[float], float], x: float, bounds: tuple[float, float]) -> float:
-    """The root of ``score`` in a small bracket around ``x``, or ``x`` when the score
-    does not change sign there (a maximum at a bound)."""
+    """Return the root of ``score`` in a small bracket around ``x``.
+
+    ``x`` itself is returned when the score does not change sign there (a maximum at a
+    bound).
+    """
     for half_width in (1e-7, 1e-5):
         left, right = max(x - half_width, bounds[0]), min(x + half_width, bounds[1])
         f_left, f_right = score(left), score(right)
@@ -415,6 +437,7 @@ class MLResult:
 
     @property
     def spec(self) -> ModelSpec:
+        """The model specification of the design."""
         return self.design.spec
 
     @property
@@ -424,10 +447,12 @@ class MLResult:
 
     @property
     def params(self) -> np.ndarray:
+        """Estimates ``(K + 2,)`` of ``(beta, spatial, sigma2)``, in the order of :attr:`terms`."""
         return np.concatenate([self.beta, [self.spatial, self.sigma2]])
 
     @property
     def std_errors(self) -> np.ndarray:
+        """Standard errors ``(K + 2,)`` of :attr:`params`: square roots of ``diag(vcov)``."""
         return np.sqrt(np.diag(self.vcov))
 
     @property
@@ -451,8 +476,10 @@ class MLResult:
         return residuals(self.design, self.beta, self.spatial)
 
     def fitted_reduced_form(self) -> np.ndarray:
-        """Reduced-form prediction of the demeaned ``y``, ``(T, N)``:
-        ``(I - rho W)^{-1} X b`` for lag models, ``X b`` for error models."""
+        """Predict the demeaned ``y`` from the reduced form, ``(T, N)``.
+
+        The prediction is ``(I - rho W)^{-1} X b`` for lag models, ``X b`` for error models.
+        """
         mean = self.design.X @ self.beta
         if not self.spec.is_lag:
             return mean
@@ -480,8 +507,11 @@ class MLResult:
         }
 
     def coefficients(self, *, prob: float = INTERVAL_PROB) -> pd.DataFrame:
-        """Table ``term, estimate, std_error, z, p_value, lower, upper`` (Wald
-        intervals ``estimate -/+ z_{(1+prob)/2} se``)."""
+        """Tabulate the estimates with standard errors, z, p-values and Wald intervals.
+
+        Columns are ``term, estimate, std_error, z, p_value, lower, upper``, with Wald
+        intervals ``estimate -/+ z_{(1+prob)/2} se``.
+        """
         estimate, se = self.params, self.std_errors
         z = estimate / se
         half = stats.norm.ppf(0.5 + prob / 2.0) * se
@@ -498,9 +528,12 @@ class MLResult:
         )
 
     def effect_parameters(self) -> tuple[float, np.ndarray, np.ndarray | None, np.ndarray]:
-        """``(rho, beta, theta, cov)`` for :func:`bayes_ccd.spatial.effects.estimate_effects`:
+        """Return ``(rho, beta, theta, cov)`` for the effects' inference.
+
+        These are the arguments of :func:`bayes_ccd.spatial.effects.estimate_effects`:
         ``cov`` over ``(beta, theta, rho)``, zero where a parameter is fixed (``theta``
-        of SAR/SEM, ``rho = 0`` of error models)."""
+        of SAR/SEM, ``rho = 0`` of error models).
+        """
         k = len(self.design.data.x_names)
         offset = int(self.spec.fe == "none")
         index_beta = list(range(offset, offset + k))
@@ -524,8 +557,10 @@ class MLResult:
         n_draws: int = DEFAULT_EFFECT_DRAWS,
         seed: int = DEFAULT_SEED,
     ) -> EffectEstimates:
-        """LeSage-Pace direct, indirect and total effects with their inference (see
-        :func:`bayes_ccd.spatial.effects.estimate_effects`)."""
+        """Estimate the LeSage-Pace direct, indirect and total effects with their inference.
+
+        See :func:`bayes_ccd.spatial.effects.estimate_effects`.
+        """
         rho, beta, theta, cov = self.effect_parameters()
         bounds = self.design.rho_bounds if self.spec.is_lag else None
         return estimate_effects(
@@ -542,8 +577,11 @@ class MLResult:
         )
 
     def structural_residuals(self) -> np.ndarray:
-        """``y - rho W y - X b`` (lag) or ``y - X b`` (error) on the *untransformed*
-        data, ``(T, N)``: fixed effects plus noise."""
+        """Return the structural residuals on the *untransformed* data, ``(T, N)``.
+
+        They are ``y - rho W y - X b`` (lag) or ``y - X b`` (error): fixed effects plus
+        noise.
+        """
         data = self.design.data
         raw = data.y - self.design.raw_X @ self.beta
         if self.spec.is_lag:
@@ -583,8 +621,11 @@ class MLResult:
         return pd.DataFrame(rows, columns=["effect", "label", "estimate"])
 
     def facts(self) -> dict[str, Any]:
-        """Facts of the fit for ``fit.json`` (the design's
-        :meth:`~bayes_ccd.spatial.design.SpatialPanelDesign.facts` and the estimates)."""
+        """Return the facts of the fit for ``fit.json``.
+
+        These are the design's :meth:`~bayes_ccd.spatial.design.SpatialPanelDesign.facts`
+        and the estimates.
+        """
         r2 = self.r_squared
         return self.design.facts() | {
             "estimator": "mle",
@@ -634,7 +675,7 @@ def estimate(
             f"interval ({lo:.6g}, {hi:.6g}); the estimate and its standard error are "
             "unreliable"
         )
-        warnings.warn(notes[-1], NumericalWarning, stacklevel=2)
+        warn(notes[-1], NumericalWarning)
     beta = profile.beta(spatial)
     e = residuals(design, beta, spatial)
     sigma2 = float(np.sum(e * e)) / design.n_effective
@@ -654,7 +695,7 @@ def estimate(
             f"the {information} information matrix is nearly singular; standard "
             "errors come from a numerical Hessian of the log-likelihood"
         )
-        warnings.warn(notes[-1], NumericalWarning, stacklevel=2)
+        warn(notes[-1], NumericalWarning)
         k = beta.size
         hessian = numerical_hessian(lambda p: full_loglik(design, p[:k], p[k], p[k + 1]), params)
         vcov = _invert(-hessian)
@@ -702,7 +743,7 @@ class SpatialPanelML:
         self.grid_size = grid_size
 
     def design(self, data: Panel | PanelArrays, weights: SpatialWeights) -> SpatialPanelDesign:
-        """The transformed design of :attr:`spec` on ``data``."""
+        """Build the transformed design of :attr:`spec` on ``data``."""
         return build_design(data, weights, self.spec, treatments=self.treatments)
 
     def fit(self, data: Panel | PanelArrays, weights: SpatialWeights) -> MLResult:

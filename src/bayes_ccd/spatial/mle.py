@@ -100,8 +100,11 @@ class MLEFit(SpatialFit):
 
     @property
     def warnings(self) -> list[str]:
-        """Every warning of the fit: its sample's weights, the estimation, the effects
-        and (when enabled) the specification tests, each once."""
+        """Every warning of the fit, each once.
+
+        The warnings come from its sample's weights, the estimation, the effects and
+        (when enabled) the specification tests.
+        """
         self.effect_estimates  # noqa: B018
         if self.settings.tests:
             self._tests  # noqa: B018
@@ -123,20 +126,28 @@ class MLEFit(SpatialFit):
         }
 
     def coefficients(self, prob: float = INTERVAL_PROB) -> pd.DataFrame:
-        """``term, estimate, std_error, z, p_value, lower, upper`` (Wald intervals at
-        ``prob``): the design columns, then the spatial parameter and ``sigma2``."""
+        """Return the estimated coefficients with standard errors and Wald intervals at ``prob``.
+
+        Columns are ``term, estimate, std_error, z, p_value, lower, upper``; rows are the
+        design columns, then the spatial parameter and ``sigma2``.
+        """
         return self.result.coefficients(prob=prob)
 
     def effects(self, prob: float = INTERVAL_PROB) -> pd.DataFrame:
-        """``variable, effect, estimate, std_error, z, p_value, lower, upper``: the
-        LeSage-Pace direct, indirect and total effects at the estimates, with intervals at
-        ``prob`` (central quantiles of the simulated effects, or delta-method Wald
-        intervals)."""
+        """Return the LeSage-Pace direct, indirect and total effects at the estimates.
+
+        Columns are ``variable, effect, estimate, std_error, z, p_value, lower, upper``,
+        with intervals at ``prob`` (central quantiles of the simulated effects, or
+        delta-method Wald intervals).
+        """
         return self.effect_estimates.table(prob)
 
     def tests(self) -> pd.DataFrame:
-        """``test, statistic, df, p_value``: LM, LR and Wald tests of the model and the
-        LR tests of the fixed effects (the seed paper's Table 6)."""
+        """Return the specification tests (the seed paper's Table 6).
+
+        Columns are ``test, statistic, df, p_value``; rows are the LM, LR and Wald tests
+        of the model and the LR tests of the fixed effects.
+        """
         return self._tests
 
     def fixed_effects(self) -> pd.DataFrame:
@@ -207,9 +218,12 @@ class MLEFit(SpatialFit):
         }
 
     def write_sample(self, directory: Path, *, figures: bool = True) -> list[Path]:
-        """``coefficients.csv``, ``effects.csv``, ``tests.csv`` (empty when the tests
-        are off), ``fit.json``, ``fit.nc`` (:meth:`save`), and ``fixed_effects.csv`` and
-        ``filled_cells.csv`` when they apply."""
+        """Write the sample's tables and saved fit into ``directory``.
+
+        The files are ``coefficients.csv``, ``effects.csv``, ``tests.csv`` (empty when
+        the tests are off), ``fit.json``, ``fit.nc`` (:meth:`save`), and
+        ``fixed_effects.csv`` and ``filled_cells.csv`` when they apply.
+        """
         paths = self._write_common(directory)
         tests = self.tests() if self.settings.tests else pd.DataFrame(columns=list(TEST_COLUMNS))
         paths.append(directory / "tests.csv")
@@ -221,8 +235,10 @@ class MLEFit(SpatialFit):
         return paths
 
     def save(self, path: str | Path) -> Path:
-        """Write the estimates, the data and the weights as NetCDF (:func:`bayes_ccd.load`
-        reads them back as this object, without re-estimating)."""
+        """Write the estimates, the data and the weights as NetCDF.
+
+        :func:`bayes_ccd.load` reads them back as this object, without re-estimating.
+        """
         result = self.result
         params = [*self.design.names, self.spec.spatial_parameter, "sigma2"]
         estimates = xr.Dataset(
@@ -260,8 +276,11 @@ class MLEFit(SpatialFit):
 
     @classmethod
     def load(cls, path: str | Path) -> MLEFit:
-        """The fit saved by :meth:`save`: the design is rebuilt from the stored data and
-        weights and checked against the fingerprint; estimates are not recomputed."""
+        """Load the fit saved by :meth:`save`.
+
+        The design is rebuilt from the stored data and weights and checked against the
+        fingerprint; estimates are not recomputed.
+        """
         path = Path(path)
         tree = archive.read_tree(path)
         if tree.attrs["kind"] != "mle":

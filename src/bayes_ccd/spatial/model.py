@@ -133,6 +133,7 @@ class SpatialPanel:
         self._columns = (unit, time, missing)
 
     def __repr__(self) -> str:
+        """Show the model as ``<SpatialPanel y ~ x1 + x2: SDM, ...>``."""
         terms = " + ".join(f.label or f.name for f in self.covariates)
         return f"<SpatialPanel {self.response.name} ~ {terms}: {self.spec.label()}>"
 
@@ -153,8 +154,11 @@ class SpatialPanel:
 
     @cached_property
     def arrays(self) -> PanelArrays:
-        """The dependent variable and the covariates, transformed, as ``(T, N)`` and
-        ``(T, N, K)`` arrays; the cells the missing-value policy filled are kept."""
+        """The dependent variable and the covariates, transformed, as arrays.
+
+        The arrays are ``(T, N)`` and ``(T, N, K)``; the cells the missing-value policy
+        filled are kept.
+        """
         if isinstance(self.data, PanelArrays):
             transformed = [
                 f
@@ -186,21 +190,25 @@ class SpatialPanel:
         return build_design(self.arrays, self.weights, self.spec)
 
     def design(self) -> SpatialPanelDesign:
-        """The transformed design of the whole sample (built once)."""
+        """Return the transformed design of the whole sample (built once)."""
         return self._design
 
     def build_model(self, prior: str | Path | Prior = "default") -> pm.Model:
-        """The PyMC model of the whole sample under ``prior`` (to inspect it, sample its
-        prior predictive, or sample it yourself)."""
+        """Build the PyMC model of the whole sample under ``prior``.
+
+        Use it to inspect the model, sample its prior predictive, or sample it yourself.
+        """
         from bayes_ccd.spatial.bayes.nuts import build_pymc_model
         from bayes_ccd.spatial.bayes.priors import resolve_prior
 
         return build_pymc_model(self.design(), resolve_prior(prior))
 
     def samples(self, *, by_region: bool = False, islands: Islands = "drop") -> dict[str, Sample]:
-        """The whole sample and, with ``by_region``, each region's sub-sample with ``W``
-        cut to the region and re-standardised (see
-        :func:`bayes_ccd.spatial.regions.regional_samples`)."""
+        """Return the whole sample and, with ``by_region``, each region's sub-sample.
+
+        A region's sub-sample has ``W`` cut to the region and re-standardised (see
+        :func:`bayes_ccd.spatial.regions.regional_samples`).
+        """
         samples = {NATIONAL: Sample(self.arrays, self.weights)}
         if by_region:
             regions = self.regions

@@ -1,6 +1,8 @@
-"""Regional sub-samples of a spatial panel: W cut to each region and re-standardised,
-units without a neighbour inside their region dropped or kept (the seed paper's
-Table 8 fits the east, central and west regions separately).
+"""Regional sub-samples of a spatial panel.
+
+W is cut to each region and re-standardised; units without a neighbour inside their
+region are dropped or kept (the seed paper's Table 8 fits the east, central and west
+regions separately).
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from bayes_ccd.data.regions import regions_for
 from bayes_ccd.data.weights import SpatialWeights
 from bayes_ccd.exceptions import (
     WeightsWarning,
+    warn,
 )
 from bayes_ccd.spatial.design import ModelSpec, PanelArrays, as_arrays
 
@@ -59,13 +62,16 @@ def regional_weights(
             "components; spillovers cannot cross between them"
         )
     for note in notes:
-        warnings.warn(note, WeightsWarning, stacklevel=3)
+        warn(note, WeightsWarning)
     return sub, dropped, notes
 
 
 class Sample(NamedTuple):
-    """One sample of a national or regional fit: its data, its weights (cut to the
-    region and re-standardised), the units dropped and the notes about its weights."""
+    """One sample of a national or regional fit.
+
+    Its data, its weights (cut to the region and re-standardised), the units dropped
+    and the notes about its weights.
+    """
 
     data: PanelArrays
     weights: SpatialWeights
@@ -80,8 +86,10 @@ def regional_samples(
     spec: ModelSpec,
     islands: Islands = "drop",
 ) -> dict[str, Sample]:
-    """Each region's sub-sample, in order of first appearance, with ``W`` cut to the
-    region by :func:`regional_weights` (which warns about islands and components).
+    """Return each region's sub-sample, in order of first appearance.
+
+    Each sub-sample has ``W`` cut to the region by :func:`regional_weights` (which warns
+    about islands and components).
 
     Raises
     ------

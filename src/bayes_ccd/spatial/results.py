@@ -111,7 +111,7 @@ class SpatialFit(ABC):
 
     @abstractmethod
     def summary(self, prob: float = INTERVAL_PROB) -> Summary:
-        """The fit in a few facts and tables."""
+        """Summarise the fit in a few facts and tables."""
 
     @abstractmethod
     def save(self, path: str | Path) -> Path:
@@ -122,7 +122,7 @@ class SpatialFit(ABC):
         """Write this sample's files into ``directory`` (see :meth:`FitCollection.write`)."""
 
     def sample_tables(self) -> dict[str, pd.DataFrame]:
-        """The per-sample tables stacked into ``<name>_by_region.csv`` by a collection."""
+        """Return the per-sample tables a collection stacks into ``<name>_by_region.csv``."""
         return {
             "coefficients": self.coefficients().reindex(columns=list(self.coefficient_columns)),
             "effects": self.effects().reindex(columns=list(self.effect_columns)),
@@ -137,7 +137,7 @@ class SpatialFit(ABC):
         """Captions and notes of the paper tables: ``regression``, ``effects``, ``notes``."""
 
     def to_dict(self, prob: float = INTERVAL_PROB) -> dict[str, Any]:
-        """The fit as plain data: facts, fingerprint, coefficients and effects."""
+        """Return the fit as plain data: facts, fingerprint, coefficients and effects."""
         return {
             "label": self.label,
             "estimator": self.estimator,
@@ -160,8 +160,11 @@ class SpatialFit(ABC):
         )
 
     def _write_common(self, directory: Path) -> list[Path]:
-        """``coefficients.csv``, ``effects.csv``, ``fit.json`` and, when the
-        missing-value policy filled cells of the data, ``filled_cells.csv``."""
+        """Write the files every estimator writes into ``directory``.
+
+        They are ``coefficients.csv``, ``effects.csv``, ``fit.json`` and, when the
+        missing-value policy filled cells of the data, ``filled_cells.csv``.
+        """
         directory.mkdir(parents=True, exist_ok=True)
         paths = []
         for name, table in self.sample_tables().items():
@@ -177,21 +180,26 @@ class SpatialFit(ABC):
         return paths
 
     def __repr__(self) -> str:
+        """Show the fit's class, model and sample, e.g. ``<MLEFit SDM, ..., sample national>``."""
         return f"<{type(self).__name__} {self.spec.label()}, sample {self.label}>"
 
 
 def main_sample(samples: Collection[str]) -> str:
-    """The sample written at the root of an output directory: ``NATIONAL`` when
-    present, else the first."""
+    """Return the sample written at the root of an output directory.
+
+    It is ``NATIONAL`` when present, else the first.
+    """
     if not samples:
         raise SpecificationError("no fitted samples")
     return NATIONAL if NATIONAL in samples else next(iter(samples))
 
 
 def sample_directory(directory: str | Path, label: str, main: str) -> Path:
-    """Where a sample's files go: ``directory`` for the main sample, else
-    ``directory/regions/<label>`` (characters other than letters, digits, ``_.-``
-    replaced by ``_``)."""
+    """Return the directory a sample's files go to.
+
+    It is ``directory`` for the main sample, else ``directory/regions/<label>``
+    (characters other than letters, digits, ``_.-`` replaced by ``_``).
+    """
     if label == main:
         return Path(directory)
     slug = re.sub(r"[^0-9A-Za-z_.-]+", "_", str(label)).strip("_") or "region"
@@ -199,8 +207,7 @@ def sample_directory(directory: str | Path, label: str, main: str) -> Path:
 
 
 def stack_by_region(tables: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
-    """Tables of several samples stacked, with the sample label in a leading
-    ``region`` column."""
+    """Stack the tables of several samples, with the sample label in a leading ``region`` column."""
     long = pd.concat(
         [t.assign(**{REGION: label}) for label, t in tables.items()], ignore_index=True
     )
@@ -230,17 +237,21 @@ class FitCollection(Mapping[str, SpatialFit]):
         self._fits = dict(fits)
 
     def __getitem__(self, label: str) -> SpatialFit:
+        """Return the fit of sample ``label``; the :class:`KeyError` lists the samples."""
         if label not in self._fits:
             raise KeyError(f"no sample {label!r}; the samples are {list(self._fits)}")
         return self._fits[label]
 
     def __iter__(self) -> Iterator[str]:
+        """Iterate over the sample labels."""
         return iter(self._fits)
 
     def __len__(self) -> int:
+        """Return the number of samples."""
         return len(self._fits)
 
     def __repr__(self) -> str:
+        """Show the estimator and the samples, e.g. ``<FitCollection of mle fits: national>``."""
         return f"<FitCollection of {self.estimator} fits: {', '.join(self._fits)}>"
 
     @property
@@ -262,11 +273,11 @@ class FitCollection(Mapping[str, SpatialFit]):
         return stack_by_region({k: getattr(f, name)(prob) for k, f in self._fits.items()})
 
     def coefficients(self, prob: float = INTERVAL_PROB) -> pd.DataFrame:
-        """The coefficients of every sample, with a leading ``region`` column."""
+        """Return the coefficients of every sample, with a leading ``region`` column."""
         return self._long("coefficients", prob)
 
     def effects(self, prob: float = INTERVAL_PROB) -> pd.DataFrame:
-        """The effects of every sample, with a leading ``region`` column."""
+        """Return the effects of every sample, with a leading ``region`` column."""
         return self._long("effects", prob)
 
     def tests(self) -> pd.DataFrame:
@@ -287,9 +298,12 @@ class FitCollection(Mapping[str, SpatialFit]):
         return self._fits
 
     def regression_table(self, *, digits: int = 3) -> pd.DataFrame:
-        """Coefficients in the layout of the seed paper's Tables 7-8: one column per
-        sample, each estimate above its standard error or interval, then the fit
-        statistics of the estimator (R-squared, log-likelihood, observations)."""
+        """Tabulate the coefficients in the layout of the seed paper's Tables 7-8.
+
+        The table has one column per sample, each estimate above its standard error or
+        interval, then the fit statistics of the estimator (R-squared, log-likelihood,
+        observations).
+        """
         main = self.main
         long = pd.concat(
             [f.coefficients().assign(sample=label) for label, f in self._fits.items()],
@@ -318,8 +332,11 @@ class FitCollection(Mapping[str, SpatialFit]):
         return table
 
     def effects_table(self, *, digits: int = 3) -> pd.DataFrame:
-        """Effects in the paper layout: variables by direct/indirect/total for one
-        sample (Table 7); (effect, variable) by sample with several (Table 8)."""
+        """Tabulate the effects in the layout of the seed paper's Tables 7-8.
+
+        Variables by direct/indirect/total for one sample (Table 7); (effect, variable)
+        by sample with several (Table 8).
+        """
         main = self.main
         long = pd.concat(
             [f.effects().assign(sample=label) for label, f in self._fits.items()],
@@ -333,7 +350,7 @@ class FitCollection(Mapping[str, SpatialFit]):
         return paper_table(long, row=["effect", "variable"], column="sample", **options)
 
     def summary(self, prob: float = INTERVAL_PROB) -> Summary:
-        """The regression and effects tables of every sample, and one line per sample."""
+        """Summarise every sample: the regression and effects tables, and one line per sample."""
         notes = self.main.paper_notes()
         lines = [line for f in self._fits.values() for line in f.summary(prob).lines]
         return Summary(
@@ -407,5 +424,5 @@ def _stat(value: Any, digits: int) -> str:
 
 
 def as_collection(result: SpatialFit | FitCollection) -> FitCollection:
-    """A fit as a one-sample collection; a collection as is."""
+    """Return a fit as a one-sample collection; a collection as is."""
     return result if isinstance(result, FitCollection) else FitCollection({result.label: result})

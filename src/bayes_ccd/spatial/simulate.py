@@ -1,5 +1,6 @@
-"""Simulated spatial panels from the model of :mod:`bayes_ccd.spatial.design`, for Monte
-Carlo studies, tests and benchmarks.
+"""Simulated spatial panels from the model of :mod:`bayes_ccd.spatial.design`.
+
+They serve Monte Carlo studies, tests and benchmarks.
 """
 
 from __future__ import annotations

@@ -77,7 +77,7 @@ class TestResult:
 
     @classmethod
     def chi2(cls, test: str, statistic: float, df: int) -> TestResult:
-        """A chi-squared test: ``p = P(chi2_df > statistic)``."""
+        """Make a chi-squared test result: ``p = P(chi2_df > statistic)``."""
         return cls(test, float(statistic), int(df), float(stats.chi2.sf(statistic, df)))
 
 
@@ -261,13 +261,13 @@ def fixed_effects_lr_tests(
 
 
 def specification_tests(result: MLResult) -> pd.DataFrame:
-    """The tests of the seed paper's Table 6 for the data, weights, fixed effects and
-    transformation of a fitted model.
+    """Run the specification tests of the seed paper's Table 6 on a fitted model.
 
-    LM tests (non-spatial model), LR and Wald tests of the SDM against SAR and SEM
-    (the three models are fitted as needed; ``result`` is reused for its own model),
-    and the LR tests of the fixed effects (only when ``W`` is row-stochastic, which
-    time effects need).
+    The tests use the data, weights, fixed effects and transformation of the fitted
+    model: LM tests (non-spatial model), LR and Wald tests of the SDM against SAR and
+    SEM (the three models are fitted as needed; ``result`` is reused for its own
+    model), and the LR tests of the fixed effects (only when ``W`` is row-stochastic,
+    which time effects need).
 
     Returns
     -------

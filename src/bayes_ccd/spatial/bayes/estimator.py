@@ -69,12 +69,14 @@ class SpatialPanelBayes:
             )
 
     def design(self, data: Panel | PanelArrays, weights: SpatialWeights) -> SpatialPanelDesign:
-        """The transformed design of :attr:`spec` on ``data``."""
+        """Build the transformed design of :attr:`spec` on ``data``."""
         return build_design(data, weights, self.spec)
 
     def build_model(self, design: SpatialPanelDesign) -> pm.Model:
-        """The PyMC model of ``design`` under :attr:`prior`
-        (:func:`~bayes_ccd.spatial.bayes.nuts.build_pymc_model`)."""
+        """Build the PyMC model of ``design`` under :attr:`prior`.
+
+        See :func:`~bayes_ccd.spatial.bayes.nuts.build_pymc_model`.
+        """
         from bayes_ccd.spatial.bayes.nuts import build_pymc_model
 
         return build_pymc_model(design, self.prior)
@@ -137,9 +139,11 @@ class SpatialPanelBayes:
         dropped_units: tuple[str, ...] = (),
         notes: tuple[str, ...] = (),
     ) -> PosteriorFit:
-        """Design, posterior draws and (with ``settings.ppc_draws > 0``) the posterior
-        predictive check; the diagnostics are computed now, so that a failed check is
-        reported (ConvergenceWarning) by this call."""
+        """Fit the model: design, posterior draws and the posterior predictive check.
+
+        The predictive check runs with ``settings.ppc_draws > 0``. The diagnostics are
+        computed now, so that a failed check is reported (ConvergenceWarning) by this call.
+        """
         fit = self.sample(
             self.design(data, weights),
             seed=seed,

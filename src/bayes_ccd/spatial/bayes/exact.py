@@ -1,6 +1,8 @@
-"""The exact sampler: under conjugate priors the coefficients and the variance integrate
-out, the marginal posterior of the spatial parameter is gridded, and independent draws
-follow (BDA3 ch. 3 and 14; LeSage & Pace 2009, ch. 5).
+"""The exact sampler: independent posterior draws under conjugate priors.
+
+Under conjugate priors the coefficients and the variance integrate out, the marginal
+posterior of the spatial parameter is gridded, and independent draws follow (BDA3 ch. 3
+and 14; LeSage & Pace 2009, ch. 5).
 """
 
 from __future__ import annotations
@@ -30,8 +32,10 @@ _LOG_DENSITY_FLOOR: Final = 40.0
 
 
 def cross_products(design: SpatialPanelDesign) -> np.ndarray:
-    """``Z'Z`` for ``Z = [y, W y, X, W X]`` over the transformed observations,
-    ``(2K+2, 2K+2)``: the sufficient statistics of the likelihood."""
+    """Return the sufficient statistics ``Z'Z`` of the likelihood, ``(2K+2, 2K+2)``.
+
+    ``Z = [y, W y, X, W X]`` over the transformed observations.
+    """
     o = design.orthonormal()
     Z = np.column_stack([o.y, o.wy, o.X, o.WX])
     return Z.T @ Z
@@ -44,8 +48,10 @@ def log_likelihood(
     beta: np.ndarray,
     log_sigma: np.ndarray,
 ) -> np.ndarray:
-    """The transformed log-likelihood from :func:`cross_products`, vectorised:
-    ``log_jacobian(rho) - n log sigma - a'Z'Z a/(2 sigma2) - n/2 log(2 pi)``."""
+    """Evaluate the transformed log-likelihood from :func:`cross_products`, vectorised.
+
+    The value is ``log_jacobian(rho) - n log sigma - a'Z'Z a/(2 sigma2) - n/2 log(2 pi)``.
+    """
     rho = np.asarray(rho, dtype=float)
     beta = np.asarray(beta, dtype=float)
     ones = np.ones((*rho.shape, 1))
@@ -65,10 +71,12 @@ def log_likelihood(
 
 
 class Conditionals(NamedTuple):
-    """Conditional posterior of ``(beta, sigma2)`` given ``rho`` (conjugate priors):
+    """Conditional posterior of ``(beta, sigma2)`` given ``rho`` (conjugate priors).
+
     ``sigma2 ~ Inv-Gamma(shape, rate)``, ``beta | sigma2 ~ N(mean, sigma2 precision^-1)``.
     ``precision`` is ``(K, K)`` for lag models (it does not depend on ``rho``) and
-    ``(..., K, K)`` for error models."""
+    ``(..., K, K)`` for error models.
+    """
 
     mean: np.ndarray
     precision: np.ndarray
@@ -77,8 +85,9 @@ class Conditionals(NamedTuple):
 
 
 class ExactPosterior:
-    """The conjugate decomposition ``p(rho | y) p(sigma2 | rho, y) p(beta | sigma2, rho,
-    y)`` of the posterior (see the module docstring).
+    """The conjugate decomposition of the posterior (see the module docstring).
+
+    The posterior factorises as ``p(rho | y) p(sigma2 | rho, y) p(beta | sigma2, rho, y)``.
 
     Parameters
     ----------
@@ -149,8 +158,10 @@ class ExactPosterior:
         return Conditionals(mean, H, self.shape, self.params.sigma_rate + 0.5 * ss)
 
     def log_marginal(self, rho: float | np.ndarray) -> np.ndarray:
-        """Unnormalised ``log p(rho | y)``, vectorised over ``rho`` (``-inf`` where the
-        residual sum of squares vanishes)."""
+        """Evaluate the unnormalised ``log p(rho | y)``, vectorised over ``rho``.
+
+        The value is ``-inf`` where the residual sum of squares vanishes.
+        """
         rho = np.asarray(rho, dtype=float)
         cond = self.conditionals(rho)
         _, logdet = np.linalg.slogdet(cond.precision)
@@ -168,8 +179,10 @@ class ExactPosterior:
     def log_conditional_density(
         self, rho: np.ndarray, beta: np.ndarray, log_sigma: np.ndarray
     ) -> np.ndarray:
-        """``log p(sigma2 | rho, y) + log p(beta | sigma2, rho, y)`` expressed as a
-        density of ``log sigma`` (Jacobian ``2 sigma2``), normalised."""
+        """Evaluate ``log p(sigma2 | rho, y) + log p(beta | sigma2, rho, y)``, normalised.
+
+        It is expressed as a density of ``log sigma`` (Jacobian ``2 sigma2``).
+        """
         from scipy import special
 
         cond = self.conditionals(rho)
@@ -189,8 +202,9 @@ class ExactPosterior:
         return log_ig + np.log(2.0 * sigma2) + log_normal
 
     def grid(self, size: int = GRID_SIZE) -> tuple[np.ndarray, np.ndarray]:
-        """Grid over the region where ``p(rho | y)`` has mass, and the normalised density
-        (trapezoid rule) on it.
+        """Grid the region where ``p(rho | y)`` has mass; return the grid and the density on it.
+
+        The density is normalised by the trapezoid rule.
 
         A coarse grid over the whole interval locates the region where the log density
         is within :data:`_LOG_DENSITY_FLOOR` of its maximum (widened by one coarse cell);

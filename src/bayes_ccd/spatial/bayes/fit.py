@@ -101,8 +101,10 @@ class PosteriorFit(SpatialFit):
 
     @cached_property
     def convergence(self) -> dict[str, dict[str, xr.DataArray]]:
-        """R-hat, ESS and MCSE of every diagnosed variable, computed once
-        (:func:`~bayes_ccd.spatial.diagnostics.convergence_statistics`)."""
+        """R-hat, ESS and MCSE of every diagnosed variable, computed once.
+
+        See :func:`~bayes_ccd.spatial.diagnostics.convergence_statistics`.
+        """
         posterior = self.tree["posterior"]
         return {
             name: diagnostics.convergence_statistics(posterior[name])
@@ -116,14 +118,20 @@ class PosteriorFit(SpatialFit):
             return diagnostics.diagnose(self.tree, warn=True, statistics=self.convergence)
 
     def diagnostics(self) -> diagnostics.Diagnostics:
-        """Convergence diagnostics and their verdict (R-hat, ESS, MCSE; divergences and
-        E-BFMI for NUTS). A failed check is issued once as a ConvergenceWarning."""
+        """Return the convergence diagnostics and their verdict.
+
+        The diagnostics are R-hat, ESS and MCSE, and divergences and E-BFMI for NUTS. A
+        failed check is issued once as a ConvergenceWarning.
+        """
         return self._diagnostics
 
     @property
     def warnings(self) -> list[str]:
-        """Every warning of the fit: its sample's weights, then those of sampling and
-        diagnosis, each once."""
+        """Every warning of the fit, each once.
+
+        The warnings of its sample's weights come first, then those of sampling and
+        diagnosis.
+        """
         self._diagnostics  # noqa: B018  (its warning is recorded)
         return list(dict.fromkeys([*self.notes, *self._recorded]))
 
@@ -133,14 +141,19 @@ class PosteriorFit(SpatialFit):
         return self.spec.spatial_parameter
 
     def coefficients(self, prob: float = INTERVAL_PROB) -> pd.DataFrame:
-        """``term`` then mean, sd, central interval and HDI at ``prob``, the probability of
-        a positive value, MCSEs, R-hat and ESS: the design columns, then the spatial
-        parameter and ``sigma2``."""
+        """Return the posterior summary of every coefficient.
+
+        Columns are ``term`` then mean, sd, central interval and HDI at ``prob``, the
+        probability of a positive value, MCSEs, R-hat and ESS; rows are the design
+        columns, then the spatial parameter and ``sigma2``.
+        """
         return coefficient_table(self.posterior, prob=prob, convergence=self.convergence)
 
     def effects(self, prob: float = INTERVAL_PROB) -> pd.DataFrame:
-        """``variable, effect`` then the posterior columns of :meth:`coefficients`: the
-        LeSage-Pace effects computed for every draw."""
+        """Return the posterior summary of the LeSage-Pace effects computed for every draw.
+
+        Columns are ``variable, effect`` then the posterior columns of :meth:`coefficients`.
+        """
         return effect_table(self.posterior, prob=prob, convergence=self.convergence)
 
     @property
@@ -178,9 +191,12 @@ class PosteriorFit(SpatialFit):
     def posterior_predictive(
         self, *, n_draws: int | None = None, seed: int | None = None
     ) -> PosteriorFit:
-        """The fit with a ``posterior_predictive`` group of replicated data and the
-        predictive p-values (:func:`~bayes_ccd.spatial.bayes.posterior.ppc_pvalues`);
-        ``n_draws`` and ``seed`` default to ``settings.ppc_draws`` and the fit's seed."""
+        """Return the fit with a ``posterior_predictive`` group of replicated data.
+
+        The returned fit also holds the predictive p-values
+        (:func:`~bayes_ccd.spatial.bayes.posterior.ppc_pvalues`); ``n_draws`` and ``seed``
+        default to ``settings.ppc_draws`` and the fit's seed.
+        """
         n_draws = self.settings.ppc_draws if n_draws is None else n_draws
         seed = self.seed if seed is None else seed
         replicated = posterior_predictive(self.design, self.posterior, n_draws=n_draws, seed=seed)
@@ -209,14 +225,16 @@ class PosteriorFit(SpatialFit):
         return diagnostics.plot_ppc(self.tree)
 
     def plot_spatial_marginal(self) -> Figure:
-        """The exact sampler's gridded marginal posterior of the spatial parameter."""
+        """Plot the exact sampler's gridded marginal posterior of the spatial parameter."""
         if "spatial_marginal" not in self.tree.children:
             raise DataError("only the exact sampler grids the marginal of the spatial parameter")
         return diagnostics.plot_spatial_marginal(self.tree)
 
     def figures(self, prob: float = INTERVAL_PROB) -> dict[str, Figure]:
-        """The diagnostic figures written with the fit, by file stem
-        (:func:`~bayes_ccd.spatial.diagnostics.diagnostic_figures`)."""
+        """Draw the diagnostic figures written with the fit, by file stem.
+
+        See :func:`~bayes_ccd.spatial.diagnostics.diagnostic_figures`.
+        """
         return diagnostics.diagnostic_figures(self.tree, prob=prob)
 
     # --- reporting -----------------------------------------------------------------------
@@ -278,9 +296,12 @@ class PosteriorFit(SpatialFit):
         }
 
     def write_sample(self, directory: Path, *, figures: bool = True) -> list[Path]:
-        """``coefficients.csv``, ``effects.csv``, ``fit.json``, ``posterior.nc``
+        """Write the sample's tables, posterior and figures into ``directory``.
+
+        The files are ``coefficients.csv``, ``effects.csv``, ``fit.json``, ``posterior.nc``
         (:meth:`save`), ``diagnostics.csv``, ``filled_cells.csv`` when cells were filled,
-        and with ``figures`` the diagnostic figures (:meth:`figures`)."""
+        and with ``figures`` the diagnostic figures (:meth:`figures`).
+        """
         paths = self._write_common(directory)
         paths.append(self.save(directory / "posterior.nc"))
         paths.append(directory / "diagnostics.csv")
@@ -296,8 +317,10 @@ class PosteriorFit(SpatialFit):
         return paths
 
     def save(self, path: str | Path) -> Path:
-        """Write the posterior, the data and the weights as NetCDF; :meth:`load` (or
-        :func:`bayes_ccd.load`) reads it back as this object."""
+        """Write the posterior, the data and the weights as NetCDF.
+
+        :meth:`load` (or :func:`bayes_ccd.load`) reads it back as this object.
+        """
         tree = self.tree.copy()
         tree["constant_data"] = xr.DataTree(archive.constant_data(self.design))
         tree.attrs = {
@@ -324,8 +347,11 @@ class PosteriorFit(SpatialFit):
 
     @classmethod
     def load(cls, path: str | Path) -> PosteriorFit:
-        """The fit saved by :meth:`save`: the design is rebuilt from the stored data and
-        weights and checked against the fingerprint (the model id)."""
+        """Load the fit saved by :meth:`save`.
+
+        The design is rebuilt from the stored data and weights and checked against the
+        fingerprint (the model id).
+        """
         path = Path(path)
         tree = archive.read_tree(path)
         if tree.attrs["kind"] != "posterior":
@@ -352,6 +378,8 @@ class PosteriorFit(SpatialFit):
 
 
 def _refreshed(fit: PosteriorFit, **changes: Any) -> PosteriorFit:
-    """A copy of ``fit`` with ``changes``; the cached statistics are recomputed on use
-    and the warnings recorded so far are kept."""
+    """Return a copy of ``fit`` with ``changes``.
+
+    The cached statistics are recomputed on use and the warnings recorded so far are kept.
+    """
     return replace(fit, _recorded=list(fit._recorded), **changes)

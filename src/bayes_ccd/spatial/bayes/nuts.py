@@ -1,5 +1,6 @@
-"""The posterior as a PyMC model, sampled by NUTS through nutpie (always called
-explicitly, never through ``pm.sample``).
+"""The posterior as a PyMC model, sampled by NUTS through nutpie.
+
+nutpie is always called explicitly, never through ``pm.sample``.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ _COMPILED: dict[tuple[str, int], Any] = {}
 
 
 def model_data(design: SpatialPanelDesign, params: PriorParameters) -> dict[str, Any]:
-    """The ``pm.Data`` values of :func:`build_pymc_model`, standardised.
+    """Return the ``pm.Data`` values of :func:`build_pymc_model`, standardised.
 
     ``y`` and ``W y`` are divided by ``s_y``, columns ``j`` of ``X`` and ``W X`` by
     ``s_j``; then ``beta*_j = beta_j s_j/s_y``, ``sigma* = sigma/s_y`` and the prior
@@ -64,7 +65,7 @@ def model_data(design: SpatialPanelDesign, params: PriorParameters) -> dict[str,
 
 
 def build_pymc_model(design: SpatialPanelDesign, prior: Prior | PriorParameters) -> pm.Model:
-    """The posterior of ``design`` under ``prior`` as a PyMC model (standardised scale).
+    """Build the posterior of ``design`` under ``prior`` as a PyMC model (standardised scale).
 
     Free variables: the spatial parameter (``rho`` or ``lambda``, uniform on
     ``(lower, upper)`` before the prior potential), ``beta`` (dims ``term``, flat before
@@ -123,7 +124,7 @@ def build_pymc_model(design: SpatialPanelDesign, prior: Prior | PriorParameters)
 
 
 def compiled_model(design: SpatialPanelDesign, params: PriorParameters) -> tuple[Any, float]:
-    """A nutpie-compiled model of :func:`build_pymc_model` with ``design``'s data.
+    """Return a nutpie-compiled model of :func:`build_pymc_model` with ``design``'s data.
 
     Compiled once per process for each (spatial parameter, number of coefficients) and
     re-used with ``with_data`` (regions, other priors, other data sets of the same
@@ -159,8 +160,11 @@ _SAMPLE_STATS: Final = (
 def sample_nuts(
     design: SpatialPanelDesign, params: PriorParameters, settings: BayesSettings, seed: int
 ) -> tuple[dict[str, np.ndarray], xr.Dataset, dict[str, float]]:
-    """NUTS draws on the data scale, nutpie's sampler statistics and timings
-    (``compile_seconds``, ``sampling_seconds``)."""
+    """Sample the posterior by NUTS through nutpie.
+
+    Returns the draws on the data scale, nutpie's sampler statistics and timings
+    (``compile_seconds``, ``sampling_seconds``).
+    """
     import nutpie
 
     compiled, compile_seconds = compiled_model(design, params)

@@ -1,5 +1,6 @@
-"""The posterior as an xarray Dataset with the per-draw effects, the posterior predictive
-check, and posterior summaries.
+"""The posterior as an xarray Dataset, the posterior predictive check, and summaries.
+
+The Dataset holds the per-draw effects alongside the parameters.
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ def posterior_dataset(design: SpatialPanelDesign, draws: Mapping[str, np.ndarray
 
 
 def observed_dataset(design: SpatialPanelDesign) -> xr.Dataset:
-    """The transformed-space observations the posterior conditions on (demeaned layout)."""
+    """Return the transformed-space observations the posterior conditions on (demeaned layout)."""
     return xr.Dataset(
         {"y": ((PERIOD, UNIT), design.y)},
         coords={PERIOD: list(design.data.periods), UNIT: list(design.data.units)},
@@ -177,9 +178,12 @@ def posterior_predictive(
 
 
 def _moran(values: np.ndarray, W: np.ndarray) -> np.ndarray:
-    """Moran's I of each period's values, averaged over periods, ``(...)`` for
-    ``(..., T, N)`` values. Each period is centred across units, as Moran's I requires
-    (transformed values are centred already only under time effects)."""
+    """Return Moran's I of each period's values, averaged over periods.
+
+    The result is ``(...)`` for ``(..., T, N)`` values. Each period is centred across
+    units, as Moran's I requires (transformed values are centred already only under time
+    effects).
+    """
     values = values - values.mean(axis=-1, keepdims=True)
     lagged = values @ W.T
     n = values.shape[-1]
@@ -189,9 +193,12 @@ def _moran(values: np.ndarray, W: np.ndarray) -> np.ndarray:
 
 
 def ppc_pvalues(design: SpatialPanelDesign, replicated: xr.Dataset) -> dict[str, float]:
-    """Posterior predictive p-values ``P(T(y_rep) >= T(y))`` (Gelman et al. 2013, ch. 6)
-    for the standard deviation of the demeaned ``y`` and its mean Moran's I across
-    periods; values near 0 or 1 flag a feature the model does not reproduce."""
+    """Compute posterior predictive p-values ``P(T(y_rep) >= T(y))`` (Gelman et al. 2013, ch. 6).
+
+    The statistics ``T`` are the standard deviation of the demeaned ``y`` and its mean
+    Moran's I across periods; values near 0 or 1 flag a feature the model does not
+    reproduce.
+    """
     rep = replicated["y"].to_numpy()
     observed = design.y
     stats = {
@@ -255,8 +262,11 @@ def coefficient_table(
     prob: float = INTERVAL_PROB,
     convergence: Mapping[str, Mapping[str, xr.DataArray]] | None = None,
 ) -> pd.DataFrame:
-    """``term`` (design columns, then the spatial parameter and ``sigma2``, the rows of
-    the MLE table) followed by :data:`POSTERIOR_COLUMNS`."""
+    """Summarise the posterior of every coefficient, in the rows of the MLE table.
+
+    Columns are ``term`` (design columns, then the spatial parameter and ``sigma2``, the
+    rows of the MLE table) followed by :data:`POSTERIOR_COLUMNS`.
+    """
     stats = convergence or {}
     spatial = next(v for v in ("rho", "lambda") if v in posterior.data_vars)
     beta = summarise_variable(posterior, "beta", prob=prob, convergence=stats.get("beta"))
@@ -276,8 +286,11 @@ def effect_table(
     prob: float = INTERVAL_PROB,
     convergence: Mapping[str, Mapping[str, xr.DataArray]] | None = None,
 ) -> pd.DataFrame:
-    """``variable, effect`` followed by :data:`POSTERIOR_COLUMNS`, variable by variable,
-    each with its direct, indirect and total effect (the MLE layout)."""
+    """Summarise the posterior of the direct, indirect and total effects (the MLE layout).
+
+    Columns are ``variable, effect`` followed by :data:`POSTERIOR_COLUMNS`, variable by
+    variable, each with its direct, indirect and total effect.
+    """
     stats = convergence or {}
     effects = summarise_variable(posterior, "effects", prob=prob, convergence=stats.get("effects"))
     order = pd.MultiIndex.from_product(

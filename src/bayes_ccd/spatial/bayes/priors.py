@@ -1,5 +1,7 @@
-"""Priors of the Bayesian spatial panels, as configuration, and their numeric
-hyperparameters on one design (scaled to the data; see :mod:`bayes_ccd.spatial.bayes`).
+"""Priors of the Bayesian spatial panels, as configuration, and their numeric hyperparameters.
+
+The hyperparameters are those of one design (scaled to the data; see
+:mod:`bayes_ccd.spatial.bayes`).
 """
 
 from __future__ import annotations
@@ -82,9 +84,11 @@ class SigmaPrior:
 
 @dataclass(frozen=True)
 class SpatialPrior:
-    """Prior of ``rho`` (lag models) or ``lambda`` (error models) on its interval
-    ``(lo, hi)``: ``"uniform"``, or ``"beta"`` with ``(rho - lo)/(hi - lo) ~ Beta(a, b)``
-    (``a, b >= 1`` keep the density bounded)."""
+    """Prior of ``rho`` (lag models) or ``lambda`` (error models) on its interval ``(lo, hi)``.
+
+    The prior is ``"uniform"``, or ``"beta"`` with ``(rho - lo)/(hi - lo) ~ Beta(a, b)``
+    (``a, b >= 1`` keep the density bounded).
+    """
 
     kind: SpatialPriorKind = "beta"
     a: float = 1.01
@@ -132,26 +136,29 @@ class Prior:
     name: str = "default"
 
     def __post_init__(self) -> None:
+        """Validate the kinds and values of the prior (:class:`ConfigError` if invalid)."""
         _validate_prior(self)
 
     @property
     def conjugate(self) -> bool:
-        """Whether the exact sampler applies (flat/normal coefficients and a Jeffreys or
-        inverse-gamma variance prior)."""
+        """Whether the exact sampler applies.
+
+        It needs flat/normal coefficients and a Jeffreys or inverse-gamma variance prior.
+        """
         return self.coefficients.kind in ("flat", "normal") and self.sigma.kind in (
             "jeffreys",
             "inverse_gamma",
         )
 
     def to_dict(self) -> dict[str, Any]:
-        """The prior as plain data (for ``fit.json`` and the NetCDF attributes)."""
+        """Return the prior as plain data (for ``fit.json`` and the NetCDF attributes)."""
         out = dataclasses.asdict(self)
         out["coefficients"]["terms"] = {k: dict(v) for k, v in self.coefficients.terms.items()}
         return out
 
     @classmethod
     def from_dict(cls, values: Mapping[str, Any]) -> Prior:
-        """The prior written by :meth:`to_dict`."""
+        """Rebuild the prior written by :meth:`to_dict`."""
         return cls(
             CoefficientPrior(**values["coefficients"]),
             SigmaPrior(**values["sigma"]),
@@ -189,8 +196,10 @@ def _section(cls: type, base: Any, values: Any, where: str) -> Any:
 
 
 def prior_from_mapping(data: Mapping[str, Any], *, source: str = "<memory>") -> Prior:
-    """A :class:`Prior` from parsed TOML: ``base`` (``"default"`` or ``"reference"``,
-    default ``"default"``) overridden section by section (``defaults | user``).
+    """Build a :class:`Prior` from parsed TOML.
+
+    The prior is ``base`` (``"default"`` or ``"reference"``, default ``"default"``)
+    overridden section by section (``defaults | user``).
 
     Raises
     ------
@@ -227,8 +236,11 @@ def read_prior_file(path: str | Path) -> Prior:
 
 
 def resolve_prior(value: str | Path | Prior | Mapping[str, Any], base: Path | None = None) -> Prior:
-    """``"default"``, ``"reference"``, a :class:`Prior`, a mapping, or a TOML file (relative
-    paths are taken relative to ``base``)."""
+    """Return the :class:`Prior` that ``value`` names or describes.
+
+    ``value`` is ``"default"``, ``"reference"``, a :class:`Prior`, a mapping, or a TOML
+    file (relative paths are taken relative to ``base``).
+    """
     if isinstance(value, Prior):
         return value
     if isinstance(value, Mapping):
@@ -276,6 +288,7 @@ class PriorParameters:
 
     @property
     def n_conditional(self) -> int:
+        """Number ``k_c`` of non-zero conditional precisions ``c_j``."""
         return int(np.count_nonzero(self.conditional_precision))
 
     @property
@@ -285,9 +298,11 @@ class PriorParameters:
 
 
 def design_scales(design: SpatialPanelDesign) -> tuple[np.ndarray, float]:
-    """``s_j`` and ``s_y``: root mean squares of the design columns and of ``y`` over the
-    ``n_effective`` transformed observations (sums of squares of the demeaned arrays
-    equal those of the transformed ones)."""
+    """Return the scales ``s_j`` and ``s_y`` of the design columns and of ``y``.
+
+    They are root mean squares over the ``n_effective`` transformed observations (sums
+    of squares of the demeaned arrays equal those of the transformed ones).
+    """
     n, k = design.n_effective, design.n_coefficients
     s = np.sqrt(np.sum(design.X.reshape(-1, k) ** 2, axis=0) / n)
     return s, float(np.sqrt(np.sum(design.y**2) / n))
@@ -336,8 +351,10 @@ def log_prior_density(
     beta: np.ndarray,
     log_sigma: np.ndarray,
 ) -> np.ndarray:
-    """Unnormalised log prior density in ``(rho, beta, log sigma)`` (see
-    :class:`PriorParameters`), vectorised over leading dimensions."""
+    """Evaluate the unnormalised log prior density in ``(rho, beta, log sigma)``.
+
+    See :class:`PriorParameters`; the density is vectorised over leading dimensions.
+    """
     rho, log_sigma = np.asarray(rho, dtype=float), np.asarray(log_sigma, dtype=float)
     dev = np.asarray(beta, dtype=float) - params.mean
     inv_sigma2 = np.exp(-2.0 * log_sigma)
