@@ -5,11 +5,13 @@ from __future__ import annotations
 import json
 import math
 
+import numpy as np
 import pandas as pd
 import pytest
 
 from bayes_ccd.exceptions import OutputError
 from bayes_ccd.report.output import atomic_output_dir, run_metadata, write_json
+from bayes_ccd.report.summary import Summary, SummaryTable
 from bayes_ccd.report.tables import paper_table, stars, to_latex, to_markdown
 
 
@@ -109,3 +111,28 @@ def test_json_has_no_nan_tokens_and_metadata_records_versions(tmp_path):
     meta = run_metadata({"a": 1}, seed=3)
     assert meta["seed"] == 3 and meta["config"] == {"a": 1}
     assert meta["packages"]["numpy"] != "not installed"
+
+
+def test_summary_renders_as_text_html_markdown_and_latex():
+    frame = pd.DataFrame({"term": ["x<1>", "rho"], "estimate": [0.12345, np.nan]})
+    summary = Summary(
+        title="Model & data",
+        facts={"N": 31, "rho": 0.291234, "warnings": []},
+        lines=["one line"],
+        sections={"Stage": ["a <b> line"]},
+        tables=[SummaryTable(frame, "Coefficients", "Notes 5%.")],
+        notice="SYNTHETIC",
+    )
+    text = str(summary)
+    assert text.splitlines()[:3] == ["Model & data", "============", "SYNTHETIC"]
+    assert "rho       0.2912" in text and "warnings  none" in text and "0.123" in text
+    assert "- a <b> line" in text and repr(summary) == text
+    html = summary._repr_html_()
+    # every user string is escaped once
+    assert "x&lt;1&gt;" in html and "a &lt;b&gt; line" in html and "Model &amp; data" in html
+    markdown = summary.to_markdown(level=1)
+    assert markdown.startswith("# Model & data\n\n> SYNTHETIC\n\n- N: 31\n")
+    assert "\n## Stage\n\n- a <b> line\n" in markdown and "| x<1> | 0.123 |" in markdown
+    latex = summary.to_latex()
+    assert latex.count(r"\begin{table}") == 2 and r"Model \& data" in latex
+    assert r"\paragraph{Stage}" in latex and r"Notes 5\%." in latex

@@ -29,6 +29,7 @@ from bayes_ccd.exceptions import ConfigError
 from bayes_ccd.indices.ccd import DERIVED, CCDResult, ccd
 from bayes_ccd.indices.indicators import IndicatorSystem, read_indicator_system
 from bayes_ccd.report.output import atomic_output_dir, run_metadata, write_json
+from bayes_ccd.report.summary import Summary
 from bayes_ccd.settings import PRIOR_PRESETS, RunConfig
 
 if TYPE_CHECKING:
@@ -184,24 +185,22 @@ class RunResult:
             sections["Configurations (fsQCA)"] = list(self.configurations.summary().lines)
         return sections
 
-    def summary_markdown(self) -> str:
-        """``summary.md``: what was run on what, and the headline numbers of each stage."""
+    def summary(self) -> Summary:
+        """Summarise what was run on what, and every stage's headline lines (``summary.md``)."""
         config, inputs = self.config, self.inputs
         panel = inputs.panel
-        lines = [f"# bayes_ccd run '{config.run.name}'", ""]
-        if panel.notice:
-            lines += [f"> {panel.notice}", ""]
-        lines += [
-            f"- Panel: {panel.source} ({panel.n_units} units x {panel.n_periods} periods, "
-            f"{panel.periods[0]}-{panel.periods[-1]})",
-            f"- Indicator system: {inputs.system.source}",
-            f"- Spatial weights: {inputs.weights.source} ({inputs.weights.transform})",
-            f"- Seed: {config.run.seed}",
-            "",
-        ]
-        for stage, stage_lines in self.stage_lines().items():
-            lines += [f"## {stage}", "", *[f"- {line}" for line in stage_lines], ""]
-        return "\n".join(lines)
+        return Summary(
+            title=f"bayes_ccd run '{config.run.name}'",
+            facts={
+                "Panel": f"{panel.source} ({panel.n_units} units x {panel.n_periods} periods, "
+                f"{panel.periods[0]}-{panel.periods[-1]})",
+                "Indicator system": inputs.system.source,
+                "Spatial weights": f"{inputs.weights.source} ({inputs.weights.transform})",
+                "Seed": config.run.seed,
+            },
+            sections=self.stage_lines(),
+            notice=panel.notice,
+        )
 
     def write(self, directory: str | Path | None = None, *, figures: bool | None = None) -> Path:
         """Write every stage into ``directory``, all or nothing, and return the directory.
@@ -244,7 +243,9 @@ class RunResult:
                 self.efficiency.write(_stage(staging, "dea"), config=config.dea.to_dict())
             if self.configurations is not None:
                 self.configurations.write(_stage(staging, "qca"))
-            (staging / "summary.md").write_text(self.summary_markdown(), encoding="utf-8")
+            (staging / "summary.md").write_text(
+                self.summary().to_markdown(level=1), encoding="utf-8"
+            )
             write_json(meta(weights=inputs.weights.summary()), staging / "metadata.json")
         return target
 

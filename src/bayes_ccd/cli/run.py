@@ -45,6 +45,6 @@ def run(args: argparse.Namespace) -> int:
     result = run_analysis(load_run_config(config_path), progress=progress)
     progress("writing tables" + (" and figures" if args.figures is not False else ""))
     target = result.write(args.out, figures=args.figures)
-    print(result.summary_markdown())
+    print(result.summary().to_markdown(level=1))
     print(f"Results written to {target}/")
     return 0

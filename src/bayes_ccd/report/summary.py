@@ -59,6 +59,8 @@ class Summary:
         The main tables.
     notice
         Shown first, e.g. that the data are synthetic.
+    sections
+        Headline sentences grouped under headings (a run summary: one per stage).
     """
 
     title: str
@@ -66,6 +68,7 @@ class Summary:
     lines: Sequence[str] = ()
     tables: Sequence[SummaryTable] = ()
     notice: str = ""
+    sections: Mapping[str, Sequence[str]] = field(default_factory=dict)
 
     def __str__(self) -> str:
         """Render the summary as plain text for a console: title, notice, facts, lines, tables."""
@@ -76,6 +79,8 @@ class Summary:
             width = max(len(str(k)) for k in self.facts)
             parts += [f"{k:<{width}}  {_fact(v)}" for k, v in self.facts.items()]
         parts += [f"- {line}" for line in self.lines]
+        for heading, lines in self.sections.items():
+            parts += ["", heading, *[f"- {line}" for line in lines]]
         for table in self.tables:
             parts.append("")
             if table.caption:
@@ -102,6 +107,9 @@ class Summary:
             out.append(f"<table>{rows}</table>")
         if self.lines:
             out.append("<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in self.lines) + "</ul>")
+        for heading, lines in self.sections.items():
+            out.append(f"<h5>{html.escape(heading)}</h5>")
+            out.append("<ul>" + "".join(f"<li>{html.escape(s)}</li>" for s in lines) + "</ul>")
         for table in self.tables:
             if table.caption:
                 out.append(f"<p><strong>{html.escape(table.caption)}</strong></p>")
@@ -111,13 +119,19 @@ class Summary:
         out.append("</div>")
         return "\n".join(out)
 
-    def to_markdown(self) -> str:
-        """Render the summary as Markdown: a heading, the facts and lines as a list, the tables."""
-        out = [f"## {self.title}", ""]
+    def to_markdown(self, level: int = 2) -> str:
+        """Render the summary as Markdown.
+
+        A heading, the facts and lines as a list, the sections under sub-headings, the
+        tables; ``level`` is the depth of the title's heading (``##`` by default).
+        """
+        out = [f"{'#' * level} {self.title}", ""]
         if self.notice:
             out += [f"> {self.notice}", ""]
         out += [f"- {k}: {_fact(v)}" for k, v in self.facts.items()]
         out += [f"- {line}" for line in self.lines]
+        for heading, lines in self.sections.items():
+            out += ["", f"{'#' * (level + 1)} {heading}", "", *[f"- {line}" for line in lines]]
         for table in self.tables:
             out.append("")
             if table.caption:
@@ -145,8 +159,13 @@ class Summary:
                     notes=table.notes or None,
                 )
             )
-        if self.lines:
-            items = "\n".join(rf"  \item {latex_escape(line)}" for line in self.lines)
+        groups = {"": self.lines, **self.sections}
+        for heading, lines in groups.items():
+            if not lines:
+                continue
+            if heading:
+                out.append(rf"\paragraph{{{latex_escape(heading)}}}")
+            items = "\n".join(rf"  \item {latex_escape(line)}" for line in lines)
             out.append("\\begin{itemize}\n" + items + "\n\\end{itemize}\n")
         return "\n".join(out)
 

@@ -12,6 +12,7 @@ Attributes are JSON strings.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -25,7 +26,13 @@ from bayes_ccd.conventions import COVARIATE, PERIOD, UNIT
 from bayes_ccd.data.weights import SpatialWeights
 from bayes_ccd.exceptions import DataError
 from bayes_ccd.report.output import json_default
-from bayes_ccd.spatial.design import FILLED_COLUMNS, ModelSpec, PanelArrays, SpatialPanelDesign
+from bayes_ccd.spatial.design import (
+    FILLED_COLUMNS,
+    ModelSpec,
+    PanelArrays,
+    SpatialPanelDesign,
+    build_design,
+)
 from bayes_ccd.spatial.fingerprint import Fingerprint, data_digest, weights_digest
 
 #: Dimension of the non-zero cells of a stored weights matrix.
@@ -136,6 +143,68 @@ def spec_from_dict(values: dict[str, Any]) -> ModelSpec:
     return ModelSpec(
         values["model"], values["fe"], values["transform"], values["y"], tuple(values["x"])
     )
+
+
+def save_fit(
+    fit: Any,
+    kind: str,
+    groups: Mapping[str, xr.Dataset],
+    config: Mapping[str, Any],
+    path: str | Path,
+) -> Path:
+    """Write a fit's groups, its ``constant_data`` and its attributes as NetCDF.
+
+    Parameters
+    ----------
+    fit
+        An ``MLEFit`` or ``PosteriorFit`` (its design, fingerprint, info, spec, settings,
+        seed, label, dropped units and notes are stored).
+    kind
+        ``"mle"`` or ``"posterior"``: what :func:`open_fit` expects back.
+    groups
+        The estimator's own groups (``/mle``, or ``/posterior`` and the others).
+    config
+        What the estimator needs besides the common configuration to rebuild the fit.
+    """
+    tree = xr.DataTree.from_dict({**groups, "/constant_data": constant_data(fit.design)})
+    common = {
+        "spec": spec_to_dict(fit.spec),
+        "settings": fit.settings.to_dict(),
+        "seed": fit.seed,
+        "label": fit.label,
+        "dropped_units": list(fit.dropped_units),
+        "notes": list(fit.notes),
+    }
+    tree.attrs = {
+        "kind": kind,
+        "bayes_ccd_version": package_version(),
+        "fingerprint": json.dumps(fit.fingerprint.to_dict()),
+        "fit_info": json.dumps(fit.info, default=json_default),
+        "config": json.dumps(common | dict(config), default=json_default),
+    }
+    return write_tree(tree, path)
+
+
+def open_fit(path: str | Path, kind: str) -> tuple[xr.DataTree, dict[str, Any], SpatialPanelDesign]:
+    """Read a fit written by :func:`save_fit`: its groups, configuration and design.
+
+    The design is rebuilt from the stored data and weights and checked against the
+    stored fingerprint (the model id).
+
+    Raises
+    ------
+    DataError
+        Not a saved fit, a fit of another kind, or data changed after saving.
+    """
+    path = Path(path)
+    tree = read_tree(path)
+    if tree.attrs["kind"] != kind:
+        raise DataError(f"this is a saved {tree.attrs['kind']} fit, not a {kind} fit", file=path)
+    config = json.loads(tree.attrs["config"])
+    arrays, weights = restore_data(tree["constant_data"].to_dataset())
+    design = build_design(arrays, weights, spec_from_dict(config["spec"]))
+    check_fingerprint(design, Fingerprint.from_dict(json.loads(tree.attrs["fingerprint"])), path)
+    return tree, config, design
 
 
 def read_tree(path: str | Path) -> xr.DataTree:

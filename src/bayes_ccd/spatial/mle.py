@@ -10,7 +10,6 @@ the fit.
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -20,13 +19,11 @@ import pandas as pd
 import xarray as xr
 
 from bayes_ccd.conventions import DEFAULT_SEED, INTERVAL_PROB, NATIONAL, TERM
-from bayes_ccd.exceptions import DataError
-from bayes_ccd.report.output import json_default
 from bayes_ccd.report.summary import Summary, SummaryTable
 from bayes_ccd.report.tables import standard_error_cells
 from bayes_ccd.settings import MLESettings
 from bayes_ccd.spatial import archive
-from bayes_ccd.spatial.design import SpatialPanelDesign, build_design
+from bayes_ccd.spatial.design import SpatialPanelDesign
 from bayes_ccd.spatial.effects import EffectEstimates
 from bayes_ccd.spatial.fingerprint import Fingerprint
 from bayes_ccd.spatial.ml import MLResult
@@ -251,28 +248,8 @@ class MLEFit(SpatialFit):
             },
             coords={TERM: list(self.design.names), "param": params, "param_": params},
         )
-        tree = xr.DataTree.from_dict(
-            {"/mle": estimates, "/constant_data": archive.constant_data(self.design)}
-        )
-        tree.attrs = {
-            "kind": "mle",
-            "bayes_ccd_version": archive.package_version(),
-            "fingerprint": json.dumps(self.fingerprint.to_dict()),
-            "fit_info": json.dumps(self.info, default=json_default),
-            "config": json.dumps(
-                {
-                    "spec": archive.spec_to_dict(self.spec),
-                    "settings": self.settings.to_dict(),
-                    "seed": self.seed,
-                    "label": self.label,
-                    "dropped_units": list(self.dropped_units),
-                    "notes": list(self.notes),
-                    "estimation_warnings": list(result.warnings),
-                    "information": result.information,
-                }
-            ),
-        }
-        return archive.write_tree(tree, path)
+        config = {"estimation_warnings": list(result.warnings), "information": result.information}
+        return archive.save_fit(self, "mle", {"/mle": estimates}, config, path)
 
     @classmethod
     def load(cls, path: str | Path) -> MLEFit:
@@ -281,19 +258,7 @@ class MLEFit(SpatialFit):
         The design is rebuilt from the stored data and weights and checked against the
         fingerprint; estimates are not recomputed.
         """
-        path = Path(path)
-        tree = archive.read_tree(path)
-        if tree.attrs["kind"] != "mle":
-            raise DataError(
-                f"this is a saved {tree.attrs['kind']} fit, not a maximum-likelihood one",
-                file=path,
-            )
-        config = json.loads(tree.attrs["config"])
-        arrays, weights = archive.restore_data(tree["constant_data"].to_dataset())
-        design = build_design(arrays, weights, archive.spec_from_dict(config["spec"]))
-        archive.check_fingerprint(
-            design, Fingerprint.from_dict(json.loads(tree.attrs["fingerprint"])), path
-        )
+        tree, config, design = archive.open_fit(path, "mle")
         estimates = tree["mle"].to_dataset()
         result = MLResult(
             design,

@@ -288,6 +288,8 @@ class SpatialPanel:
         from bayes_ccd.spatial.bayes.estimator import SpatialPanelBayes
 
         chosen = _settings(settings, BayesSettings).replace(**options)
+        if prior is not None:  # recorded with the fit: the settings name the prior used
+            chosen = chosen.replace(prior=str(getattr(prior, "name", prior)))
         estimator = SpatialPanelBayes(
             self.spec, prior=chosen.prior if prior is None else prior, settings=chosen
         )

@@ -11,7 +11,6 @@ same object (:meth:`PosteriorFit.load`).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
@@ -24,7 +23,6 @@ import xarray as xr
 from bayes_ccd.conventions import DEFAULT_SEED, INTERVAL_PROB, NATIONAL
 from bayes_ccd.exceptions import DataError
 from bayes_ccd.report.figures import save_figure
-from bayes_ccd.report.output import json_default
 from bayes_ccd.report.summary import Summary, SummaryTable
 from bayes_ccd.report.tables import interval_cells
 from bayes_ccd.settings import BayesSettings
@@ -38,7 +36,7 @@ from bayes_ccd.spatial.bayes.posterior import (
     ppc_pvalues,
 )
 from bayes_ccd.spatial.bayes.priors import Prior
-from bayes_ccd.spatial.design import SpatialPanelDesign, build_design
+from bayes_ccd.spatial.design import SpatialPanelDesign
 from bayes_ccd.spatial.fingerprint import Fingerprint
 from bayes_ccd.spatial.results import SpatialFit, recorded_warnings
 
@@ -321,29 +319,13 @@ class PosteriorFit(SpatialFit):
 
         :meth:`load` (or :func:`bayes_ccd.load`) reads it back as this object.
         """
-        tree = self.tree.copy()
-        tree["constant_data"] = xr.DataTree(archive.constant_data(self.design))
-        tree.attrs = {
-            "kind": "posterior",
-            "bayes_ccd_version": archive.package_version(),
-            "fingerprint": json.dumps(self.fingerprint.to_dict()),
-            "fit_info": json.dumps(self.info, default=json_default),
-            "config": json.dumps(
-                {
-                    "spec": archive.spec_to_dict(self.spec),
-                    "prior": self.prior.to_dict(),
-                    "settings": self.settings.to_dict(),
-                    "seed": self.seed,
-                    "label": self.label,
-                    "dropped_units": list(self.dropped_units),
-                    "notes": list(self.notes),
-                    "timings": dict(self.timings),
-                    "ppc": None if self.ppc is None else dict(self.ppc),
-                },
-                default=json_default,
-            ),
+        groups = {f"/{name}": node.to_dataset() for name, node in self.tree.children.items()}
+        config = {
+            "prior": self.prior.to_dict(),
+            "timings": dict(self.timings),
+            "ppc": None if self.ppc is None else dict(self.ppc),
         }
-        return archive.write_tree(tree, path)
+        return archive.save_fit(self, "posterior", groups, config, path)
 
     @classmethod
     def load(cls, path: str | Path) -> PosteriorFit:
@@ -352,16 +334,7 @@ class PosteriorFit(SpatialFit):
         The design is rebuilt from the stored data and weights and checked against the
         fingerprint (the model id).
         """
-        path = Path(path)
-        tree = archive.read_tree(path)
-        if tree.attrs["kind"] != "posterior":
-            raise DataError(f"this is a saved {tree.attrs['kind']} fit, not a posterior", file=path)
-        config = json.loads(tree.attrs["config"])
-        arrays, weights = archive.restore_data(tree["constant_data"].to_dataset())
-        design = build_design(arrays, weights, archive.spec_from_dict(config["spec"]))
-        archive.check_fingerprint(
-            design, Fingerprint.from_dict(json.loads(tree.attrs["fingerprint"])), path
-        )
+        tree, config, design = archive.open_fit(path, "posterior")
         groups = {f"/{k}": v.to_dataset() for k, v in tree.children.items() if k != "constant_data"}
         return cls(
             design,
