@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -147,3 +150,86 @@ def test_revised_formula_and_per_period_scope_options(tmp_path):
     weights = pd.read_csv(out / "weights.csv")
     assert weights["period"].nunique() == 12
     np.testing.assert_allclose(weights.groupby(["period", "index"])["weight"].sum(), 1.0)
+
+
+@pytest.mark.parametrize(
+    ("command", "message"),
+    [
+        (["explore", "--ccd", "x.csv", "--weights", "W.csv", "--seed", "-1"], "seed = -1"),
+        (["demo-data", "--seed", str(2**32)], "an integer in [0, 2^32)"),
+        (
+            [
+                "ccd",
+                "--data",
+                "x.csv",
+                "--indicators",
+                "i.toml",
+                "--unit",
+                "u",
+                "--time",
+                "t",
+                "--shift",
+                "0",
+            ],
+            "[entropy] shift = 0.0 must be in (0, 1]",
+        ),
+    ],
+)
+def test_settings_are_checked_alike_on_every_command(tmp_path, capsys, command, message):
+    """A flag is validated by its setting, whatever the command (exit 2, one line)."""
+    out = tmp_path / "out"
+    assert main([*command, "--out", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+    assert not out.exists()
+
+
+def test_fit_keeps_the_weights_and_the_model_transform_apart(tmp_path):
+    """``--transform`` is the model's, ``--weights-transform`` the weights' (one ``dest``
+    each, although both settings are called ``transform``)."""
+    from bayes_ccd.cli import build_parser
+
+    args = build_parser().parse_args(
+        [
+            "fit",
+            "--data",
+            "p",
+            "--unit",
+            "u",
+            "--time",
+            "t",
+            "--y",
+            "y",
+            "--x",
+            "a",
+            "--weights",
+            "w",
+            "--out",
+            "o",
+            "--transform",
+            "within",
+            "--weights-transform",
+            "o",
+        ]
+    )
+    assert (args.transform, args.weights_transform) == ("within", "o")
+
+
+def test_warnings_print_as_one_line_without_source_locations(tmp_path, capsys):
+    units = ["a", "b", "c", "d"]
+    (tmp_path / "W.csv").write_text(
+        "unit,a,b,c,d\na,0,1,0,0\nb,1,0,1,0\nc,0,1,0,0\nd,0,0,0,0\n", encoding="utf-8"
+    )
+    rows = [f"{u},{t},{i + t},{i * t % 3}" for t in range(1, 4) for i, u in enumerate(units)]
+    (tmp_path / "p.csv").write_text("unit,year,y,x\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    args = ["fit", "--data", str(tmp_path / "p.csv"), "--unit", "unit", "--time", "year"]
+    args += ["--y", "y", "--x", "x", "--weights", str(tmp_path / "W.csv")]
+    # In a process of its own, as a user runs it (pytest records warnings, never prints).
+    err = subprocess.run(
+        [str(Path(sys.executable).with_name("bayes-ccd")), *args, "--out", str(tmp_path / "out")],
+        capture_output=True,
+        text=True,
+    ).stderr
+    line = next(x for x in err.splitlines() if "Warning" in x)
+    assert line.startswith("[bayes-ccd] WeightsWarning: weights ") and "['d']" in line
+    assert ".py:" not in err

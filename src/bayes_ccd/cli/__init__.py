@@ -14,6 +14,7 @@ import argparse
 import importlib
 import os
 import sys
+import warnings
 from collections.abc import Sequence
 
 from bayes_ccd.exceptions import BayesCCDError
@@ -51,16 +52,27 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _one_line(
+    message: Warning | str, category: type[Warning], filename: str, lineno: int, line=None
+) -> str:
+    """Format a warning for the terminal: its class and message, no source location."""
+    return f"[bayes-ccd] {category.__name__}: {message}\n"
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``bayes-ccd`` console script."""
+    """Run the ``bayes-ccd`` console script."""
     args = build_parser().parse_args(argv)
     # Figures are written to files; never open a window (and import nothing to say so).
     os.environ.setdefault("MPLBACKEND", "Agg")
+    # A warning is about the user's input: one line, not the package's file and line.
+    previous, warnings.formatwarning = warnings.formatwarning, _one_line
     try:
         return int(args._run(args))
     except BayesCCDError as error:
         print(f"bayes-ccd {args.command}: error: {error}", file=sys.stderr)
         return 2
+    finally:
+        warnings.formatwarning = previous
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -39,15 +40,19 @@ def add_setting(
     name: str,
     *flags: str,
     help: str | None = None,
+    dest: str | None = None,
 ) -> None:
     """Add the command-line flag of setting ``name`` of ``settings`` to ``parser``.
 
     The flag has default ``None`` (so that the settings fill it in), and its type,
-    choices and help (with the default) come from the setting.
+    choices and help (with the default) come from the setting. ``dest`` names the
+    argument when two sections of one command share a setting name (``transform`` of
+    ``[weights]`` and of ``[regression]``).
 
     Booleans become ``--name`` (default off) or ``--no-name`` (default on); lists are
     comma-separated.
     """
+    dest = dest or name
     default = settings.default(name)
     rule = settings.rule(name)
     text = help or settings.describe(name)
@@ -57,7 +62,7 @@ def add_setting(
             option = flags or (f"--no-{name.replace('_', '-')}",)
             text = help or f"switch off: {rule.help} (on by default)"
         parser.add_argument(
-            *option, dest=name, action="store_const", const=not default, default=None, help=text
+            *option, dest=dest, action="store_const", const=not default, default=None, help=text
         )
         return
     if isinstance(default, (list, tuple)):
@@ -67,14 +72,25 @@ def add_setting(
     else:
         kind = type(default)
     parser.add_argument(
-        *option, dest=name, type=kind, choices=rule.choices, default=None, help=text
+        *option, dest=dest, type=kind, choices=rule.choices, default=None, help=text
     )
 
 
 def settings_from[S: Settings](
-    args: argparse.Namespace, settings: type[S], base: S | None = None
+    args: argparse.Namespace,
+    settings: type[S],
+    base: S | None = None,
+    *,
+    fields: Mapping[str, str] | Sequence[str] | None = None,
 ) -> S:
-    """Return ``base`` (default: the defaults) with every given flag of ``settings`` applied."""
-    names = [f.name for f in dataclasses.fields(settings)]  # type: ignore[arg-type]
-    values = {name: getattr(args, name) for name in names if hasattr(args, name)}
-    return (base or settings()).replace(**values)
+    """Return ``base`` (default: the defaults) with the given flags of ``settings`` applied.
+
+    ``fields`` names the settings the command exposes (or maps them to their ``dest``);
+    by default every setting whose name is an argument of the command.
+    """
+    if fields is None:
+        names = [f.name for f in dataclasses.fields(settings)]  # type: ignore[arg-type]
+        fields = {name: name for name in names if hasattr(args, name)}
+    elif not isinstance(fields, Mapping):
+        fields = {name: name for name in fields}
+    return (base or settings()).replace(**{name: getattr(args, d) for name, d in fields.items()})

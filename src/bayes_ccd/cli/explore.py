@@ -135,8 +135,8 @@ def run(args: argparse.Namespace) -> int:
         boundary_id=args.boundary_id,
         pdf=args.pdf,
     )
-    seed = RunSettings.seed if args.seed is None else args.seed
-    missing = DataSettings.missing if args.missing is None else args.missing
+    seed = RunSettings().replace(seed=args.seed).seed  # validated like [run] seed
+    missing = DataSettings().replace(missing=args.missing).missing
     progress(f"reading {args.ccd}")
     panel, ccd_regions = read_ccd(args.ccd, settings.variables, missing=missing)
     weights = read_weights(args.weights)

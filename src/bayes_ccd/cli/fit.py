@@ -52,7 +52,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         required=True,
         help="spatial weights: square CSV, edge list CSV, GAL, or bundled:province-contiguity",
     )
-    add_setting(parser, WeightsSettings, "transform", "--weights-transform")
+    add_setting(
+        parser, WeightsSettings, "transform", "--weights-transform", dest="weights_transform"
+    )
     for name in ("model", "fe", "transform"):
         add_setting(parser, RegressionSettings, name)
     add_setting(parser, DataSettings, "missing")
@@ -115,10 +117,12 @@ def _regions(args: argparse.Namespace) -> Any:
 def run(args: argparse.Namespace) -> int:
     """Fit, write the output layout, print one line per sample."""
     settings = _settings(args)
-    regression = settings_from(args, RegressionSettings)
-    weights_settings = settings_from(args, WeightsSettings)
-    seed = settings_from(args, RunSettings).seed
-    missing = settings_from(args, DataSettings).missing
+    regression = settings_from(args, RegressionSettings, fields=("model", "fe", "transform"))
+    weights_settings = settings_from(
+        args, WeightsSettings, fields={"transform": "weights_transform"}
+    )
+    seed = settings_from(args, RunSettings, fields=("seed",)).seed
+    missing = settings_from(args, DataSettings, fields=("missing",)).missing
     unknown = [c for c in args.log if c not in args.x]
     if unknown:
         raise ConfigError(f"--log names {unknown}, which are not among --x {args.x}")
