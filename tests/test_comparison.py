@@ -20,6 +20,7 @@ from bayes_ccd.exceptions import DataError, SpecificationError, WeightsWarning
 from bayes_ccd.spatial.compare import COMPARISON_COLUMNS, Comparison, compare, comparison_table
 from bayes_ccd.spatial.load import load
 from bayes_ccd.spatial.model import SpatialPanel
+from bayes_ccd.spatial.results import FitCollection
 from bayes_ccd.spatial.simulate import simulate_panel
 
 
@@ -212,3 +213,19 @@ def test_a_directory_without_a_saved_fit_is_a_data_error(tmp_path) -> None:
     (tmp_path / "empty").mkdir()
     with pytest.raises(DataError, match="no saved fit"):
         load(tmp_path / "empty")
+
+
+def test_samples_fitted_by_one_estimator_only_are_named(fits) -> None:
+    _, _, mle, bayes = fits
+    comparison = compare(mle, bayes[NATIONAL])
+    assert list(comparison.tables) == [NATIONAL]
+    assert comparison.notes == (
+        "not compared (fitted by one estimator only): east, central, west.",
+    )
+
+
+def test_a_collection_holds_one_model(fits) -> None:
+    data, weights, mle, _ = fits
+    sar = SpatialPanel(data=data, weights=weights, model="sar").fit("ml", tests=False)
+    with pytest.raises(SpecificationError, match="fits of one model"):
+        FitCollection({NATIONAL: mle[NATIONAL], "east": sar})

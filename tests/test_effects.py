@@ -12,11 +12,16 @@ from bayes_ccd.exceptions import EstimationError, NumericalWarning, Specificatio
 from bayes_ccd.spatial.effects import (
     direct_effects,
     effects_from_draws,
-    effects_inference,
+    estimate_effects,
     indirect_effects,
     spectrum,
     total_effects,
 )
+
+
+def effects_inference(*args, prob: float = 0.95, **options):
+    """The effect table at ``prob`` (estimates, then the table: what a fit reports)."""
+    return estimate_effects(*args, **options).table(prob)
 
 
 def dense_effects(rho: float, beta: np.ndarray, theta: np.ndarray, W: np.ndarray) -> np.ndarray:
@@ -258,3 +263,22 @@ def test_draws_of_rho_outside_its_interval() -> None:
         )
     with pytest.raises(SpecificationError, match="at least 2 draws"):
         effects_inference(0.5, np.ones(2), None, cov, spec, ["a", "b"], n_draws=1)
+
+
+def test_simulated_intervals_are_the_quantiles_of_the_draws() -> None:
+    spec = spectrum(CASES["row-standardised contiguity"])
+    cov = _covariance(2, seed=3)
+    estimates = estimate_effects(
+        0.3, np.array([0.5, -1.0]), np.array([0.2, 0.7]), cov, spec, ["a", "b"], n_draws=500
+    )
+    for prob in (0.5, 0.9):
+        table = estimates.table(prob).set_index(["effect", "variable"])
+        tail = (1 - prob) / 2
+        for e, kind in enumerate(("direct", "indirect", "total")):
+            for k, name in enumerate("ab"):
+                draws = np.sort(estimates.draws[e, :, k])
+                # numpy's default quantile: linear interpolation at (n - 1) q
+                position = (draws.size - 1) * tail
+                low = draws[int(position)] + (position % 1) * np.diff(draws)[int(position)]
+                assert table.loc[(kind, name), "lower"] == pytest.approx(low, rel=1e-12)
+                assert table.loc[(kind, name), "std_error"] == pytest.approx(draws.std(ddof=1))

@@ -117,3 +117,22 @@ def test_bad_settings_stop_the_run_before_any_stage(tmp_path, capsys, overrides,
     assert message in err
     assert "entropy weights" not in err  # stopped before the first stage
     assert not out.exists()
+
+
+def test_regional_fits_that_cannot_run_are_said_not_skipped(tmp_path):
+    import bayes_ccd as bc
+
+    (tmp_path / "regions.csv").write_text("unit,region\nAtlantis,sea\n", encoding="utf-8")
+    off = {"enabled": False}
+    path = _config(
+        tmp_path,
+        data={"regions": str(tmp_path / "regions.csv")},
+        explore=off,
+        bayes=off,
+        dea=off,
+        qca=off,
+        mle={"tests": False},
+    )
+    with pytest.warns(DataWarning, match="covers none of the panel's units"):
+        result = bc.run(path)
+    assert list(result.mle) == ["national"]

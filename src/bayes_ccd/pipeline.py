@@ -25,7 +25,7 @@ from bayes_ccd.data.factors import Factor
 from bayes_ccd.data.panel import Panel, read_panel
 from bayes_ccd.data.regions import read_regions, regions_for
 from bayes_ccd.data.weights import SpatialWeights, read_weights
-from bayes_ccd.exceptions import ConfigError
+from bayes_ccd.exceptions import ConfigError, DataWarning, warn
 from bayes_ccd.indices.ccd import DERIVED, CCDResult, ccd
 from bayes_ccd.indices.indicators import IndicatorSystem, read_indicator_system
 from bayes_ccd.report.output import atomic_output_dir, run_metadata, write_json
@@ -325,6 +325,13 @@ def run(config: RunConfig | str | Path, *, progress: Progress | None = None) -> 
             regions=inputs.regions,
         )
         by_region = regression.by_region and inputs.regions is not None
+        if regression.by_region and not by_region:
+            warn(
+                f"[regression] by_region: the region table {config.data.regions} covers none "
+                "of the panel's units, so only the whole sample is fitted; give a region "
+                "file with columns unit,region ([data] regions)",
+                DataWarning,
+            )
         if config.mle.enabled:
             report("maximum-likelihood spatial panel models, national and regional")
             results["mle"] = as_collection(

@@ -17,19 +17,11 @@ import sys
 import warnings
 from collections.abc import Sequence
 
+import bayes_ccd
 from bayes_ccd.exceptions import BayesCCDError
 
 #: The command modules, in the order ``--help`` lists them.
 COMMANDS = ("run", "ccd", "explore", "fit", "compare", "dea", "qca", "demo_data")
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("bayes-ccd")
-    except PackageNotFoundError:  # running from a source tree
-        return "0.0.0+unknown"
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -42,7 +34,7 @@ def build_parser() -> argparse.ArgumentParser:
             "and Bayesian spatial Durbin panels, DEA and fsQCA."
         ),
     )
-    parser.add_argument("--version", action="version", version=f"%(prog)s {_version()}")
+    parser.add_argument("--version", action="version", version=f"%(prog)s {bayes_ccd.__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for name in COMMANDS:
         module = importlib.import_module(f"bayes_ccd.cli.{name}")

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +21,7 @@ import pandas as pd
 import xarray as xr
 from libpysal.graph import Graph
 
+import bayes_ccd
 from bayes_ccd.conventions import COVARIATE, PERIOD, UNIT
 from bayes_ccd.data.weights import SpatialWeights
 from bayes_ccd.exceptions import DataError
@@ -37,14 +37,6 @@ from bayes_ccd.spatial.fingerprint import Fingerprint, data_digest, weights_dige
 
 #: Dimension of the non-zero cells of a stored weights matrix.
 LINK = "link"
-
-
-def package_version() -> str:
-    """Return the installed version of bayes_ccd, recorded in every saved fit."""
-    try:
-        return version("bayes-ccd")
-    except PackageNotFoundError:  # running from a source tree
-        return "0.0.0+unknown"
 
 
 def constant_data(design: SpatialPanelDesign) -> xr.Dataset:
@@ -177,7 +169,7 @@ def save_fit(
     }
     tree.attrs = {
         "kind": kind,
-        "bayes_ccd_version": package_version(),
+        "bayes_ccd_version": bayes_ccd.__version__,
         "fingerprint": json.dumps(fit.fingerprint.to_dict()),
         "fit_info": json.dumps(fit.info, default=json_default),
         "config": json.dumps(common | dict(config), default=json_default),

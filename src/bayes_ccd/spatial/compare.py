@@ -335,6 +335,9 @@ def compare(
             f"no sample was fitted by both estimators (MLE: {list(mle)}, Bayes: {list(posterior)})"
         )
     notes: list[str] = []
+    alone = [label for label in [*mle, *posterior] if label not in common]
+    if alone:  # said, not silently skipped
+        notes.append(f"not compared (fitted by one estimator only): {', '.join(alone)}.")
     tables = {}
     for label in common:
         allowed = check_comparable(mle[label], posterior[label], force=force)

@@ -421,38 +421,6 @@ def estimate_effects(
     return EffectEstimates(tuple(names), point, se, simulated, method)
 
 
-def effects_inference(
-    rho: float,
-    beta: np.ndarray,
-    theta: np.ndarray | None,
-    cov: np.ndarray,
-    spec: Spectrum,
-    names: list[str] | tuple[str, ...],
-    *,
-    method: EffectInference = "simulation",
-    n_draws: int = DEFAULT_EFFECT_DRAWS,
-    seed: int = DEFAULT_SEED,
-    prob: float = INTERVAL_PROB,
-    rho_bounds: tuple[float, float] | None = None,
-) -> pd.DataFrame:
-    """Tabulate the effects with standard errors, z, p-values and intervals.
-
-    This is :func:`estimate_effects` followed by :meth:`EffectEstimates.table` at ``prob``.
-    """
-    return estimate_effects(
-        rho,
-        beta,
-        theta,
-        cov,
-        spec,
-        names,
-        method=method,
-        n_draws=n_draws,
-        seed=seed,
-        rho_bounds=rho_bounds,
-    ).table(prob)
-
-
 def _delta_standard_errors(
     rho: float, beta: np.ndarray, theta: np.ndarray, cov: np.ndarray, spec: Spectrum
 ) -> np.ndarray:

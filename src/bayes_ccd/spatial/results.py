@@ -41,7 +41,7 @@ from bayes_ccd.exceptions import (
 )
 from bayes_ccd.report.output import write_json
 from bayes_ccd.report.summary import Summary, SummaryTable
-from bayes_ccd.report.tables import paper_table, write_table
+from bayes_ccd.report.tables import format_number, paper_table, write_table
 from bayes_ccd.spatial.design import FILLED_COLUMNS, ModelSpec, SpatialPanelDesign
 from bayes_ccd.spatial.fingerprint import Fingerprint
 
@@ -234,6 +234,12 @@ class FitCollection(Mapping[str, SpatialFit]):
             raise SpecificationError(
                 f"a collection holds fits of one estimator, got {sorted(k.__name__ for k in kinds)}"
             )
+        models = {f.spec.label() + str((f.spec.y, f.spec.x)) for f in fits.values()}
+        if len(models) > 1:
+            raise SpecificationError(
+                "a collection holds fits of one model (the same model, fixed effects, "
+                "transformation and variables on every sample)"
+            )
         self._fits = dict(fits)
 
     def __getitem__(self, label: str) -> SpatialFit:
@@ -322,7 +328,7 @@ class FitCollection(Mapping[str, SpatialFit]):
         for label in dict.fromkeys(k for s in stats for k in s):
             values = [s.get(label) for s in stats]
             if any(v is not None for v in values):
-                rows[(label, "")] = [_stat(v, digits) for v in values]
+                rows[(label, "")] = [format_number(v, digits) for v in values]
         if rows:
             extra = pd.DataFrame(
                 list(rows.values()), columns=list(self._fits), index=pd.MultiIndex.from_tuples(rows)
@@ -413,14 +419,6 @@ class FitCollection(Mapping[str, SpatialFit]):
         if metadata is not None:
             written.append(write_json(dict(metadata), directory / "metadata.json"))
         return written
-
-
-def _stat(value: Any, digits: int) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, int):
-        return str(value)
-    return f"{float(value):.{digits}f}"
 
 
 def as_collection(result: SpatialFit | FitCollection) -> FitCollection:
