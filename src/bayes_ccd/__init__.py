@@ -12,6 +12,7 @@ The public API, for notebooks and scripts::
     mle = model.fit(method="ml")
     post = model.fit(method="bayes", sampler="exact", prior="reference", seed=1)
     mle.summary(); post.effects(); post.diagnostics(); bc.compare(mle, post)
+    post.loo(); bc.compare_models(model, by_region=True).table()
 
 Every name below is importable from ``bayes_ccd`` and nothing else is needed. Names are
 loaded on first use (PEP 562), so ``import bayes_ccd`` and the ``bayes-ccd`` command's
@@ -52,6 +53,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "RegressionSettings",
         "MLESettings",
         "BayesSettings",
+        "ModelChoiceSettings",
         "DEASettings",
         "QCASettings",
     ),
@@ -80,6 +82,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "bayes_ccd.spatial.diagnostics": ("Diagnostics",),
     "bayes_ccd.spatial.compare": ("compare", "Comparison"),
     "bayes_ccd.spatial.load": ("load",),
+    "bayes_ccd.spatial.selection": ("compare_models", "ModelComparison"),
+    "bayes_ccd.spatial.bayes.evidence": ("log_marginal_likelihood", "Evidence"),
     "bayes_ccd.exploration.stage": ("explore", "read_ccd"),
     "bayes_ccd.exploration.result": ("ExplorationResult",),
     "bayes_ccd.exploration.density": (

@@ -70,8 +70,10 @@ def load_run_config(path: str | Path) -> RunConfig:
     for section, key in PATH_SETTINGS:
         values = changes.setdefault(section, {})
         values[key] = resolve_path(getattr(getattr(config, section), key), base)
-    if config.bayes.prior not in PRIOR_PRESETS:
-        changes.setdefault("bayes", {})["prior"] = resolve_path(config.bayes.prior, base)
+    for section in ("bayes", "model_choice"):
+        prior = getattr(config, section).prior
+        if prior not in PRIOR_PRESETS:
+            changes.setdefault(section, {})["prior"] = resolve_path(prior, base)
     changes.setdefault("run", {})["name"] = config.run.name or path.stem
     sections = {name: getattr(config, name).replace(**values) for name, values in changes.items()}
     return dataclasses.replace(config, **sections, source=source)

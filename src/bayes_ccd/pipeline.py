@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from bayes_ccd.qca.result import QCAResult
     from bayes_ccd.spatial.compare import Comparison
     from bayes_ccd.spatial.results import FitCollection
+    from bayes_ccd.spatial.selection import ModelComparison
 
 Progress = Callable[[str], None]
 BUNDLED_DEMO = "bundled:demo"
@@ -149,9 +150,13 @@ def validate(config: RunConfig, inputs: Inputs) -> None:
         raise ConfigError(
             f"{where}: [qca] runs on the cases of the DEA year; enable [dea] or disable [qca]"
         )
-    prior = config.bayes.prior
-    if config.bayes.enabled and prior not in PRIOR_PRESETS and not Path(prior).is_file():
-        raise ConfigError(f"{where}: [bayes] prior file {prior} does not exist")
+    for section, enabled in (
+        ("bayes", config.bayes.enabled),
+        ("model_choice", config.model_choice.enabled),
+    ):
+        prior = getattr(config, section).prior
+        if enabled and prior not in PRIOR_PRESETS and not Path(prior).is_file():
+            raise ConfigError(f"{where}: [{section}] prior file {prior} does not exist")
 
 
 @dataclass(frozen=True)
@@ -165,6 +170,7 @@ class RunResult:
     mle: FitCollection | None = None
     bayes: FitCollection | None = None
     comparison: Comparison | None = None
+    model_choice: ModelComparison | None = None
     efficiency: Efficiency | None = None
     configurations: QCAResult | None = None
 
@@ -179,6 +185,8 @@ class RunResult:
             sections["Spatial panel model (Bayesian)"] = list(self.bayes.summary().lines)
         if self.comparison is not None:
             sections["Posterior versus maximum likelihood"] = self.comparison.lines()
+        if self.model_choice is not None:
+            sections["Model comparison"] = list(self.model_choice.summary().lines)
         if self.efficiency is not None:
             sections["Efficiency (DEA)"] = list(self.efficiency.summary().lines)
         if self.configurations is not None:
@@ -238,6 +246,12 @@ class RunResult:
                     _stage(staging, "compare"),
                     figures=draw,
                     metadata=run_metadata(recorded, seed, stage="compare"),
+                )
+            if self.model_choice is not None:
+                self.model_choice.write(
+                    _stage(staging, "model_choice"),
+                    figures=draw,
+                    metadata=meta(stage="model_choice"),
                 )
             if self.efficiency is not None:
                 self.efficiency.write(_stage(staging, "dea"), config=config.dea.to_dict())
@@ -309,7 +323,7 @@ def run(config: RunConfig | str | Path, *, progress: Progress | None = None) -> 
             settings=config.explore,
             progress=report,
         )
-    if config.mle.enabled or config.bayes.enabled:
+    if config.mle.enabled or config.bayes.enabled or config.model_choice.enabled:
         from bayes_ccd.spatial.model import SpatialPanel
         from bayes_ccd.spatial.results import as_collection
 
@@ -351,6 +365,21 @@ def run(config: RunConfig | str | Path, *, progress: Progress | None = None) -> 
                 from bayes_ccd.spatial.compare import compare
 
                 results["comparison"] = compare(results["mle"], results["bayes"])
+        if config.model_choice.enabled:
+            from bayes_ccd.spatial.selection import compare_models
+
+            choice = config.model_choice
+            report(f"model comparison: {', '.join(m.upper() for m in choice.models)}")
+            results["model_choice"] = compare_models(
+                model,
+                models=choice.models,
+                prior=choice.prior,
+                prior_weights=choice.prior_weights or None,
+                by_region=by_region,
+                seed=seed,
+                settings=config.bayes,
+                progress=report,
+            )
     if config.dea.enabled:
         from bayes_ccd.efficiency.analysis import efficiency_analysis
 

@@ -44,6 +44,8 @@ TRANSFORMS: Final = ("lee-yu", "within")
 EFFECT_INFERENCES: Final = ("simulation", "delta")
 INFORMATION: Final = ("expected", "observed")
 SAMPLERS: Final = ("exact", "nuts")
+#: Models of the model comparison (SLX: the spatial Durbin model without a spatial lag of y).
+MODEL_CHOICES: Final = ("sar", "sem", "sdm", "sdem", "slx")
 PRIOR_PRESETS: Final = ("default", "reference")
 ORIENTATIONS: Final = ("input", "output")
 RTS_CHOICES: Final = ("crs", "vrs", "both")
@@ -520,6 +522,48 @@ class BayesSettings(Settings):
 
 
 @dataclass(frozen=True)
+class ModelChoiceSettings(Settings):
+    """``[model_choice]``: SAR, SEM, SDM, SDEM and SLX compared, Bayesian and frequentist.
+
+    The posteriors use the draws, chains and grid of ``[bayes]`` (exact sampler), the
+    model of ``[regression]`` (fixed effects, transformation, regions).
+    """
+
+    section: ClassVar[str] = "model_choice"
+    enabled: bool = setting(
+        False, "compare the models (marginal likelihoods, exact LOO, LM/LR/Wald tests)"
+    )
+    models: tuple[str, ...] = setting(list(MODEL_CHOICES), "models to compare")
+    prior: str = setting(
+        "default", "a conjugate prior: default, reference (same-dimension models only) or a file"
+    )
+    prior_weights: tuple[float, ...] = setting(
+        [], "prior model probabilities, one per model (empty: equal)"
+    )
+
+    def check(self) -> None:
+        """Check the models and that there is one prior weight per model."""
+        unknown = sorted(set(self.models) - set(MODEL_CHOICES))
+        if unknown or not self.models:
+            raise ConfigError(
+                f"[model_choice] models: unknown {unknown}; use some of {list(MODEL_CHOICES)}"
+            )
+        weights = self.prior_weights
+        if not all(isinstance(w, (int, float)) and not isinstance(w, bool) for w in weights) or (
+            weights and (min(weights) < 0 or sum(weights) <= 0)
+        ):
+            raise ConfigError(
+                f"[model_choice] prior_weights must be non-negative numbers with a positive "
+                f"sum, got {list(weights)}"
+            )
+        if weights and len(weights) != len(self.models):
+            raise ConfigError(
+                f"[model_choice] prior_weights: {len(self.prior_weights)} weights for "
+                f"{len(self.models)} models"
+            )
+
+
+@dataclass(frozen=True)
 class DEASettings(Settings):
     """``[dea]``: data envelopment analysis of one year, and the Malmquist index."""
 
@@ -637,6 +681,7 @@ SECTIONS: Final[dict[str, type[Settings]]] = {
         RegressionSettings,
         MLESettings,
         BayesSettings,
+        ModelChoiceSettings,
         DEASettings,
         QCASettings,
     )
@@ -669,6 +714,7 @@ class RunConfig:
     regression: RegressionSettings = field(default_factory=RegressionSettings)
     mle: MLESettings = field(default_factory=MLESettings)
     bayes: BayesSettings = field(default_factory=BayesSettings)
+    model_choice: ModelChoiceSettings = field(default_factory=ModelChoiceSettings)
     dea: DEASettings = field(default_factory=DEASettings)
     qca: QCASettings = field(default_factory=QCASettings)
     source: str = "<memory>"

@@ -21,7 +21,17 @@ import bayes_ccd
 from bayes_ccd.exceptions import BayesCCDError
 
 #: The command modules, in the order ``--help`` lists them.
-COMMANDS = ("run", "ccd", "explore", "fit", "compare", "dea", "qca", "demo_data")
+COMMANDS = (
+    "run",
+    "ccd",
+    "explore",
+    "fit",
+    "compare",
+    "compare_models",
+    "dea",
+    "qca",
+    "demo_data",
+)
 
 
 def build_parser() -> argparse.ArgumentParser:

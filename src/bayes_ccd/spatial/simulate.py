@@ -6,14 +6,10 @@ They serve Monte Carlo studies, tests and benchmarks.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from bayes_ccd.data.weights import SpatialWeights
-
-if TYPE_CHECKING:
-    pass
 from bayes_ccd.spatial.design import LAG_MODELS, FixedEffects, Model, PanelArrays, spatial_lag
 
 

@@ -8,7 +8,7 @@ and 14; LeSage & Pace 2009, ch. 5).
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING, Any, Final, NamedTuple
+from typing import Any, Final, NamedTuple
 
 import numpy as np
 
@@ -16,10 +16,6 @@ from bayes_ccd.exceptions import SpecificationError
 from bayes_ccd.settings import GRID_SIZE
 from bayes_ccd.spatial.bayes.priors import PriorParameters
 from bayes_ccd.spatial.design import SpatialPanelDesign
-
-if TYPE_CHECKING:
-    pass
-
 
 #: Points of the coarse grid that locates where the marginal has mass.
 _COARSE_GRID: Final = 1025
@@ -205,6 +201,14 @@ class ExactPosterior:
         """Grid the region where ``p(rho | y)`` has mass; return the grid and the density on it.
 
         The density is normalised by the trapezoid rule.
+        """
+        grid, log_density = self.log_density_grid(size)
+        density = np.exp(log_density - np.max(log_density))
+        density /= np.trapezoid(density, grid)
+        return grid, density
+
+    def log_density_grid(self, size: int = GRID_SIZE) -> tuple[np.ndarray, np.ndarray]:
+        """Return a grid over the mass of ``p(rho | y)`` and :meth:`log_marginal` on it.
 
         A coarse grid over the whole interval locates the region where the log density
         is within :data:`_LOG_DENSITY_FLOOR` of its maximum (widened by one coarse cell);
@@ -228,9 +232,7 @@ class ExactPosterior:
             if points == size and last - first >= size // 4:
                 break
             left, right, points = grid[first], grid[last], size
-        density = np.exp(log_density - np.max(log_density))
-        density /= np.trapezoid(density, grid)
-        return grid, density
+        return grid, log_density
 
     def sample(
         self,
@@ -248,14 +250,23 @@ class ExactPosterior:
         rng = np.random.default_rng(seed)
         points, density = self.grid() if grid is None else grid
         rho = sample_piecewise_linear(points, density, rng.random((2, chains, draws)))
+        return {"rho": rho, **self.sample_conditionals(rho, rng)}
+
+    def sample_conditionals(
+        self, rho: np.ndarray, rng: np.random.Generator
+    ) -> dict[str, np.ndarray]:
+        """Draw ``{"beta" (..., K), "sigma2" (...)}`` from their conditionals given ``rho``.
+
+        ``rho`` may be a fixed value repeated (e.g. zeros: the SLX model).
+        """
         cond = self.conditionals(rho)
-        sigma2 = cond.rate / rng.gamma(cond.shape, size=(chains, draws))
-        z = rng.standard_normal((chains, draws, cond.mean.shape[-1]))
+        sigma2 = cond.rate / rng.gamma(cond.shape, size=rho.shape)
+        z = rng.standard_normal((*rho.shape, cond.mean.shape[-1]))
         root = np.linalg.cholesky(cond.precision)
         # beta = mean + sigma L'^{-1} z has covariance sigma2 (L L')^{-1} = sigma2 H^{-1}.
         noise = np.linalg.solve(np.swapaxes(root, -1, -2), z[..., None])[..., 0]
         beta = cond.mean + np.sqrt(sigma2)[..., None] * noise
-        return {"rho": rho, "beta": beta, "sigma2": sigma2}
+        return {"beta": beta, "sigma2": sigma2}
 
 
 def sample_piecewise_linear(grid: np.ndarray, density: np.ndarray, u: np.ndarray) -> np.ndarray:

@@ -202,6 +202,39 @@ class PosteriorFit(SpatialFit):
         tree["posterior_predictive"] = xr.DataTree(replicated)
         return _refreshed(self, tree=tree, ppc=ppc_pvalues(self.design, replicated))
 
+    def with_log_likelihood(self, *, seed: int | None = None) -> PosteriorFit:
+        """Return the fit with a ``log_likelihood`` group of exact pointwise LOO densities.
+
+        ``log p(y_it | y_{-it}, parameters)`` of every draw and unit-period cell
+        (:func:`~bayes_ccd.spatial.bayes.loo.log_likelihood_dataset`; the fixed-effect
+        draws are seeded with ``seed``, default the fit's). A fit that has the group
+        (e.g. Student-t errors, computed when sampled) is returned unchanged.
+        """
+        if "log_likelihood" in self.tree.children:
+            return self
+        from bayes_ccd.spatial.bayes.loo import log_likelihood_dataset
+
+        seed = self.seed if seed is None else seed
+        tree = self.tree.copy()
+        tree["log_likelihood"] = xr.DataTree(
+            log_likelihood_dataset(self.design, self.posterior, seed)
+        )
+        return _refreshed(self, tree=tree)
+
+    def loo(self) -> Any:
+        """Return PSIS-LOO of the fit (ArviZ ``ELPDData``, pointwise values included).
+
+        It reads the ``log_likelihood`` group (:meth:`with_log_likelihood` computes it
+        when absent). Cells whose Pareto ``k`` exceeds ArviZ's threshold are reported
+        by name in a ConvergenceWarning: their importance-sampling estimate is unreliable.
+        """
+        from bayes_ccd.spatial.bayes.loo import psis_loo, warn_high_pareto_k
+
+        independent = self.settings.sampler == "exact"
+        result = psis_loo(self.with_log_likelihood().tree, independent=independent)
+        warn_high_pareto_k(self.label, {self.spec.model: result})
+        return result
+
     # --- figures -----------------------------------------------------------------------
 
     def plot_trace(self) -> Figure:

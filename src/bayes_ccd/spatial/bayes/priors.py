@@ -11,16 +11,12 @@ import difflib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Final, Literal
+from typing import Any, Final, Literal
 
 import numpy as np
 
 from bayes_ccd.exceptions import ConfigError, SpecificationError
 from bayes_ccd.spatial.design import INTERCEPT, SpatialPanelDesign
-
-if TYPE_CHECKING:
-    pass
-
 
 CoefficientPriorKind = Literal["flat", "normal", "independent_normal"]
 SigmaPriorKind = Literal["jeffreys", "inverse_gamma", "half_normal"]
