@@ -1,4 +1,4 @@
-"""The `ccd` and `run` commands end to end; bad input exits 2 and writes nothing."""
+"""The `ccd` and `run` commands end to end (bad input: tests/test_bad_inputs.py)."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-import pytest
 
 from bayes_ccd.cli import main
 from bayes_ccd.config import bundled_models_dir
@@ -73,57 +72,7 @@ def test_ccd_command_on_the_demo_panel(tmp_path, capsys):
     assert meta["config"]["entropy"]["scope"] == "pooled"
 
 
-def test_missing_value_without_policy_exits_2_and_writes_nothing(tmp_path, capsys):
-    out = tmp_path / "ccd"
-    assert main(_ccd_args(bundled_demo_path(), out)) == 2
-    err = capsys.readouterr().err
-    assert "column 'outpatient_visits', unit 'Hubei', period 2020: missing value" in err
-    errors = [line for line in err.splitlines() if not line.startswith("[bayes-ccd]")]
-    assert len(errors) == 1 and errors[0].startswith("bayes-ccd ccd: error: ")
-    assert not out.exists()
-    assert list(tmp_path.iterdir()) == []
-
-
-@pytest.mark.parametrize(
-    ("edit", "message"),
-    [
-        (lambda f: pd.concat([f, f.iloc[[5]]]), "duplicate unit-period row"),
-        (lambda f: f.drop(index=7), "unbalanced panel"),
-        (
-            lambda f: f.assign(
-                rd_intensity=f["rd_intensity"].astype(object).where(f.index != 3, "n/a")
-            ),
-            "'n/a' is not a number",
-        ),
-        (
-            lambda f: f.drop(columns="patents_per_10k"),
-            "['patents_per_10k'] named in the configuration are not in the data",
-        ),
-        (
-            lambda f: f.assign(firms_with_websites=1.0),
-            "column 'firms_with_websites': indicator is constant",
-        ),
-    ],
-)
-def test_bad_panels_exit_2_with_a_located_message(tmp_path, capsys, edit, message):
-    frame = edit(pd.read_csv(bundled_demo_path()))
-    data = tmp_path / "bad.csv"
-    frame.to_csv(data, index=False)
-    out = tmp_path / "out"
-    assert main(_ccd_args(data, out, "--missing", "linear")) == 2
-    assert message in capsys.readouterr().err
-    assert not out.exists()
-
-
-def test_run_on_a_config_with_a_typo_exits_2(tmp_path, capsys):
-    config = tmp_path / "c.toml"
-    config.write_text(
-        '[data]\npanel = "bundled:demo"\nunit = "province"\ntime = "year"\n'
-        '[indicators]\nfile = "x.toml"\n[entropy]\nsope = "pooled"\n'
-    )
-    assert main(["run", str(config), "--out", str(tmp_path / "out")]) == 2
-    assert "unknown key 'sope' in [entropy] (did you mean 'scope'?)" in capsys.readouterr().err
-    assert not (tmp_path / "out").exists()
+# The bad-input cases of these commands live in the catalogue, tests/test_bad_inputs.py.
 
 
 def test_revised_formula_and_per_period_scope_options(tmp_path):
@@ -150,38 +99,6 @@ def test_revised_formula_and_per_period_scope_options(tmp_path):
     weights = pd.read_csv(out / "weights.csv")
     assert weights["period"].nunique() == 12
     np.testing.assert_allclose(weights.groupby(["period", "index"])["weight"].sum(), 1.0)
-
-
-@pytest.mark.parametrize(
-    ("command", "message"),
-    [
-        (["explore", "--ccd", "x.csv", "--weights", "W.csv", "--seed", "-1"], "seed = -1"),
-        (["demo-data", "--seed", str(2**32)], "an integer in [0, 2^32)"),
-        (
-            [
-                "ccd",
-                "--data",
-                "x.csv",
-                "--indicators",
-                "i.toml",
-                "--unit",
-                "u",
-                "--time",
-                "t",
-                "--shift",
-                "0",
-            ],
-            "[entropy] shift = 0.0 must be in (0, 1]",
-        ),
-    ],
-)
-def test_settings_are_checked_alike_on_every_command(tmp_path, capsys, command, message):
-    """A flag is validated by its setting, whatever the command (exit 2, one line)."""
-    out = tmp_path / "out"
-    assert main([*command, "--out", str(out)]) == 2
-    err = capsys.readouterr().err
-    assert message in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
-    assert not out.exists()
 
 
 def test_fit_keeps_the_weights_and_the_model_transform_apart(tmp_path):

@@ -129,10 +129,8 @@ def test_cli_writes_the_table_and_refuses_what_cannot_be_compared(tmp_path, repo
     out = tmp_path / "choice"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", bc.ConvergenceWarning)  # Pareto k with 400 draws
-        code = main(
-            ["compare-models", "--national-only", "--draws", "200", "--chains", "2"]
-            + ["--out", str(out)]
-        )
+        args = ["--national-only", "--draws", "200", "--chains", "2", "--out", str(out)]
+        code = main(["compare-models", *args])
     assert code == 0
     for name in ("model_comparison.csv", "model_comparison.md", "model_comparison.tex"):
         assert (out / name).is_file()

@@ -9,7 +9,7 @@ import pytest
 from bayes_ccd.data.factors import Factor, transform_factors
 from bayes_ccd.data.panel import read_panel, validate_panel
 from bayes_ccd.data.regions import read_regions
-from bayes_ccd.exceptions import DataError
+from bayes_ccd.exceptions import DataError, DataWarning
 
 GOOD = """
 unit,year,x,y
@@ -120,8 +120,37 @@ def test_linear_interpolation_fills_and_reports_each_cell(write_csv):
 def test_interpolation_uses_actual_period_spacing(write_csv):
     # Periods 2000, 2001, 2005: the gap at 2001 lies 1/5 of the way from 2000 to 2005.
     path = write_csv("unit,year,x\nA,2000,0\nA,2001,\nA,2005,10\nB,2000,1\nB,2001,1\nB,2005,2\n")
-    panel = read_panel(path, unit="unit", time="year", missing="linear")
+    with pytest.warns(DataWarning, match=r"not equally spaced .*gaps 2001 -> 2005"):
+        panel = read_panel(path, unit="unit", time="year", missing="linear")
     assert panel.matrix("x")[1, 0] == pytest.approx(2.0)
+
+
+def test_unequally_spaced_periods_are_said_or_refused(write_csv):
+    path = write_csv("unit,year,x\nA,2000,0\nA,2001,1\nA,2003,2\nB,2000,1\nB,2001,1\nB,2003,2\n")
+    with pytest.raises(DataError, match=r"gaps 2001 -> 2003"):
+        read_panel(path, unit="unit", time="year", gaps="error")
+    every_other = write_csv("unit,year,x\nA,2000,0\nA,2002,1\nB,2000,1\nB,2002,3\n", "b.csv")
+    with pytest.warns(DataWarning, match="periods are 2 apart"):
+        read_panel(every_other, unit="unit", time="year")
+
+
+def test_semicolons_and_decimal_commas_read_like_commas_and_points(write_csv):
+    plain = read_panel(
+        write_csv("unit,year,x\nA,1,1.5\nA,2,-2.25\nB,1,3e-3\nB,2,4\n"), unit="unit", time="year"
+    )
+    semi = read_panel(
+        write_csv("unit;year;x\nA;1;1,5\nA;2;-2,25\nB;1;3e-3\nB;2;4\n", "s.csv"),
+        unit="unit",
+        time="year",
+    )
+    pd.testing.assert_frame_equal(plain.frame, semi.frame)
+
+
+def test_duplicate_column_names_and_huge_values_are_errors(write_csv):
+    with pytest.raises(DataError, match=r"column name\(s\) \['x'\] appear more than once"):
+        read_panel(write_csv("unit,year,x,x\nA,1,1,2\nB,1,3,4\n"), unit="unit", time="year")
+    with pytest.raises(DataError, match=r"line 3, column 'x', unit 'B', period 1: value 1e\+300"):
+        read_panel(write_csv("unit,year,x\nA,1,1\nB,1,1e300\n", "h.csv"), unit="unit", time="year")
 
 
 def test_edge_gap_cannot_be_interpolated(write_csv):

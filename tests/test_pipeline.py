@@ -23,7 +23,15 @@ BASE = {
     "mle": {"effects_draws": 200},
     # exact sampler: 4 x 1000 independent draws, enough for R-hat < 1.01 and ESS > 400
     "bayes": {"draws": 1000, "chains": 4, "ppc_draws": 20},
-    "qca": {"anchors": {"crs": [1.0, 0.98, 0.92]}},
+    # The DEA and the fsQCA run on columns of one's own study, named in the configuration.
+    "dea": {
+        "inputs": ["beds", "physicians", "nurses", "health_expenditure"],
+        "outputs": ["outpatient_visits", "discharges"],
+    },
+    "qca": {
+        "conditions": ["U1", "gdp_per_capita", "urbanisation_rate", "urban_density"],
+        "anchors": {"crs": [1.0, 0.98, 0.92]},
+    },
 }
 
 

@@ -158,3 +158,25 @@ def test_eigenvalues_from_the_symmetric_similar_matrix_equal_the_general_solver(
         ours = w.eigenvalues
         key = lambda v: (np.round(v.real, 8), np.round(v.imag, 8))  # noqa: E731
         np.testing.assert_allclose(sorted(ours, key=key), sorted(general, key=key), atol=1e-10)
+
+
+def test_a_binary_w_with_swapped_labels_is_said_and_symmetry_is_reported(tmp_path):
+    path = tmp_path / "W.csv"
+    # A path a-b-c-d-e; the rows of a and c are swapped with their numbers left in place.
+    path.write_text(
+        "unit,a,b,c,d,e\nc,0,1,0,0,0\nb,1,0,1,0,0\na,0,1,0,1,0\nd,0,0,1,0,1\ne,0,0,0,1,0\n",
+        encoding="utf-8",
+    )
+    with pytest.warns(
+        WeightsWarning, match=r"binary W is not symmetric \(c -> d is 0 but d -> c is 1; a -> d"
+    ):
+        w = read_weights(path)
+    summary = w.summary()
+    assert summary["symmetric"] is False and summary["binary"] is True
+    assert summary["asymmetric_pairs"] == len(w.asymmetric_pairs) > 0
+    right = tmp_path / "R.csv"
+    right.write_text(
+        "unit,a,b,c,d,e\na,0,1,0,0,0\nb,1,0,1,0,0\nc,0,1,0,1,0\nd,0,0,1,0,1\ne,0,0,0,1,0\n",
+        encoding="utf-8",
+    )
+    assert read_weights(right).summary()["symmetric"] is True

@@ -22,7 +22,7 @@ from bayes_ccd.config import load_run_config
 from bayes_ccd.conventions import PERIOD, UNIT
 from bayes_ccd.data.demo import SYNTHETIC_NOTICE, bundled_demo_path
 from bayes_ccd.data.factors import Factor
-from bayes_ccd.data.panel import Panel, read_panel
+from bayes_ccd.data.panel import Panel, read_csv_cells, read_panel
 from bayes_ccd.data.regions import read_regions, regions_for
 from bayes_ccd.data.weights import SpatialWeights, read_weights
 from bayes_ccd.exceptions import ConfigError, DataWarning, warn
@@ -90,18 +90,65 @@ def units_regions(panel: Panel, regions: pd.Series) -> pd.Series | None:
     return regions_for(panel.units, regions, source=panel.source)
 
 
+def check_stage_settings(config: RunConfig, system: IndicatorSystem, header: list[str]) -> None:
+    """Check that every enabled stage names columns that exist, saying how to switch it off.
+
+    Raises
+    ------
+    ConfigError
+        A DEA without inputs or outputs, an fsQCA without conditions, or columns of a
+        stage that are not in the panel (named, with the stage's section).
+    """
+    where = config.source
+    derived = {*DERIVED, *DEA_SCORES}
+    stages = {"indicators": (True, [*system.indicator_columns, *system.factor_columns])}
+    if config.dea.enabled:
+        if not config.dea.inputs or not config.dea.outputs:
+            raise ConfigError(
+                f"{where}: [dea] needs inputs and outputs (columns of the panel); set "
+                "them, or remove the [dea] section (or set enabled = false) to skip the DEA"
+            )
+        stages["dea"] = (True, [*config.dea.inputs, *config.dea.outputs])
+    if config.qca.enabled:
+        if not config.qca.conditions:
+            raise ConfigError(
+                f"{where}: [qca] needs conditions (panel columns, U1..D or DEA scores); set "
+                "them, or remove the [qca] section (or set enabled = false) to skip the fsQCA"
+            )
+        wanted = [config.qca.outcome, *config.qca.conditions]
+        stages["qca"] = (True, [c for c in wanted if c not in derived])
+    for name, (_, columns) in stages.items():
+        absent = [c for c in dict.fromkeys(columns) if c not in header]
+        if not absent:
+            continue
+        if name == "indicators":
+            raise ConfigError(
+                f"{where}: the indicator system {system.source} names column(s) {absent} "
+                f"that are not in the panel {config.data.panel}"
+            )
+        raise ConfigError(
+            f"{where}: [{name}] names column(s) {absent} that are not in the panel "
+            f"{config.data.panel} (columns: {[c for c in header][:12]}...); name your own "
+            f"columns, or remove the [{name}] section (or set enabled = false) to skip it"
+        )
+
+
 def load_inputs(config: RunConfig) -> Inputs:
     """Read and validate the panel, indicator system, regions and weights of a run."""
     data = config.data
     system = read_indicator_system(config.indicators.file)
     demo = data.panel == BUNDLED_DEMO
+    path = bundled_demo_path() if demo else Path(data.panel)
+    header = list(read_csv_cells(path, what="panel file").columns)
+    check_stage_settings(config, system, header)
     panel = read_panel(
-        bundled_demo_path() if demo else Path(data.panel),
+        path,
         unit=data.unit,
         time=data.time,
         columns=required_columns(config, system),
         missing=data.missing,  # type: ignore[arg-type]
         notice=SYNTHETIC_NOTICE if demo else "",
+        gaps=data.gaps,  # type: ignore[arg-type]
     )
     regions = units_regions(
         panel, read_regions(data.regions, unit=data.region_unit_column, region=data.region_column)
@@ -125,7 +172,8 @@ def validate(config: RunConfig, inputs: Inputs) -> None:
     """
     periods = inputs.panel.periods
     where = config.source
-    if (config.mle.enabled or config.bayes.enabled) and config.regression.y not in DERIVED:
+    regression = config.mle.enabled or config.bayes.enabled or config.model_choice.enabled
+    if regression and config.regression.y not in DERIVED:
         raise ConfigError(
             f"{where}: [regression] y = {config.regression.y!r} must be one of {DERIVED}"
         )
@@ -148,14 +196,20 @@ def validate(config: RunConfig, inputs: Inputs) -> None:
             )
     if config.qca.enabled and not config.dea.enabled:
         raise ConfigError(
-            f"{where}: [qca] runs on the cases of the DEA year; enable [dea] or disable [qca]"
+            f"{where}: [qca] runs on the cases of the DEA year; add a [dea] section (or "
+            "enable it), or disable [qca]"
         )
-    for section, enabled in (
-        ("bayes", config.bayes.enabled),
-        ("model_choice", config.model_choice.enabled),
-    ):
-        prior = getattr(config, section).prior
-        if enabled and prior not in PRIOR_PRESETS and not Path(prior).is_file():
+    if config.explore.enabled:
+        unknown = [v for v in config.explore.variables if v not in DERIVED]
+        if unknown:
+            raise ConfigError(
+                f"{where}: [explore] variables {unknown} are not columns of the coupling "
+                f"table ({', '.join(DERIVED)})"
+            )
+    for section in ("bayes", "model_choice"):
+        settings = getattr(config, section)
+        prior = settings.prior
+        if settings.enabled and prior not in PRIOR_PRESETS and not Path(prior).is_file():
             raise ConfigError(f"{where}: [{section}] prior file {prior} does not exist")
 
 
@@ -176,21 +230,11 @@ class RunResult:
 
     def stage_lines(self) -> dict[str, list[str]]:
         """Return the headline lines of every stage that ran, by section of ``summary.md``."""
-        sections = {"Coupling coordination": list(self.ccd.summary().lines)}
-        if self.exploration is not None:
-            sections["Spatio-temporal exploration"] = list(self.exploration.summary().lines)
-        if self.mle is not None:
-            sections["Spatial panel model (maximum likelihood)"] = _mle_lines(self.mle)
-        if self.bayes is not None:
-            sections["Spatial panel model (Bayesian)"] = list(self.bayes.summary().lines)
-        if self.comparison is not None:
-            sections["Posterior versus maximum likelihood"] = self.comparison.lines()
-        if self.model_choice is not None:
-            sections["Model comparison"] = list(self.model_choice.summary().lines)
-        if self.efficiency is not None:
-            sections["Efficiency (DEA)"] = list(self.efficiency.summary().lines)
-        if self.configurations is not None:
-            sections["Configurations (fsQCA)"] = list(self.configurations.summary().lines)
+        sections = {}
+        for name, attribute in RESULT_FIELDS.items():
+            result = getattr(self, attribute)
+            if result is not None:
+                sections[SECTION_TITLES[name]] = stage_lines(name, result)
         return sections
 
     def summary(self) -> Summary:
@@ -227,41 +271,76 @@ class RunResult:
         def meta(**extra: Any) -> dict[str, Any]:
             return run_metadata(recorded, seed, synthetic_data=inputs.synthetic, **extra)
 
-        used = [config.source, inputs.panel.source, inputs.system.source, config.weights.source]
-        used.append(config.data.regions)
-        with atomic_output_dir(target, protect=[p for p in used if Path(p).exists()]) as staging:
-            self.ccd.write(_stage(staging, "ccd"))
-            if self.exploration is not None:
-                self.exploration.write(
-                    _stage(staging, "explore"), figures=draw, metadata={"run": run_settings.name}
-                )
-            if self.mle is not None:
-                self.mle.write(_stage(staging, "mle"), figures=draw, metadata=meta(stage="mle"))
-            if self.bayes is not None:
-                self.bayes.write(
-                    _stage(staging, "bayes"), figures=draw, metadata=meta(stage="bayes")
-                )
-            if self.comparison is not None:
-                self.comparison.write(
-                    _stage(staging, "compare"),
-                    figures=draw,
-                    metadata=run_metadata(recorded, seed, stage="compare"),
-                )
-            if self.model_choice is not None:
-                self.model_choice.write(
-                    _stage(staging, "model_choice"),
-                    figures=draw,
-                    metadata=meta(stage="model_choice"),
-                )
-            if self.efficiency is not None:
-                self.efficiency.write(_stage(staging, "dea"), config=config.dea.to_dict())
-            if self.configurations is not None:
-                self.configurations.write(_stage(staging, "qca"))
+        with atomic_output_dir(target, protect=protected_inputs(config, inputs)) as staging:
+            for name, attribute in RESULT_FIELDS.items():
+                result = getattr(self, attribute)
+                if result is not None:
+                    write_stage(name, result, _stage(staging, name), config, inputs, figures=draw)
             (staging / "summary.md").write_text(
                 self.summary().to_markdown(level=1), encoding="utf-8"
             )
             write_json(meta(weights=inputs.weights.summary()), staging / "metadata.json")
         return target
+
+
+#: The section of ``summary.md`` of each stage.
+SECTION_TITLES = {
+    "ccd": "Coupling coordination",
+    "explore": "Spatio-temporal exploration",
+    "mle": "Spatial panel model (maximum likelihood)",
+    "bayes": "Spatial panel model (Bayesian)",
+    "compare": "Posterior versus maximum likelihood",
+    "model_choice": "Model comparison",
+    "dea": "Efficiency (DEA)",
+    "qca": "Configurations (fsQCA)",
+}
+
+
+def stage_lines(name: str, result: Any) -> list[str]:
+    """Return the headline lines of one stage's result (its section of ``summary.md``)."""
+    if name == "mle":
+        return _mle_lines(result)
+    if name == "compare":
+        return list(result.lines())
+    return list(result.summary().lines)
+
+
+def protected_inputs(config: RunConfig, inputs: Inputs) -> list[str]:
+    """Return the input files of a run, which its output directory may not contain."""
+    used = [config.source, inputs.panel.source, inputs.system.source, config.weights.source]
+    used.append(config.data.regions)
+    return [p for p in used if Path(p).exists()]
+
+
+def write_stage(
+    name: str,
+    result: Any,
+    directory: Path,
+    config: RunConfig,
+    inputs: Inputs,
+    *,
+    figures: bool,
+) -> None:
+    """Write one stage's result into its (existing, empty) directory."""
+    recorded, seed = config.to_dict(), config.run.seed
+
+    def meta(**extra: Any) -> dict[str, Any]:
+        return run_metadata(recorded, seed, synthetic_data=inputs.synthetic, **extra)
+
+    if name == "ccd":
+        result.write(directory)
+    elif name == "explore":
+        result.write(directory, figures=figures, metadata={"run": config.run.name})
+    elif name in ("mle", "bayes"):
+        result.write(directory, figures=figures, metadata=meta(stage=name))
+    elif name == "compare":
+        result.write(directory, figures=figures, metadata=run_metadata(recorded, seed, stage=name))
+    elif name == "model_choice":
+        result.write(directory, figures=figures, metadata=meta(stage=name))
+    elif name == "dea":
+        result.write(directory, config=config.dea.to_dict())
+    elif name == "qca":
+        result.write(directory)
 
 
 def _mle_lines(fits: FitCollection) -> list[str]:
@@ -282,27 +361,73 @@ def _stage(staging: Path, name: str) -> Path:
     return directory
 
 
-def run(config: RunConfig | str | Path, *, progress: Progress | None = None) -> RunResult:
-    """Run every enabled stage of a run configuration and return their results.
+#: The stages of a run, in the order they run, with the stages each one needs.
+STAGES: dict[str, tuple[str, ...]] = {
+    "ccd": (),
+    "explore": ("ccd",),
+    "mle": ("ccd",),
+    "bayes": ("ccd",),
+    "compare": ("mle", "bayes"),
+    "model_choice": ("ccd",),
+    "dea": (),
+    "qca": ("ccd", "dea"),
+}
+#: The :class:`RunResult` field holding each stage's result.
+RESULT_FIELDS = {
+    "ccd": "ccd",
+    "explore": "exploration",
+    "mle": "mle",
+    "bayes": "bayes",
+    "compare": "comparison",
+    "model_choice": "model_choice",
+    "dea": "efficiency",
+    "qca": "configurations",
+}
 
-    Nothing is written: call :meth:`RunResult.write` (``bayes-ccd run`` does).
 
-    Parameters
-    ----------
-    config
-        A :class:`~bayes_ccd.settings.RunConfig` or the path of a TOML configuration
-        (:func:`bayes_ccd.config.load_run_config`).
-    progress
-        Called with a message at the start of each stage.
+def enabled_stages(config: RunConfig) -> list[str]:
+    """Return the stages a configuration switches on, in run order."""
+    on = {
+        "ccd": True,
+        "explore": config.explore.enabled,
+        "mle": config.mle.enabled,
+        "bayes": config.bayes.enabled,
+        "compare": config.mle.enabled and config.bayes.enabled,
+        "model_choice": config.model_choice.enabled,
+        "dea": config.dea.enabled,
+        "qca": config.qca.enabled,
+    }
+    return [name for name in STAGES if on[name]]
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """A validated run: its inputs, the coupling stage (cheap, needed by most) and the model."""
+
+    config: RunConfig
+    inputs: Inputs
+    ccd: CCDResult
+    model: Any = None
+    by_region: bool = False
+
+
+def prepare(config: RunConfig | str | Path) -> Prepared:
+    """Read and check everything a run needs before any long stage is computed.
+
+    Inputs, the settings that depend on the data (:func:`validate`), the coupling
+    stage, and the regression design of the whole sample and of every region (which
+    names factors absorbed by the fixed effects, collinear columns and unusable
+    regions). Takes seconds on the demo.
+
+    Raises
+    ------
+    BayesCCDError
+        The first problem, naming the configuration file, the section and what to change.
     """
-    report = progress or (lambda message: None)
     if not isinstance(config, RunConfig):
         config = load_run_config(config)
-    report(f"reading inputs of run '{config.run.name}'")
     inputs = load_inputs(config)
     validate(config, inputs)
-    seed = config.run.seed
-    report("entropy weights and coupling coordination degree")
     coupling = ccd(
         inputs.panel,
         inputs.system,
@@ -310,22 +435,10 @@ def run(config: RunConfig | str | Path, *, progress: Progress | None = None) -> 
         entropy=config.entropy,
         coupling=config.coupling,
     )
-    results: dict[str, Any] = {}
-    if config.explore.enabled:
-        from bayes_ccd.exploration.stage import explore
-
-        report("kernel density, Moran's I and maps")
-        results["exploration"] = explore(
-            coupling.table,
-            inputs.weights,
-            inputs.regions,
-            seed=seed,
-            settings=config.explore,
-            progress=report,
-        )
+    model, by_region = None, False
     if config.mle.enabled or config.bayes.enabled or config.model_choice.enabled:
+        from bayes_ccd.spatial.design import build_design
         from bayes_ccd.spatial.model import SpatialPanel
-        from bayes_ccd.spatial.results import as_collection
 
         regression = config.regression
         model = SpatialPanel(
@@ -346,55 +459,117 @@ def run(config: RunConfig | str | Path, *, progress: Progress | None = None) -> 
                 "file with columns unit,region ([data] regions)",
                 DataWarning,
             )
-        if config.mle.enabled:
-            report("maximum-likelihood spatial panel models, national and regional")
-            results["mle"] = as_collection(
-                model.fit("ml", by_region=by_region, seed=seed, settings=config.mle)
-            )
-        if config.bayes.enabled:
-            report(
-                f"Bayesian spatial panel models ({config.bayes.sampler} sampler), "
-                "national and regional"
-            )
-            results["bayes"] = as_collection(
-                model.fit(
-                    "bayes", by_region=by_region, seed=seed, settings=config.bayes, progress=report
-                )
-            )
-            if "mle" in results:
-                from bayes_ccd.spatial.compare import compare
+        model.design()
+        if by_region:
+            import warnings
 
-                results["comparison"] = compare(results["mle"], results["bayes"])
-        if config.model_choice.enabled:
-            from bayes_ccd.spatial.selection import compare_models
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # the fits report them, once
+                samples = model.samples(by_region=True)
+            for label, sample in samples.items():
+                if label != "national":
+                    build_design(sample.data, sample.weights, model.spec)
+    return Prepared(config, inputs, coupling, model, by_region)
 
-            choice = config.model_choice
-            report(f"model comparison: {', '.join(m.upper() for m in choice.models)}")
-            results["model_choice"] = compare_models(
-                model,
-                models=choice.models,
-                prior=choice.prior,
-                prior_weights=choice.prior_weights or None,
-                by_region=by_region,
+
+def compute_stage(name: str, prepared: Prepared, results: dict[str, Any], report: Progress) -> Any:
+    """Compute stage ``name`` of a prepared run; ``results`` holds the stages it needs."""
+    config, inputs = prepared.config, prepared.inputs
+    seed = config.run.seed
+    if name == "ccd":
+        return prepared.ccd
+    if name == "explore":
+        from bayes_ccd.exploration.stage import explore
+
+        report("kernel density, Moran's I and maps")
+        return explore(
+            prepared.ccd.table,
+            inputs.weights,
+            inputs.regions,
+            seed=seed,
+            settings=config.explore,
+            progress=report,
+        )
+    if name in ("mle", "bayes"):
+        from bayes_ccd.spatial.results import as_collection
+
+        where = "national and regional" if prepared.by_region else "national"
+        if name == "mle":
+            report(f"maximum-likelihood spatial panel models, {where}")
+            fits = prepared.model.fit(
+                "ml", by_region=prepared.by_region, seed=seed, settings=config.mle
+            )
+        else:
+            report(f"Bayesian spatial panel models ({config.bayes.sampler} sampler), {where}")
+            fits = prepared.model.fit(
+                "bayes",
+                by_region=prepared.by_region,
                 seed=seed,
                 settings=config.bayes,
                 progress=report,
             )
-    if config.dea.enabled:
+        return as_collection(fits)
+    if name == "compare":
+        from bayes_ccd.spatial.compare import compare
+
+        return compare(results["mle"], results["bayes"])
+    if name == "model_choice":
+        from bayes_ccd.spatial.selection import compare_models
+
+        choice = config.model_choice
+        report(f"model comparison: {', '.join(m.upper() for m in choice.models)}")
+        return compare_models(
+            prepared.model,
+            models=choice.models,
+            prior=choice.prior,
+            prior_weights=choice.prior_weights or None,
+            by_region=prepared.by_region,
+            seed=seed,
+            settings=config.bayes,
+            progress=report,
+        )
+    if name == "dea":
         from bayes_ccd.efficiency.analysis import efficiency_analysis
 
         report(f"DEA efficiency of {config.dea.year} and Malmquist index")
-        results["efficiency"] = efficiency_analysis(inputs.panel.frame, config.dea)
-    if config.qca.enabled:
+        return efficiency_analysis(inputs.panel.frame, config.dea)
+    if name == "qca":
         from bayes_ccd.qca.solutions import configuration_analysis
 
         report("fsQCA: calibration, truth table and Boolean minimisation")
-        results["configurations"] = configuration_analysis(
-            qca_cases(inputs.panel, coupling, results["efficiency"], config.dea.year),
+        return configuration_analysis(
+            qca_cases(inputs.panel, prepared.ccd, results["dea"], config.dea.year),
             config.qca,
             year=config.dea.year,
         )
-    return RunResult(config, inputs, coupling, **results)
+    raise ConfigError(f"unknown stage {name!r} (stages: {', '.join(STAGES)})")
+
+
+def run(config: RunConfig | str | Path, *, progress: Progress | None = None) -> RunResult:
+    """Run every enabled stage of a run configuration and return their results.
+
+    Nothing is written: call :meth:`RunResult.write`. (``bayes-ccd run`` writes each
+    stage as it finishes instead, see :mod:`bayes_ccd.runner`.)
+
+    Parameters
+    ----------
+    config
+        A :class:`~bayes_ccd.settings.RunConfig` or the path of a TOML configuration
+        (:func:`bayes_ccd.config.load_run_config`).
+    progress
+        Called with a message at the start of each stage.
+    """
+    report = progress or (lambda message: None)
+    if not isinstance(config, RunConfig):
+        config = load_run_config(config)
+    report(f"reading and checking the inputs of run '{config.run.name}'")
+    prepared = prepare(config)
+    report("entropy weights and coupling coordination degree")
+    results: dict[str, Any] = {}
+    for name in enabled_stages(config):
+        results[name] = compute_stage(name, prepared, results, report)
+    fields = {RESULT_FIELDS[name]: result for name, result in results.items()}
+    return RunResult(config, prepared.inputs, **fields)
 
 
 def qca_cases(panel: Panel, coupling: CCDResult, efficiency: Efficiency, year: int) -> pd.DataFrame:

@@ -33,6 +33,7 @@ from bayes_ccd.exceptions import ConfigError
 # --- allowed values, defined once ---------------------------------------------------------
 
 MISSING_POLICIES: Final = ("error", "linear")
+GAP_POLICIES: Final = ("warn", "error")
 WEIGHTS_TRANSFORMS: Final = ("r", "o")
 ENTROPY_SCOPES: Final = ("pooled", "per-period")
 COUPLING_FORMULAS: Final = ("classic", "revised")
@@ -297,6 +298,11 @@ class DataSettings(Settings):
         "error",
         "missing values: an error, or linear interpolation within each unit over time",
         choices=MISSING_POLICIES,
+    )
+    gaps: str = setting(
+        "warn",
+        "periods that are not equally spaced (e.g. every other year): warn, or refuse",
+        choices=GAP_POLICIES,
     )
     regions: str = setting("bundled:provinces", "CSV with columns unit,region")
     region_unit_column: str = setting("unit", "unit column of the region file")
@@ -568,12 +574,10 @@ class DEASettings(Settings):
     """``[dea]``: data envelopment analysis of one year, and the Malmquist index."""
 
     section: ClassVar[str] = "dea"
-    enabled: bool = setting(True, "run the DEA stage")
+    enabled: bool = setting(True, "run the DEA stage (off without a [dea] section)")
     year: int = setting(2021, "period of the DEA cross-section", integer=True, text="an integer")
-    inputs: tuple[str, ...] = setting(
-        ["beds", "physicians", "nurses", "health_expenditure"], "input columns"
-    )
-    outputs: tuple[str, ...] = setting(["outpatient_visits", "discharges"], "output columns")
+    inputs: tuple[str, ...] = setting([], "input columns (e.g. beds, physicians)")
+    outputs: tuple[str, ...] = setting([], "output columns (e.g. outpatient_visits)")
     orientation: str = setting(
         "input", "radial input contraction or output expansion", choices=ORIENTATIONS
     )
@@ -588,11 +592,10 @@ class QCASettings(Settings):
     """``[qca]``: fsQCA of an outcome on its conditions."""
 
     section: ClassVar[str] = "qca"
-    enabled: bool = setting(True, "run the fsQCA stage")
+    enabled: bool = setting(True, "run the fsQCA stage (off without a [qca] section)")
     outcome: str = setting("crs", "outcome column (a panel column, U1..D, or a DEA score)")
     conditions: tuple[str, ...] = setting(
-        ["U1", "gdp_per_capita", "urbanisation_rate", "urban_density", "tertiary_share"],
-        "condition columns",
+        [], "condition columns (panel columns, U1..D, or DEA scores), e.g. U1, gdp_per_capita"
     )
     calibration: str = setting(
         "percentiles",
@@ -715,8 +718,10 @@ class RunConfig:
     mle: MLESettings = field(default_factory=MLESettings)
     bayes: BayesSettings = field(default_factory=BayesSettings)
     model_choice: ModelChoiceSettings = field(default_factory=ModelChoiceSettings)
-    dea: DEASettings = field(default_factory=DEASettings)
-    qca: QCASettings = field(default_factory=QCASettings)
+    # The DEA and the fsQCA analyse columns of the user's own study: a run configuration
+    # switches them on by having a [dea] / [qca] section.
+    dea: DEASettings = field(default_factory=lambda: DEASettings(enabled=False))
+    qca: QCASettings = field(default_factory=lambda: QCASettings(enabled=False))
     source: str = "<memory>"
 
     @classmethod

@@ -25,6 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--time", required=True, help="period column of the panel")
     parser.add_argument("--out", required=True, type=Path, help="output directory")
     add_setting(parser, DataSettings, "missing")
+    add_setting(parser, DataSettings, "gaps")
     add_setting(parser, EntropySettings, "scope")
     add_setting(parser, EntropySettings, "shift")
     for name in ("alpha", "beta", "formula"):
@@ -53,6 +54,9 @@ def run(args: argparse.Namespace) -> int:
     from bayes_ccd.report.output import atomic_output_dir, run_metadata, write_json
 
     system = read_indicator_system(args.indicators)
+    from bayes_ccd.report.output import check_output_early
+
+    check_output_early(args.out, input_paths(args))
     progress(f"reading {args.data}")
     panel = read_panel(
         args.data,
@@ -60,6 +64,7 @@ def run(args: argparse.Namespace) -> int:
         time=args.time,
         columns=system.indicator_columns,
         missing=missing,
+        gaps=settings_from(args, DataSettings, fields=("gaps",)).gaps,
     )
     regions = units_regions(panel, read_regions(args.regions))
     progress("entropy weights and coupling coordination degree")

@@ -8,16 +8,25 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import sys
+import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 from bayes_ccd.settings import Settings
 
+#: When the command started, for the elapsed time of every progress message.
+_STARTED = time.perf_counter()
+
 
 def progress(message: str) -> None:
-    """Report progress of a long step on stderr (stdout stays for results)."""
-    print(f"[bayes-ccd] {message}", file=sys.stderr, flush=True)
+    """Report progress of a long step on stderr (stdout stays for results).
+
+    Each message carries the time elapsed since the command started, so that a long
+    step (the NUTS compile, the Moran permutations) shows how long it took.
+    """
+    elapsed = time.perf_counter() - _STARTED
+    print(f"[bayes-ccd] [{elapsed:6.1f} s] {message}", file=sys.stderr, flush=True)
 
 
 def input_paths(args: argparse.Namespace) -> list[Path]:

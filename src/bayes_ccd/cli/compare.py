@@ -43,11 +43,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     """Load both fits, refuse fits of different things, write the comparison."""
     from bayes_ccd.exceptions import ConfigError
-    from bayes_ccd.report.output import atomic_output_dir, run_metadata
+    from bayes_ccd.report.output import atomic_output_dir, check_output_early, run_metadata
     from bayes_ccd.spatial.compare import compare
     from bayes_ccd.spatial.load import load
     from bayes_ccd.spatial.results import as_collection
 
+    check_output_early(args.out, input_paths(args))
     progress(f"reading {args.mle} and {args.bayes}")
     fits = {"mle": as_collection(load(args.mle)), "bayes": as_collection(load(args.bayes))}
     for kind, fit in fits.items():

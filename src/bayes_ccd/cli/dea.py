@@ -79,6 +79,9 @@ def run(args: argparse.Namespace) -> int:
     missing = DataSettings().replace(missing=args.missing).missing
     if args.year is not None and args.time is None:
         raise ConfigError("--year selects a period of the --time column; give --time too")
+    from bayes_ccd.report.output import check_output_early
+
+    check_output_early(args.out, input_paths(args))
     progress(f"reading {args.data}")
     data = read_dea_table(
         args.data,

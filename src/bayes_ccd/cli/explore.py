@@ -33,6 +33,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="coupling coordination table (ccd.csv of the ccd stage)",
     )
     parser.add_argument(
+        "--unit", default="unit", help="unit column of the table (default unit, as in ccd.csv)"
+    )
+    parser.add_argument(
+        "--time",
+        default="period",
+        help="period column of the table (default period, as in ccd.csv)",
+    )
+    parser.add_argument(
         "--weights",
         required=True,
         help="spatial weights: square CSV, edge list CSV, GAL, or bundled:province-contiguity",
@@ -137,8 +145,13 @@ def run(args: argparse.Namespace) -> int:
     )
     seed = RunSettings().replace(seed=args.seed).seed  # validated like [run] seed
     missing = DataSettings().replace(missing=args.missing).missing
+    from bayes_ccd.report.output import check_output_early
+
+    check_output_early(args.out, input_paths(args))
     progress(f"reading {args.ccd}")
-    panel, ccd_regions = read_ccd(args.ccd, settings.variables, missing=missing)
+    panel, ccd_regions = read_ccd(
+        args.ccd, settings.variables, missing=missing, unit=args.unit, time=args.time
+    )
     weights = read_weights(args.weights)
     regions = ccd_regions if args.regions is None else read_regions(args.regions)
     inputs = {

@@ -58,6 +58,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     for name in ("model", "fe", "transform"):
         add_setting(parser, RegressionSettings, name)
     add_setting(parser, DataSettings, "missing")
+    add_setting(parser, DataSettings, "gaps")
     parser.add_argument(
         "--regions",
         type=Path,
@@ -122,7 +123,8 @@ def run(args: argparse.Namespace) -> int:
         args, WeightsSettings, fields={"transform": "weights_transform"}
     )
     seed = settings_from(args, RunSettings, fields=("seed",)).seed
-    missing = settings_from(args, DataSettings, fields=("missing",)).missing
+    data_settings = settings_from(args, DataSettings, fields=("missing", "gaps"))
+    missing = data_settings.missing
     unknown = [c for c in args.log if c not in args.x]
     if unknown:
         raise ConfigError(f"--log names {unknown}, which are not among --x {args.x}")
@@ -150,9 +152,17 @@ def run(args: argparse.Namespace) -> int:
         args.y,
         tuple(f.name for f in covariates),
     )
+    from bayes_ccd.report.output import check_output_early
+
+    check_output_early(args.out, input_paths(args))
     progress(f"reading {args.data}")
     panel = read_panel(
-        args.data, unit=args.unit, time=args.time, columns=[args.y, *args.x], missing=missing
+        args.data,
+        unit=args.unit,
+        time=args.time,
+        columns=[args.y, *args.x],
+        missing=missing,
+        gaps=data_settings.gaps,
     )
     weights = read_weights(args.weights, transform=weights_settings.transform)
     model = SpatialPanel(

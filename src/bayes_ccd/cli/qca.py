@@ -92,6 +92,9 @@ def run(args: argparse.Namespace) -> int:
     settings = settings_from(args, QCASettings).replace(
         calibration="percentiles" if percentiles else "none", anchors=anchors
     )
+    from bayes_ccd.report.output import check_output_early
+
+    check_output_early(args.out, input_paths(args))
     progress(f"reading {args.data}")
     raw = columns if percentiles else list(anchors)
     data = read_cases(

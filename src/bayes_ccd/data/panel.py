@@ -13,6 +13,7 @@ Inside the package the unit and period columns are renamed to the conventions
 
 from __future__ import annotations
 
+import csv
 import dataclasses
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -23,13 +24,18 @@ import numpy as np
 import pandas as pd
 
 from bayes_ccd.conventions import PERIOD, UNIT
-from bayes_ccd.exceptions import BayesCCDError, DataError
+from bayes_ccd.exceptions import BayesCCDError, DataError, DataWarning, warn
 
 MissingPolicy = Literal["error", "linear"]
+GapPolicy = Literal["warn", "error"]
 
 #: Cell texts read as missing values (the pandas defaults would also swallow e.g. "NA"
 #: as a province abbreviation; these are the usual spreadsheet spellings of "empty").
 MISSING_TOKENS = frozenset({"", "NA", "N/A", "NaN", "nan", "NULL", "null", "-", ".."})
+#: A number written with a decimal comma (``-1,5``, ``2,0e-3``).
+_DECIMAL_COMMA = r"^\s*([+-]?\d+),(\d+(?:[eE][+-]?\d+)?)\s*$"
+#: Values beyond this magnitude overflow sums of squares in double precision.
+HUGE = 1e100
 
 
 @dataclass(frozen=True)
@@ -131,18 +137,59 @@ def read_csv_cells(
     if not path.is_file():
         raise fail(f"{what} does not exist")
     try:
-        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False)
+        header = _header_line(path)
+        sep = _delimiter(header)
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=False, sep=sep)
     except pd.errors.EmptyDataError:
         raise fail(f"{what} is empty") from None
     except (pd.errors.ParserError, UnicodeDecodeError) as problem:
-        raise fail(f"{what} is not a readable CSV file ({problem})") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
+        found = "" if sep == "," else f" (delimiter {sep!r} detected from the header)"
+        raise fail(f"{what} is not a readable CSV file{found} ({problem})") from None
+    names = [str(c).strip() for c in next(csv.reader([header], delimiter=sep))]
+    repeated = [c for c in dict.fromkeys(names) if names.count(c) > 1]
+    if repeated:
+        raise fail(
+            f"column name(s) {repeated} appear more than once in the header (line 1); "
+            "every column needs its own name"
+        )
+    if isinstance(frame.index, pd.MultiIndex) or len(frame.columns) != len(names):
+        raise fail(
+            f"rows have more cells than the header (line 1) has names (delimiter {sep!r}); "
+            "check the delimiter and the decimal mark"
+        )
+    frame.columns = names
     frame.index = frame.index + 2
+    if sep == ";":
+        # The spreadsheet convention of ';' as delimiter writes decimal commas (1,5).
+        frame = frame.apply(lambda column: column.str.replace(_DECIMAL_COMMA, r"\1.\2", regex=True))
     blank = frame.apply(lambda column: column.str.strip() == "").all(axis=1)
     frame = frame[~blank]
     if frame.empty:
         raise fail(f"{what} has a header but no data rows")
     return frame
+
+
+def _header_line(path: Path) -> str:
+    """Return the first non-blank line of a text file (the CSV header)."""
+    with path.open(encoding="utf-8", newline="") as handle:
+        for line in handle:
+            if line.strip():
+                return line.rstrip("\r\n").lstrip("\ufeff")
+    raise pd.errors.EmptyDataError
+
+
+def _delimiter(header: str) -> str:
+    """Return the delimiter of a CSV file: ',' unless only ';' or a tab splits its header.
+
+    A header without any comma but with semicolons (the export of spreadsheets in
+    locales whose decimal mark is the comma) or tabs is split by those.
+    """
+    if "," in header:
+        return ","
+    for candidate in (";", "\t"):
+        if candidate in header:
+            return candidate
+    return ","
 
 
 def read_panel(
@@ -155,6 +202,7 @@ def read_panel(
     units: Sequence[str] | None = None,
     periods: Sequence[int] | None = None,
     notice: str = "",
+    gaps: GapPolicy = "warn",
 ) -> Panel:
     """Read a long-format CSV panel and validate it (see :func:`validate_panel`).
 
@@ -172,6 +220,7 @@ def read_panel(
         periods=periods,
         source=str(path),
         lines=raw.index.to_numpy(),
+        gaps=gaps,
     )
     return dataclasses.replace(panel, notice=notice) if notice else panel
 
@@ -187,6 +236,7 @@ def validate_panel(
     periods: Sequence[int] | None = None,
     source: str = "<DataFrame>",
     lines: Sequence[int] | None = None,
+    gaps: GapPolicy = "warn",
 ) -> Panel:
     """Check a long table against the data contract and return a :class:`Panel`.
 
@@ -214,6 +264,9 @@ def validate_panel(
     lines
         The file line of each row (:func:`read_csv_cells`); ``None`` for in-memory
         frames, where unit and period locate the row.
+    gaps
+        Periods that are not equally spaced: a :class:`DataWarning` naming the gaps
+        (``"warn"``) or a :class:`DataError` (``"error"``); see :func:`check_spacing`.
     """
 
     def where(row: int) -> int | None:
@@ -277,6 +330,7 @@ def validate_panel(
         )
 
     _check_coverage(frame, unit, time, units, periods, source, where)
+    check_spacing(frame[time].unique(), gaps=gaps, source=source)
     values = _numeric_cells(frame, unit, time, columns, source, where)
     filled = pd.DataFrame(columns=[UNIT, PERIOD, "column", "value"])
     if values.isna().any().any():
@@ -401,18 +455,59 @@ def _numeric_cells(
                 period=int(frame.at[row, time]),
             )
         values[column] = numbers.astype(float)
-    infinite = np.isinf(values.to_numpy())
-    if infinite.any():
-        row, col = np.argwhere(infinite)[0]
-        raise DataError(
-            "value is infinite",
-            file=source,
-            line=where(int(row)),
-            column=columns[col],
-            unit=frame.at[row, unit],
-            period=int(frame.at[row, time]),
-        )
+    array = values.to_numpy()
+    infinite = np.isinf(array)
+    with np.errstate(invalid="ignore"):
+        huge = np.abs(array) > HUGE
+    for bad, text in ((infinite, "value is infinite"), (huge, None)):
+        if bad.any():
+            row, col = np.argwhere(bad)[0]
+            raise DataError(
+                text
+                or f"value {array[row, col]:.3g} is too large to compute with (beyond "
+                f"{HUGE:.0e}, sums of squares overflow); rescale the column (e.g. "
+                "another unit, or its logarithm)",
+                file=source,
+                line=where(int(row)),
+                column=columns[col],
+                unit=frame.at[row, unit],
+                period=int(frame.at[row, time]),
+            )
     return values
+
+
+def check_spacing(periods: Sequence[int], *, gaps: GapPolicy = "warn", source: str = "") -> None:
+    """Warn (or refuse, ``gaps="error"``) when ``periods`` are not equally spaced.
+
+    Spatial panels treat consecutive periods as equally spaced steps; every other year,
+    or a missing year, changes what a period means. The message names the gaps.
+    """
+    ordered = sorted({int(p) for p in periods})
+    steps = np.diff(ordered)
+    if steps.size == 0:
+        return
+    if (steps == steps[0]).all():
+        if steps[0] != 1:
+            warn(
+                f"{source + ': ' if source else ''}periods are {steps[0]} apart "
+                f"({ordered[0]}, {ordered[1]}, ..., {ordered[-1]}); the spatial panel treats "
+                "them as consecutive steps",
+                DataWarning,
+            )
+        return
+    step = int(np.bincount(steps).argmax())
+    odd = [f"{a} -> {b}" for a, b, d in zip(ordered, ordered[1:], steps, strict=False) if d != step]
+    message = (
+        f"periods are not equally spaced (mostly {step} apart; gaps {', '.join(odd[:5])}"
+        + (f" and {len(odd) - 5} more" if len(odd) > 5 else "")
+        + "); the spatial panel treats consecutive periods as equal steps"
+    )
+    if gaps == "error":
+        raise DataError(
+            message + '; fill the missing periods, or allow gaps (gaps = "warn")',
+            file=source or None,
+        )
+    warn(f"{source + ': ' if source else ''}{message}", DataWarning)
 
 
 def _interpolate(

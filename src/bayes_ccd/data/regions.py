@@ -15,6 +15,9 @@ from bayes_ccd.conventions import REGION
 from bayes_ccd.data.panel import read_csv_cells
 from bayes_ccd.exceptions import DataError
 
+#: The bundled east/central/west grouping of the provinces.
+BUNDLED_REGIONS = "bundled:provinces"
+
 
 def read_regions(
     path: str | Path | None = None, *, unit: str = "unit", region: str = REGION
@@ -25,13 +28,15 @@ def read_regions(
     of the 31 provinces (:func:`bayes_ccd.data.regions.province_table`). A user file is a
     CSV with a unit column and a region column.
     """
-    if path is None or str(path) == "bundled:provinces":
+    if path is None or str(path) == BUNDLED_REGIONS:
         from bayes_ccd.data.regions import province_table
 
         table = province_table()
-        return pd.Series(
+        series = pd.Series(
             table["region"].to_numpy(), index=table["province"].astype(str), name=REGION
         )
+        series.attrs["source"] = BUNDLED_REGIONS
+        return series
     frame = read_csv_cells(path, what="region file")
     for column in (unit, region):
         if column not in frame.columns:
@@ -65,8 +70,17 @@ def regions_for(
     units = [str(u) for u in units]
     absent = [u for u in units if u not in table.index]
     if absent:
+        shown = f"{absent[:8]} and {len(absent) - 8} more" if len(absent) > 8 else f"{absent}"
+        if regions.attrs.get("source") == BUNDLED_REGIONS:
+            raise DataError(
+                f"unit(s) {shown} have no region: the default regions are the "
+                "east/central/west grouping of China's 31 provinces; give your own with "
+                "--regions FILE (a CSV with columns unit,region; [data] regions in a run "
+                "configuration)",
+                file=source,
+            )
         raise DataError(
-            f"unit(s) {absent} have no region in the region table; add them "
+            f"unit(s) {shown} have no region in the region table; add them "
             "or give a region file with columns unit,region",
             file=source,
         )

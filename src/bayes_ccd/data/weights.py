@@ -210,8 +210,28 @@ class SpatialWeights:
             f"{self.source} (subset of {len(wanted)} units)",
         )
 
+    @cached_property
+    def asymmetric_pairs(self) -> tuple[tuple[str, str, float, float], ...]:
+        """Pairs ``(i, j, w_ij, w_ji)`` of the raw weights with ``w_ij != w_ji``, in unit order."""
+        raw = self.raw_dense
+        rows, cols = np.nonzero(np.triu(~np.isclose(raw, raw.T, rtol=1e-12, atol=0)))
+        return tuple(
+            (self.units[i], self.units[j], float(raw[i, j]), float(raw[j, i]))
+            for i, j in zip(rows, cols, strict=True)
+        )
+
+    @property
+    def is_symmetric(self) -> bool:
+        """Whether the raw weights (before the transform) are symmetric."""
+        return not self.asymmetric_pairs
+
+    @property
+    def is_binary(self) -> bool:
+        """Whether every raw weight is 0 or 1 (contiguity)."""
+        return bool(np.isin(self.raw_dense, (0.0, 1.0)).all())
+
     def summary(self) -> dict[str, object]:
-        """Facts for reports: size, links, islands, components, transform, source."""
+        """Facts for reports: size, links, islands, components, symmetry, transform, source."""
         links = int((self.dense != 0).sum())
         return {
             "source": self.source,
@@ -220,9 +240,35 @@ class SpatialWeights:
             "mean_neighbours": links / self.n,
             "islands": list(self.islands),
             "n_components": self.n_components,
+            "binary": self.is_binary,
+            "symmetric": self.is_symmetric,
+            "asymmetric_pairs": len(self.asymmetric_pairs),
             "transform": self.transform,
             "notes": list(self.notes),
         }
+
+
+def check_symmetry(weights: SpatialWeights) -> SpatialWeights:
+    """Warn when binary (contiguity) weights read from a file are not symmetric.
+
+    Contiguity is mutual, so an asymmetric 0/1 matrix is almost always a mislabelled
+    row or column (two labels swapped with the numbers left in place). The warning
+    names the first pairs that disagree; weighted matrices (e.g. k-nearest or
+    row-standardised input) may be asymmetric on purpose and are not flagged.
+    """
+    pairs = weights.asymmetric_pairs
+    if pairs and weights.is_binary:
+        shown = "; ".join(
+            f"{i} -> {j} is {a:g} but {j} -> {i} is {b:g}" for i, j, a, b in pairs[:3]
+        )
+        more = f" and {len(pairs) - 3} more pair(s)" if len(pairs) > 3 else ""
+        warn(
+            f"weights {weights.source}: the binary W is not symmetric ({shown}{more}); "
+            "contiguity is mutual, so check the row labels (first column) against the "
+            "column labels (header)",
+            WeightsWarning,
+        )
+    return weights
 
 
 def check_units(have: Sequence[str], want: Sequence[str], source: str) -> None:
@@ -382,7 +428,9 @@ def read_weights(
     columns = [c.lower() for c in frame.columns]
     if columns[:2] == ["source", "target"]:
         frame.columns = columns
-        return from_edges(frame, transform=transform, symmetrize=symmetrize, source=str(path))
+        return check_symmetry(
+            from_edges(frame, transform=transform, symmetrize=symmetrize, source=str(path))
+        )
     return _read_square(frame, path, transform)
 
 
@@ -406,7 +454,7 @@ def _read_square(frame: pd.DataFrame, path: Path, transform: Transform) -> Spati
     matrix = values.to_numpy(dtype=float)
     # Columns may come in another order than rows: reorder them to the row order.
     matrix = matrix[:, pd.Index(col_ids).get_indexer(row_ids)]
-    return from_dense(matrix, row_ids, transform=transform, source=str(path))
+    return check_symmetry(from_dense(matrix, row_ids, transform=transform, source=str(path)))
 
 
 def _read_gal(path: Path, transform: Transform) -> SpatialWeights:
@@ -427,7 +475,7 @@ def _read_gal(path: Path, transform: Transform) -> SpatialWeights:
     for unit, neighbours in w.neighbors.items():
         for neighbour, value in zip(neighbours, w.weights[unit], strict=True):
             matrix[index[unit], index[neighbour]] = value
-    return from_dense(matrix, ids, transform=transform, source=str(path))
+    return check_symmetry(from_dense(matrix, ids, transform=transform, source=str(path)))
 
 
 def province_contiguity(*, transform: Transform = "r") -> SpatialWeights:

@@ -68,6 +68,8 @@ def read_ccd(
     variables: Sequence[str] = _DEFAULT_VARIABLES,
     *,
     missing: MissingPolicy = DataSettings.missing,
+    unit: str = UNIT,
+    time: str = PERIOD,
 ) -> tuple[Panel, pd.Series | None]:
     """Read the coupling coordination table as a validated panel, with the units' regions.
 
@@ -83,6 +85,9 @@ def read_ccd(
     missing
         Missing values: ``"error"`` or ``"linear"`` interpolation within each unit over
         time (cells filled are in the panel's ``filled``).
+    unit, time
+        The unit and period columns (``unit`` and ``period`` in ``ccd.csv``; a table of
+        one's own may keep its names, e.g. ``state`` and ``year``).
 
     Returns
     -------
@@ -98,6 +103,14 @@ def read_ccd(
         (with file, line, column, unit and period).
     """
     cells = read_csv_cells(path, what="coupling table")
+    for name, role in ((unit, "unit"), (time, "period")):
+        if name not in cells.columns:
+            raise DataError(
+                f"the {role} column '{name}' is not in the coupling table (columns: "
+                f"{list(cells.columns)}); name it with --{'unit' if role == 'unit' else 'time'}",
+                file=path,
+            )
+    cells = cells.rename(columns={unit: UNIT, time: PERIOD})
     panel = validate_panel(
         cells,
         unit=UNIT,

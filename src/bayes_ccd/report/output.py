@@ -82,6 +82,59 @@ def check_output_target(target: Path, protect: Sequence[str | Path] = ()) -> Non
         )
 
 
+def check_output_early(target: str | Path, protect: Sequence[str | Path] = ()) -> None:
+    """Refuse, before any computing, an output directory that cannot be written.
+
+    The checks of :func:`check_output_target`, and no file in the way of the target's
+    parents (``--out results.csv/run``).
+
+    Raises
+    ------
+    OutputError
+    """
+    target = Path(target)
+    try:
+        check_output_target(target, protect)
+        blocking = next((p for p in target.parents if p.is_file()), None)
+    except OSError as error:
+        blocking, problem = None, error.strerror or str(error)
+    else:
+        problem = None if blocking is None else f"{blocking} is a file, not a directory"
+    if problem:
+        raise OutputError(
+            f"output directory {target} cannot be created ({problem}); "
+            "choose a directory you can write to"
+        )
+
+
+def _umask() -> int:
+    """Return the process umask (read by setting and restoring it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def make_staging(target: Path) -> Path:
+    """Create the temporary sibling of ``target`` with the permissions the umask gives.
+
+    :func:`tempfile.mkdtemp` makes ``drwx------`` whatever the umask; output directories
+    are shared with colleagues like any other directory the user creates.
+
+    Raises
+    ------
+    OSError
+        The parent cannot be created or written (read-only place, a file in the way).
+    """
+    parent = target.parent
+    if any(p.is_file() for p in (parent, *parent.parents)):
+        blocking = next(p for p in (parent, *parent.parents) if p.is_file())
+        raise NotADirectoryError(20, f"{blocking} is a file, not a directory")
+    parent.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=parent))
+    staging.chmod(0o777 & ~_umask())
+    return staging
+
+
 @contextlib.contextmanager
 def atomic_output_dir(target: str | Path, *, protect: Sequence[str | Path] = ()) -> Iterator[Path]:
     """Assemble an output directory in a temporary sibling and move it into place.
@@ -98,9 +151,14 @@ def atomic_output_dir(target: str | Path, *, protect: Sequence[str | Path] = ())
         The temporary directory to write into.
     """
     target = Path(target)
-    check_output_target(target, protect)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=f".{target.name}.partial-", dir=target.parent))
+    try:
+        check_output_target(target, protect)
+        staging = make_staging(target)
+    except OSError as error:
+        raise OutputError(
+            f"output directory {target} cannot be created ({error.strerror or error}); "
+            "choose a directory you can write to"
+        ) from None
     try:
         yield staging
     except BaseException:

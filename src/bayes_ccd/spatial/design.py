@@ -64,7 +64,7 @@ import numpy as np
 import pandas as pd
 
 from bayes_ccd.conventions import PERIOD, UNIT
-from bayes_ccd.data.panel import Panel
+from bayes_ccd.data.panel import HUGE, Panel
 from bayes_ccd.data.weights import SpatialWeights, unit_eigenvalue
 from bayes_ccd.exceptions import DataError, SpecificationError, WeightsError
 
@@ -238,15 +238,21 @@ class PanelArrays:
             )
         for values, column in ((y[..., None], (self.y_name,)), (x, names)):
             bad = ~np.isfinite(values)
-            if bad.any():
-                t, i, k = np.argwhere(bad)[0]
-                raise DataError(
-                    "missing or non-finite value (is the panel unbalanced?)",
-                    file=self.source,
-                    column=column[k],
-                    unit=units[i],
-                    period=periods[t],
-                )
+            with np.errstate(invalid="ignore"):
+                huge = np.abs(values) > HUGE
+            for where, text in (
+                (bad, "missing or non-finite value (is the panel unbalanced?)"),
+                (huge, f"value too large to compute with (beyond {HUGE:.0e}); rescale it"),
+            ):
+                if where.any():
+                    t, i, k = np.argwhere(where)[0]
+                    raise DataError(
+                        text,
+                        file=self.source,
+                        column=column[k],
+                        unit=units[i],
+                        period=periods[t],
+                    )
         object.__setattr__(self, "y", y)
         object.__setattr__(self, "x", x)
         object.__setattr__(self, "units", units)
@@ -669,11 +675,19 @@ def build_design(
     individual, time = treatments if treatments is not None else spec.treatments()
     _check_dimensions(arrays, individual, time)
     if time != "none" and not aligned.is_row_stochastic:
+        if aligned.islands:
+            raise SpecificationError(
+                f"unit(s) {list(aligned.islands)} have no neighbours in the weights "
+                f"{aligned.source}, so their rows of W are zero and W cannot be "
+                "row-stochastic, which time fixed effects need; give them neighbours in the "
+                "weights, drop them from the panel, or use individual effects only "
+                "(fe='individual', --fe individual)"
+            )
         raise SpecificationError(
             f"time fixed effects need a row-stochastic W (rows summing to one), but the "
-            f"weights {aligned.source} are not (transform {aligned.transform!r}"
-            + (f"; units without neighbours: {list(aligned.islands)}" if aligned.islands else "")
-            + "); row-standardise W, drop units without neighbours, or use fe='individual'"
+            f"weights {aligned.source} are not (transform {aligned.transform!r}); "
+            "row-standardise W (transform 'r', --weights-transform r) or use "
+            "fe='individual'"
         )
     W = aligned.dense
     covariates = arrays.x

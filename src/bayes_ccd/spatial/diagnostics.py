@@ -197,13 +197,25 @@ def _quantity_table(
         "; ".join(text for text, bad in zip(failed, row, strict=True) if bad)
         for row in zip(*failed.values(), strict=True)
     ]
-    table["problem"] = table["problem"].where(
-        table["r_hat"].notna(), "constant across draws (not diagnosed)"
-    )
+    single = posterior.sizes.get("chain", 1) < 2
+    constant = table["ess_bulk"].isna() & table["r_hat"].isna()
+    if single:
+        # R-hat compares chains: with one chain only the single-chain ESS and MCSE exist.
+        table["r_hat"] = np.nan
+        table["problem"] = table["problem"].where(
+            constant | (table["problem"] != ""), "R-hat needs 2 chains (not computed)"
+        )
+    table["problem"] = table["problem"].where(~constant, "constant across draws (not diagnosed)")
     rhat_bad, bulk_bad, tail_bad = failed.values()
     table["passed"] = ~(rhat_bad | bulk_bad | tail_bad)
     table["value"] = np.nan
     messages = []
+    if single:
+        messages.append(
+            "R-hat needs at least two chains and was not computed (chains = 1); the ESS "
+            "and MCSE are those of the single chain; run two or more chains to check "
+            "convergence."
+        )
     if rhat_bad.any():
         messages.append(
             f"R-hat above {r_hat_max} for {int(rhat_bad.sum())} quantities "

@@ -98,9 +98,27 @@ def regional_samples(
     """
     arrays = as_arrays(data, spec)
     membership = regions_for(arrays.units, regions, source=arrays.source)
+    _, time = spec.treatments()
+    # Time effects need 3 units; any spatial model needs a pair of neighbours.
+    needed = 3 if time != "none" else 2
     samples = {}
     for region in dict.fromkeys(membership):
         units = membership.index[membership == region].tolist()
+        if len(units) < needed:
+            warn(
+                f"region {region}: {len(units)} unit(s) {units}; a regional model needs at "
+                f"least {needed}, so the region is skipped and the others are fitted",
+                WeightsWarning,
+            )
+            continue
         sub, dropped, notes = regional_weights(weights, units, region, islands)
+        if sub.n < needed:
+            warn(
+                f"region {region}: {sub.n} unit(s) left with a neighbour inside the region "
+                f"(dropped {dropped}); a regional model needs at least {needed}, so the "
+                "region is skipped and the others are fitted",
+                WeightsWarning,
+            )
+            continue
         samples[region] = Sample(arrays.subset(list(sub.units)), sub, tuple(dropped), tuple(notes))
     return samples
