@@ -143,13 +143,21 @@ def test_cli_writes_the_table_and_refuses_what_cannot_be_compared(tmp_path, repo
     assert not bad.exists()
 
 
+#: benchmarks/study_model_choice.py, 40 panels per true model (200 panels, seed 1):
+#: the highest posterior probability picked the true model in 0.895 of them, the highest
+#: elpd_loo in 0.770. The slow test's 40 panels assert these less three binomial
+#: standard errors of a 40-panel rate, sqrt(p (1 - p) / 40): 0.895 - 0.146, 0.770 - 0.200.
+PROBABILITY_RATE = 0.74
+LOO_RATE = 0.57
+
+
 @pytest.mark.slow
 def test_simulation_study_picks_the_true_model(weights):
     """Eight panels per true model (the full study is benchmarks/study_model_choice.py).
 
     The asserted rates are those of the 40-panel study less three binomial standard
     errors of a 40-panel (all models) estimate, so that a correct implementation fails
-    with probability about 0.1%.
+    with probability about 0.1% (see :data:`PROBABILITY_RATE`).
     """
     hits = {"probability": 0, "elpd_loo": 0}
     n = 0
@@ -164,7 +172,3 @@ def test_simulation_study_picks_the_true_model(weights):
             n += 1
     assert hits["probability"] / n >= PROBABILITY_RATE
     assert hits["elpd_loo"] / n >= LOO_RATE
-
-
-PROBABILITY_RATE = 0.0
-LOO_RATE = 0.0
