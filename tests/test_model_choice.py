@@ -90,6 +90,8 @@ def test_models_of_different_dimension_are_refused_under_the_reference_prior(wei
         )
     with pytest.raises(bc.SpecificationError, match="unknown model"):
         bc.compare_models(panel, models=["sar", "gns"])
+    with pytest.raises(bc.SpecificationError, match="3 prior model weights given for 2"):
+        bc.compare_models(panel, models=["sar", "sem"], prior_weights=[1, 2, 3])
 
 
 def test_fits_are_compared_only_when_they_are_fits_of_the_same_data(weights):

@@ -43,6 +43,7 @@ from bayes_ccd.report.tables import format_number, write_table
 from bayes_ccd.settings import MODEL_CHOICES, BayesSettings
 from bayes_ccd.spatial.bayes.evidence import (
     SLX,
+    Evidence,
     check_evidence_comparable,
     log_marginal_likelihood,
     model_probabilities,
@@ -131,7 +132,9 @@ class ModelComparison:
         Seed of every posterior draw.
     notes
         What the comparison could not do, and why (e.g. no marginal likelihood of a
-        non-conjugate fit).
+        non-conjugate fit), and the notes of the samples' weights.
+    settings
+        The models, draws and chains compared (recorded in ``metadata.json``).
     """
 
     frame: pd.DataFrame
@@ -384,8 +387,8 @@ def _mle_columns(designs: dict[str, SpatialPanelDesign]) -> dict[str, dict[str, 
 def _sample_rows(
     label: str,
     designs: dict[str, SpatialPanelDesign],
-    trees: dict[str, xr.DataTree | None],
-    evidences: dict[str, Any],
+    trees: dict[str, xr.DataTree],
+    evidences: dict[str, Evidence],
     prior_name: str,
     weights: Sequence[float] | None,
     mle: bool,
@@ -404,11 +407,7 @@ def _sample_rows(
         )
         probabilities |= dict(zip(known, probs, strict=True))
     best_log = max((evidences[m].log_marginal_likelihood for m in known), default=math.nan)
-    loos = {
-        m: psis_loo(tree, independent=independent.get(m, False))
-        for m, tree in trees.items()
-        if tree is not None
-    }
+    loos = {m: psis_loo(tree, independent=independent[m]) for m, tree in trees.items()}
     warn_high_pareto_k(label, loos)
     best_loo = max(loos, key=lambda m: loos[m].elpd) if loos else None
     mle_columns = _mle_columns(designs) if mle else {}
@@ -498,6 +497,11 @@ def compare_models(
     """
     report = progress or (lambda message: None)
     chosen = (settings or BayesSettings()).replace(**options)
+    n_models = len(models) if not isinstance(model, Sequence) else len(model)
+    if prior_weights is not None and len(prior_weights) != n_models:
+        raise SpecificationError(
+            f"{len(prior_weights)} prior model weights given for {n_models} models"
+        )
     if not isinstance(model, Sequence):
         return _compare_specifications(
             model, models, prior, prior_weights, by_region, seed, chosen, mle, report
@@ -543,7 +547,7 @@ def _compare_specifications(
             for m, d in designs.items()
         }
         check_evidence_comparable(list(evidences.values()))  # before any sampling
-        trees: dict[str, xr.DataTree | None] = {
+        trees = {
             m: _posterior_tree(d, chosen_prior, settings, seed, m == SLX)
             for m, d in designs.items()
         }
