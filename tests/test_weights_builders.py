@@ -461,3 +461,20 @@ def test_cli_fit_with_weights_knn_4_on_the_demo_panel(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "[weights] source = 'nn:4': unknown weights kind 'nn'" in err
     assert "did you mean 'knn'?" in err
+
+
+@pytest.mark.integration
+def test_cli_explore_with_built_weights(tmp_path, capsys):
+    rng = np.random.default_rng(5)
+    units = province_table()["province"].tolist()
+    rows = [(u, t, *rng.uniform(0.2, 0.8, 2)) for u in units for t in (2019, 2020, 2021)]
+    ccd_path = tmp_path / "ccd.csv"
+    pd.DataFrame(rows, columns=["unit", "period", "D", "U1"]).to_csv(ccd_path, index=False)
+    args = ["explore", "--ccd", str(ccd_path), "--variables", "D,U1", "--permutations", "99"]
+    args += ["--no-figures", "--seed", "1"]
+    # economic distance on an explored column: the builder gets the ccd table as panel
+    out = tmp_path / "out"
+    assert main([*args, "--weights", "economic:U1", "--out", str(out)]) == 0
+    assert "Global Moran's I of D" in capsys.readouterr().out
+    meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
+    assert meta["inputs"]["weights"] == "economic:U1"
