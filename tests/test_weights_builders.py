@@ -478,3 +478,45 @@ def test_cli_explore_with_built_weights(tmp_path, capsys):
     assert "Global Moran's I of D" in capsys.readouterr().out
     meta = json.loads((out / "metadata.json").read_text(encoding="utf-8"))
     assert meta["inputs"]["weights"] == "economic:U1"
+
+
+def test_contiguity_and_centroids_from_a_boundary_file(tmp_path):
+    geopandas = pytest.importorskip("geopandas")
+    from shapely.geometry import box
+
+    # A 2x2 block of unit squares a b / c d, and an island e far to the east.
+    shapes = geopandas.GeoDataFrame(
+        {"name": list("abcde")},
+        geometry=[
+            box(0, 1, 1, 2),
+            box(1, 1, 2, 2),
+            box(0, 0, 1, 1),
+            box(1, 0, 2, 1),
+            box(9, 0, 10, 1),
+        ],
+        crs="EPSG:3857",
+    )
+    path = tmp_path / "shapes.geojson"
+    shapes.to_file(path, driver="GeoJSON")
+    with pytest.warns(WeightsWarning, match=r"\['e'\]"):
+        queen = bc.boundary_contiguity(path, "name", transform="o")
+    assert _neighbours(queen) == {
+        "a": {"b", "c", "d"},
+        "b": {"a", "c", "d"},
+        "c": {"a", "b", "d"},
+        "d": {"a", "b", "c"},
+        "e": set(),
+    }
+    with pytest.warns(WeightsWarning):
+        rook = bc.boundary_contiguity(shapes, "name", rook=True)
+    assert _neighbours(rook)["a"] == {"b", "c"}
+    with pytest.warns(WeightsWarning):
+        second = weights_from_spec(
+            "contiguity:2", contiguity=str(path), boundary_id="name", transform="o"
+        )
+    assert _neighbours(second)["a"] == set()  # every unit of the block is first order
+    # centroids (0.5, 1.5), (1.5, 1.5), (0.5, 0.5), (1.5, 0.5), (9.5, 0.5): planar metres
+    knn = weights_from_spec("knn:1", coordinates=str(path), boundary_id="name")
+    assert _neighbours(knn)["e"] == {"d"} and "centroids of" in knn.source
+    with pytest.raises(WeightsError, match="unit-id column 'id' is not among"):
+        weights_from_spec("knn:1", coordinates=str(path), boundary_id="id")

@@ -70,11 +70,13 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "inverse_distance_weights",
         "distance_band_weights",
         "economic_weights",
+        "boundary_contiguity",
         "unit_means",
     ),
     "bayes_ccd.data.coordinates": (
         "Coordinates",
         "read_coordinates",
+        "boundary_coordinates",
         "province_capitals",
         "great_circle_distance",
         "EARTH_RADIUS_KM",

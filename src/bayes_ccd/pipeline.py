@@ -117,6 +117,7 @@ def load_inputs(config: RunConfig) -> Inputs:
         panel=panel,
         coordinates=config.weights.coordinates,
         contiguity=config.weights.contiguity,
+        boundary_id=config.weights.boundary_id,
         transform=config.weights.transform,  # type: ignore[arg-type]
     )
     return Inputs(panel, system, regions, weights)

@@ -327,11 +327,16 @@ class WeightsSettings(Settings):
     )
     coordinates: str = setting(
         "bundled:province-capitals",
-        "CSV unit,lon,lat (great-circle km) or unit,x,y (projected) of distance-based weights",
+        "CSV unit,lon,lat (great-circle km) or unit,x,y (projected), or a boundary file "
+        "(polygon centroids), of distance-based weights",
     )
     contiguity: str = setting(
         "bundled:province-contiguity",
-        "first-order contiguity (GAL, edge list or square CSV) of contiguity:k and geo=contiguity",
+        "first-order contiguity (GAL, edge list, square CSV or boundary file) of "
+        "contiguity:k and geo=contiguity",
+    )
+    boundary_id: str = setting(
+        "", "unit-id column when coordinates or contiguity is a boundary file (GeoJSON, ...)"
     )
 
     def check(self) -> None:

@@ -153,6 +153,7 @@ def run(args: argparse.Namespace) -> int:
         panel=panel,
         coordinates=weights_settings.coordinates,
         contiguity=weights_settings.contiguity,
+        boundary_id=settings.boundary_id,
     )
     regions = ccd_regions if args.regions is None else read_regions(args.regions)
     inputs = {

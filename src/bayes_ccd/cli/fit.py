@@ -59,6 +59,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     add_setting(parser, WeightsSettings, "coordinates")
     add_setting(parser, WeightsSettings, "contiguity")
+    add_setting(parser, WeightsSettings, "boundary_id")
     for name in ("model", "fe", "transform"):
         add_setting(parser, RegressionSettings, name)
     add_setting(parser, DataSettings, "missing")
@@ -130,6 +131,7 @@ def run(args: argparse.Namespace) -> int:
             "transform": "weights_transform",
             "coordinates": "coordinates",
             "contiguity": "contiguity",
+            "boundary_id": "boundary_id",
         },
     )
     seed = settings_from(args, RunSettings, fields=("seed",)).seed
@@ -172,6 +174,7 @@ def run(args: argparse.Namespace) -> int:
         panel=panel,
         coordinates=weights_settings.coordinates,
         contiguity=weights_settings.contiguity,
+        boundary_id=weights_settings.boundary_id,
         transform=weights_settings.transform,  # type: ignore[arg-type]
     )
     model = SpatialPanel(

@@ -50,7 +50,12 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from bayes_ccd.conventions import PERIOD, UNIT
-from bayes_ccd.data.coordinates import Coordinates, as_coordinates
+from bayes_ccd.data.coordinates import (
+    BOUNDARY_SUFFIXES,
+    Coordinates,
+    as_coordinates,
+    read_shapes,
+)
 from bayes_ccd.data.weights import (
     BUNDLED_CONTIGUITY,
     SpatialWeights,
@@ -82,11 +87,51 @@ def _listed(items: Sequence[object]) -> str:
     return shown + (f" and {len(items) - _SHOWN} more" if len(items) > _SHOWN else "")
 
 
-def _contiguity(contiguity: ContiguityLike) -> SpatialWeights:
-    """Return the first-order contiguity a higher order is built from (bundled by default)."""
+def _contiguity(contiguity: ContiguityLike, boundary_id: str = "") -> SpatialWeights:
+    """Return the first-order contiguity a higher order is built from (bundled by default).
+
+    A boundary file (by extension) or a GeoDataFrame gives the queen contiguity of its
+    polygons.
+    """
     if isinstance(contiguity, SpatialWeights):
         return contiguity
+    if hasattr(contiguity, "geometry") or (
+        isinstance(contiguity, (str, Path)) and Path(contiguity).suffix.lower() in BOUNDARY_SUFFIXES
+    ):
+        return boundary_contiguity(contiguity, boundary_id, transform="o")
     return read_weights(BUNDLED_CONTIGUITY if contiguity is None else contiguity, transform="o")
+
+
+def boundary_contiguity(
+    boundary: object, id_column: str, *, rook: bool = False, transform: Transform = "r"
+) -> SpatialWeights:
+    """First-order contiguity of polygons: units whose boundaries touch.
+
+    Parameters
+    ----------
+    boundary
+        A boundary file (GeoJSON, shapefile, GeoPackage) or a GeoDataFrame.
+    id_column
+        The column holding the unit labels.
+    rook
+        Only a shared edge makes neighbours (rook); by default a shared vertex is
+        enough (queen), libpysal ``Graph.build_contiguity``.
+    transform
+        ``"r"`` row-standardised (default) or ``"o"`` binary.
+
+    Notes
+    -----
+    Needs geopandas. An island (Hainan on a province map) has no neighbour and is
+    reported by name; link it with an edge list if the study's convention does.
+    """
+    shapes = read_shapes(boundary, id_column)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # islands: reported once, by name, by _finish
+        graph = Graph.build_contiguity(shapes, rook=rook)
+    kind = "rook" if rook else "queen"
+    return _finish(
+        graph, tuple(shapes.index), transform, f"{kind} contiguity of {shapes.attrs['source']}"
+    )
 
 
 def _links(weights: SpatialWeights) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -423,6 +468,7 @@ def weights_from_spec(
     panel: Panel | None = None,
     coordinates: CoordinatesLike = None,
     contiguity: ContiguityLike = None,
+    boundary_id: str = "",
     transform: Transform = "r",
 ) -> SpatialWeights:
     """Return the weights a source names: a file, a bundled W or a builder specification.
@@ -443,7 +489,9 @@ def weights_from_spec(
         Coordinates of distance-based weights (default: the bundled provincial capitals).
     contiguity
         First-order contiguity of ``contiguity:k`` and ``geo=contiguity`` (default: the
-        bundled province contiguity).
+        bundled province contiguity); a boundary file gives its polygons' contiguity.
+    boundary_id
+        The unit-id column when ``coordinates`` or ``contiguity`` is a boundary file.
     transform
         ``"r"`` row-standardised (default) or ``"o"`` as built.
     """
@@ -455,6 +503,10 @@ def weights_from_spec(
     if units is None and panel is not None:
         units = panel.units
     opt = dict(spec.options)
+    if spec.needs_coordinates:
+        coordinates = as_coordinates(coordinates, boundary_id=boundary_id)
+    if spec.needs_contiguity:
+        contiguity = _contiguity(contiguity, boundary_id)
     if spec.kind == "contiguity":
         weights = higher_order_contiguity(
             contiguity, opt["order"], cumulative=opt["cumulative"], transform=transform

@@ -20,14 +20,17 @@ distances in their own units. The sphere's error against the WGS84 ellipsoid is 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from bayes_ccd.conventions import UNIT
 from bayes_ccd.data.panel import read_csv_cells
 from bayes_ccd.exceptions import WeightsError
 
@@ -35,6 +38,8 @@ from bayes_ccd.exceptions import WeightsError
 #: System 1980), in kilometres.
 EARTH_RADIUS_KM = 6371.0088
 BUNDLED_CAPITALS = "bundled:province-capitals"
+#: Extensions read as boundary files (polygons) rather than CSV.
+BOUNDARY_SUFFIXES = (".geojson", ".json", ".shp", ".gpkg")
 
 
 def great_circle_distance(
@@ -155,6 +160,72 @@ class Coordinates:
         return pd.DataFrame(self.xy, index=pd.Index(self.units, name="unit"), columns=columns)
 
 
+def read_shapes(boundary: Any, id_column: str) -> Any:
+    """Polygons of the units from a boundary file or a GeoDataFrame, indexed by unit.
+
+    Parameters
+    ----------
+    boundary
+        A file ``geopandas.read_file`` opens (GeoJSON, shapefile, GeoPackage) or a
+        GeoDataFrame.
+    id_column
+        The column holding the unit labels.
+
+    Raises
+    ------
+    WeightsError
+        geopandas is not installed, the file is missing or unreadable, or the id column
+        is missing, empty or repeated.
+    """
+    try:
+        import geopandas
+    except ImportError:
+        raise WeightsError(
+            "weights from a boundary file need geopandas: pip install 'bayes-ccd[maps]'"
+        ) from None
+    source = str(boundary) if isinstance(boundary, (str, Path)) else "<GeoDataFrame>"
+    if isinstance(boundary, (str, Path)):
+        if not Path(boundary).is_file():
+            raise WeightsError(f"boundary file {boundary} does not exist")
+        try:
+            boundary = geopandas.read_file(boundary)
+        except Exception as error:  # pyogrio raises several unrelated types on bad files
+            raise WeightsError(f"boundary file {source} could not be read ({error})") from None
+    if not id_column or id_column not in boundary.columns:
+        columns = [str(c) for c in boundary.columns if c != boundary.geometry.name]
+        raise WeightsError(
+            f"boundary {source}: the unit-id column {id_column!r} is not among {columns}; "
+            "set [weights] boundary_id (--boundary-id)"
+        )
+    ids = boundary[id_column].astype(str).str.strip()
+    if (ids == "").any() or ids.duplicated().any():
+        raise WeightsError(
+            f"boundary {source}: ids in '{id_column}' must be non-empty and distinct "
+            f"(repeated: {ids[ids.duplicated()].unique().tolist()}); dissolve them first"
+        )
+    shapes = boundary.set_index(pd.Index(ids.to_numpy(), name=UNIT))
+    shapes.attrs["source"] = source
+    return shapes
+
+
+def boundary_coordinates(boundary: Any, id_column: str) -> Coordinates:
+    """Coordinates of the units as the centroids of their polygons.
+
+    Longitude/latitude when the boundary's CRS is geographic (the centroid of the
+    polygon in degrees, within a few km of the spherical centroid at provincial scale),
+    projected ``x, y`` otherwise.
+    """
+    shapes = read_shapes(boundary, id_column)
+    geographic = shapes.crs is None or bool(shapes.crs.is_geographic)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # geopandas: centroids in a geographic CRS
+        centroids = shapes.geometry.centroid
+    xy = np.column_stack([centroids.x.to_numpy(), centroids.y.to_numpy()])
+    frame = pd.DataFrame(xy, columns=["lon", "lat"] if geographic else ["x", "y"])
+    source = f"centroids of {shapes.attrs['source']}"
+    return _checked(list(shapes.index), frame, geographic, source)
+
+
 def province_capitals() -> pd.DataFrame:
     """Return the capitals of the 31 mainland provinces with their coordinates.
 
@@ -178,16 +249,21 @@ def province_capitals() -> pd.DataFrame:
     return table.set_index("province")
 
 
-def read_coordinates(path: str | Path, *, geographic: bool | None = None) -> Coordinates:
+def read_coordinates(
+    path: str | Path, *, geographic: bool | None = None, boundary_id: str = ""
+) -> Coordinates:
     """Read coordinates from a CSV: unit labels first, then ``lon,lat`` or ``x,y``.
 
     Parameters
     ----------
     path
-        The CSV file, or ``bundled:province-capitals``.
+        The CSV file, ``bundled:province-capitals``, or a boundary file (``.geojson``,
+        ``.json``, ``.shp``, ``.gpkg``) whose polygons' centroids are the coordinates.
     geographic
         Whether the coordinates are longitude/latitude; ``None`` (default) decides from
         the header (``lon,lat`` geographic, ``x,y`` projected).
+    boundary_id
+        The unit-id column of a boundary file.
 
     Raises
     ------
@@ -195,6 +271,8 @@ def read_coordinates(path: str | Path, *, geographic: bool | None = None) -> Coo
         Naming the file, line and column of a missing column, a non-number, a repeated
         unit or a longitude/latitude out of range.
     """
+    if Path(str(path)).suffix.lower() in BOUNDARY_SUFFIXES:
+        return boundary_coordinates(path, boundary_id)
     if str(path) == BUNDLED_CAPITALS:
         table = province_capitals()
         return _checked(table.index.tolist(), table[["lon", "lat"]], True, BUNDLED_CAPITALS)
@@ -210,11 +288,14 @@ def as_coordinates(
     *,
     geographic: bool | None = None,
     source: str | None = None,
+    boundary_id: str = "",
 ) -> Coordinates:
-    """Coordinates from a :class:`Coordinates`, a frame, a CSV path or ``None`` (capitals).
+    """Coordinates from a :class:`Coordinates`, a frame, a file or ``None`` (capitals).
 
     A frame is indexed by unit and has columns ``lon, lat`` or ``x, y`` (any case);
-    ``geographic=None`` decides from the column names.
+    ``geographic=None`` decides from the column names. A GeoDataFrame or a boundary file
+    gives the centroids of its polygons (:func:`boundary_coordinates`), its units in the
+    column ``boundary_id``.
     """
     if coordinates is None:
         coordinates = BUNDLED_CAPITALS
@@ -223,7 +304,9 @@ def as_coordinates(
             return coordinates
         return Coordinates(coordinates.units, coordinates.xy, geographic, coordinates.source)
     if isinstance(coordinates, (str, Path)):
-        return read_coordinates(coordinates, geographic=geographic)
+        return read_coordinates(coordinates, geographic=geographic, boundary_id=boundary_id)
+    if hasattr(coordinates, "geometry"):  # a GeoDataFrame of the units' polygons
+        return boundary_coordinates(coordinates, boundary_id)
     where = source or "<DataFrame>"
     columns, is_lonlat = _columns(coordinates.columns, where)
     units = [str(u).strip() for u in coordinates.index]
