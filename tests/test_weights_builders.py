@@ -135,7 +135,7 @@ def test_great_circle_band_on_the_capitals_is_the_brute_force_band():
     expected = (d <= 1500) & ~np.eye(len(d), dtype=bool)
     w = distance_band_weights(None, 1500, transform="o")
     np.testing.assert_array_equal(w.raw_dense != 0, expected)
-    # 800 km leaves Tibet and Xinjiang alone (Lhasa-Xining 1,130 km, Urumqi-Xining 1,440).
+    # 800 km leaves Tibet and Xinjiang alone (Lhasa-Chengdu 1,251 km, Urumqi-Xining 1,440).
     with pytest.raises(WeightsError, match=r"2 unit\(s\) without a neighbour: Tibet, Xinjiang"):
         distance_band_weights(None, 800)
 
@@ -184,9 +184,9 @@ def test_beijing_shanghai_is_about_1067_km_by_great_circle():
     capitals = province_capitals()
     b, s = capitals.loc["Beijing"], capitals.loc["Shanghai"]
     d = float(great_circle_distance(b["lon"], b["lat"], s["lon"], s["lat"]))
-    # Great-circle distance of the two city centres, about 1,067 km (e.g. the distance
-    # calculators of timeanddate.com and GeoNames); the bundled coordinates are rounded to
-    # 0.01 degree (about 1 km), hence 5 km of tolerance.
+    # The great-circle distance of the two city centres is about 1,067 km (published by
+    # distance calculators such as timeanddate.com's); the bundled coordinates are
+    # rounded to 0.01 degree (about 1 km each), hence 5 km of tolerance.
     assert d == pytest.approx(1067, abs=5)
     pyproj = pytest.importorskip("pyproj")
     _, _, metres = pyproj.Geod(ellps="WGS84").inv(b["lon"], b["lat"], s["lon"], s["lat"])

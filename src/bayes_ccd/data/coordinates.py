@@ -237,11 +237,10 @@ def province_capitals() -> pd.DataFrame:
 
     Notes
     -----
-    The coordinates are those of the capital's city centre in the GeoNames gazetteer
-    (geonames.org) and the city's Wikipedia article, rounded to 0.01 degree (about
-    1 km); the municipalities Beijing, Tianjin, Shanghai and Chongqing are their own
-    capitals. The source is also named in the header of the bundled
-    ``province_capitals.csv``.
+    The coordinates are those of the capital as a populated place in the GeoNames
+    gazetteer (geonames.org, CC BY 4.0), rounded to 0.01 degree (about 1 km); the
+    municipalities Beijing, Tianjin, Shanghai and Chongqing are their own capitals. The
+    source is also named in the header of the bundled ``province_capitals.csv``.
     """
     resource = resources.files("bayes_ccd.data").joinpath("province_capitals.csv")
     with resources.as_file(resource) as path:
