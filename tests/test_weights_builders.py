@@ -355,6 +355,7 @@ def test_specifications_parse_to_a_canonical_form(text, canonical):
         ("distance-band:800,islands=drop", "islands = 'drop' is not one of"),
         ("economic:gdp,geo=contig", "did you mean 'contiguity'"),
         ("knn:3,kk=4", r"unknown key 'kk' for knn \(did you mean 'k'\?\)"),
+        ("economic:gdp,power=2", "add geo=inverse-distance"),
     ],
 )
 def test_bad_specifications_are_refused_clearly(text, message):
@@ -520,3 +521,15 @@ def test_contiguity_and_centroids_from_a_boundary_file(tmp_path):
     assert _neighbours(knn)["e"] == {"d"} and "centroids of" in knn.source
     with pytest.raises(WeightsError, match="unit-id column 'id' is not among"):
         weights_from_spec("knn:1", coordinates=str(path), boundary_id="id")
+
+
+def test_economic_geographic_nested_spec_is_the_elementwise_product():
+    panel = _three_unit_panel([(0.0, 2.0), (2.0, 2.0), (3.0, 5.0)])  # means 1, 2, 4
+    points = TRIANGLE.set_axis(["a", "b", "c"])  # d_ab = 3, d_ac = 4, d_bc = 5
+    nested = weights_from_spec(
+        "economic:gdp,geo=inverse-distance,power=2", panel=panel, coordinates=points, transform="o"
+    )
+    economic = np.array([[0, 1, 1 / 3], [1, 0, 1 / 2], [1 / 3, 1 / 2, 0]])
+    distance = np.array([[0, 1 / 9, 1 / 16], [1 / 9, 0, 1 / 25], [1 / 16, 1 / 25, 0]])
+    np.testing.assert_allclose(nested.raw_dense, economic * distance, rtol=1e-15)
+    assert nested.source.startswith("economic:gdp times inverse-distance:2 on ")

@@ -535,7 +535,7 @@ def weights_from_spec(
                 coordinates,
                 power=opt["power"],
                 cutoff=opt["cutoff"],
-                units=units or panel.units,
+                units=units,
                 transform="o",
             )
         weights = economic_weights(

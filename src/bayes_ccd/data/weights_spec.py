@@ -199,6 +199,11 @@ class WeightsSpec:
                 f"{where}: geo = {o['geo']!r} is not one of {list(GEO_PARTS)}"
                 + _suggest(o["geo"], GEO_PARTS)
             )
+        unused = o.get("power", 1.0) != 1.0 or o.get("cutoff") is not None
+        if self.kind == "economic" and o["geo"] != "inverse-distance" and unused:
+            raise WeightsError(
+                f"{where}: power and cutoff belong to the geographic part; add geo=inverse-distance"
+            )
 
     def get(self, key: str) -> Any:
         """Return the value of ``key`` (``KeyError`` if the kind has no such key)."""
