@@ -4,8 +4,8 @@ Panels are simulated from each of SAR, SEM, SDM, SDEM and SLX on the 31 province
 contiguity (row-standardised), T = 12, two-way fixed effects, two covariates
 (``beta = (1, -0.5)``; Durbin models ``theta = (0.8, 0.6)``; ``rho = lambda = 0.45``
 except SLX; ``sigma2 = 1``). For each panel :func:`bayes_ccd.compare_models` is run
-with the default prior (exact sampler, 2 chains x 300 draws, as the slow test) and the share of panels in
-which each criterion picks the true model is printed:
+with the default prior (exact sampler, 2 chains x 300 draws, as the slow test) and the
+share of panels in which each criterion picks the true model is printed:
 
 - ``probability``: the highest posterior model probability (equal prior weights);
 - ``elpd_loo``: the highest exact leave-one-out elpd;

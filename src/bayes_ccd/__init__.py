@@ -6,6 +6,7 @@ The public API, for notebooks and scripts::
 
     panel = bc.read_panel("panel.csv", unit="province", time="year")   # or bc.demo_panel()
     w = bc.read_weights("W.csv")                                       # or bc.province_contiguity()
+    w = bc.weights_from_spec("knn:6", units=panel.units)               # or bc.knn_weights(k=6)
     ccd = bc.ccd(panel, bc.read_indicator_system("indicators.toml"))
     model = bc.SpatialPanel("D ~ ln(gdp_per_capita) + 0.01 * tertiary_share",
                             data=ccd.panel, weights=w, model="sdm", fe="both")
@@ -62,6 +63,25 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "bayes_ccd.data.demo": ("demo_panel", "simulate_demo_panel", "SYNTHETIC_NOTICE"),
     "bayes_ccd.data.regions": ("read_regions", "province_table"),
     "bayes_ccd.data.weights": ("SpatialWeights", "read_weights", "province_contiguity"),
+    "bayes_ccd.data.builders": (
+        "weights_from_spec",
+        "higher_order_contiguity",
+        "knn_weights",
+        "inverse_distance_weights",
+        "distance_band_weights",
+        "economic_weights",
+        "boundary_contiguity",
+        "unit_means",
+    ),
+    "bayes_ccd.data.coordinates": (
+        "Coordinates",
+        "read_coordinates",
+        "boundary_coordinates",
+        "province_capitals",
+        "great_circle_distance",
+        "EARTH_RADIUS_KM",
+    ),
+    "bayes_ccd.data.weights_spec": ("WeightsSpec",),
     "bayes_ccd.data.factors": ("Factor", "transform_factors"),
     "bayes_ccd.indices.indicators": ("IndicatorSystem", "read_indicator_system"),
     "bayes_ccd.indices.ccd": ("ccd", "CCDResult"),

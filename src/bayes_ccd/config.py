@@ -18,6 +18,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from bayes_ccd.data.weights_spec import looks_like_spec
 from bayes_ccd.exceptions import ConfigError
 from bayes_ccd.settings import PRIOR_PRESETS, RunConfig
 
@@ -27,6 +28,8 @@ PATH_SETTINGS = (
     ("data", "regions"),
     ("indicators", "file"),
     ("weights", "source"),
+    ("weights", "coordinates"),
+    ("weights", "contiguity"),
     ("explore", "boundary"),
 )
 
@@ -44,8 +47,12 @@ def read_toml(path: str | Path) -> dict[str, Any]:
 
 
 def resolve_path(value: str, base: Path) -> str:
-    """Resolve a configuration's path: ``bundled:...`` as is, else relative to ``base``."""
-    if not value or value.startswith("bundled:"):
+    """Resolve a configuration's path relative to ``base``.
+
+    ``bundled:...`` and weights builder specifications (``knn:6``, see
+    :mod:`bayes_ccd.data.weights_spec`) are kept as they are.
+    """
+    if not value or value.startswith("bundled:") or looks_like_spec(value):
         return value
     path = Path(value).expanduser()
     return str(path if path.is_absolute() else (base / path))

@@ -20,11 +20,13 @@ import pandas as pd
 
 from bayes_ccd.config import load_run_config
 from bayes_ccd.conventions import PERIOD, UNIT
+from bayes_ccd.data.builders import weights_from_spec
 from bayes_ccd.data.demo import SYNTHETIC_NOTICE, bundled_demo_path
 from bayes_ccd.data.factors import Factor
 from bayes_ccd.data.panel import Panel, read_csv_cells, read_panel
 from bayes_ccd.data.regions import read_regions, regions_for
-from bayes_ccd.data.weights import SpatialWeights, read_weights
+from bayes_ccd.data.weights import SpatialWeights
+from bayes_ccd.data.weights_spec import spec_variable
 from bayes_ccd.exceptions import ConfigError, DataWarning, warn
 from bayes_ccd.indices.ccd import DERIVED, CCDResult, ccd
 from bayes_ccd.indices.indicators import IndicatorSystem, read_indicator_system
@@ -68,6 +70,9 @@ def required_columns(config: RunConfig, system: IndicatorSystem) -> list[str]:
     fsQCA conditions of the enabled stages.
     """
     columns = [*system.indicator_columns, *system.factor_columns]
+    economic = spec_variable(config.weights.source)
+    if economic is not None:
+        columns.append(economic)
     if config.dea.enabled:
         columns += [*config.dea.inputs, *config.dea.outputs]
     if config.qca.enabled:
@@ -153,8 +158,14 @@ def load_inputs(config: RunConfig) -> Inputs:
     regions = units_regions(
         panel, read_regions(data.regions, unit=data.region_unit_column, region=data.region_column)
     )
-    weights = read_weights(config.weights.source, transform=config.weights.transform).aligned(  # type: ignore[arg-type]
-        panel.units
+    weights = weights_from_spec(
+        config.weights.source,
+        units=panel.units,
+        panel=panel,
+        coordinates=config.weights.coordinates,
+        contiguity=config.weights.contiguity,
+        boundary_id=config.weights.boundary_id,
+        transform=config.weights.transform,  # type: ignore[arg-type]
     )
     return Inputs(panel, system, regions, weights)
 
@@ -308,7 +319,7 @@ def stage_lines(name: str, result: Any) -> list[str]:
 def protected_inputs(config: RunConfig, inputs: Inputs) -> list[str]:
     """Return the input files of a run, which its output directory may not contain."""
     used = [config.source, inputs.panel.source, inputs.system.source, config.weights.source]
-    used.append(config.data.regions)
+    used += [config.data.regions, config.weights.coordinates, config.weights.contiguity]
     return [p for p in used if Path(p).exists()]
 
 

@@ -323,11 +323,34 @@ class WeightsSettings(Settings):
 
     section: ClassVar[str] = "weights"
     source: str = setting(
-        "bundled:province-contiguity", "square CSV, edge list CSV or GAL file of the weights"
+        "bundled:province-contiguity",
+        "square CSV, edge list CSV or GAL file of the weights, or a builder: contiguity:2, "
+        "knn:6, inverse-distance[:power=2,cutoff=1000], distance-band:800, "
+        "economic:<variable>[,geo=contiguity|inverse-distance]",
     )
     transform: str = setting(
         "r", "row-standardise the weights (r) or use them as given (o)", choices=WEIGHTS_TRANSFORMS
     )
+    coordinates: str = setting(
+        "bundled:province-capitals",
+        "CSV unit,lon,lat (great-circle km) or unit,x,y (projected), or a boundary file "
+        "(polygon centroids), of distance-based weights",
+    )
+    contiguity: str = setting(
+        "bundled:province-contiguity",
+        "first-order contiguity (GAL, edge list, square CSV or boundary file) of "
+        "contiguity:k and geo=contiguity",
+    )
+    boundary_id: str = setting(
+        "", "unit-id column when coordinates or contiguity is a boundary file (GeoJSON, ...)"
+    )
+
+    def check(self) -> None:
+        """Check a builder specification in ``source`` (kind, keys and values)."""
+        from bayes_ccd.data.weights_spec import looks_like_spec, parse_checked
+
+        if looks_like_spec(self.source):
+            parse_checked(self.source, f"[{self.section}] source = {self.source!r}")
 
 
 @dataclass(frozen=True)

@@ -11,7 +11,7 @@ import argparse
 from pathlib import Path
 
 from bayes_ccd.cli.common import input_paths, progress, split_list
-from bayes_ccd.settings import DataSettings, ExploreSettings, RunSettings
+from bayes_ccd.settings import DataSettings, ExploreSettings, RunSettings, WeightsSettings
 
 NAME = "explore"
 HELP = "kernel density evolution, global and local Moran's I and maps of the coordination degree"
@@ -43,8 +43,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--weights",
         required=True,
-        help="spatial weights: square CSV, edge list CSV, GAL, or bundled:province-contiguity",
+        help="spatial weights: square CSV, edge list CSV, GAL, bundled:province-contiguity, "
+        "or a builder: contiguity:2, knn:6, inverse-distance[:power=2,cutoff=1000], "
+        "distance-band:800, economic:<explored variable>",
     )
+    parser.add_argument("--coordinates", default=None, help=WeightsSettings.describe("coordinates"))
+    parser.add_argument("--contiguity", default=None, help=WeightsSettings.describe("contiguity"))
     parser.add_argument(
         "--regions",
         type=Path,
@@ -118,8 +122,8 @@ def run(args: argparse.Namespace) -> int:
     int
         The exit code (0).
     """
+    from bayes_ccd.data.builders import weights_from_spec
     from bayes_ccd.data.regions import read_regions
-    from bayes_ccd.data.weights import read_weights
     from bayes_ccd.exceptions import ConfigError
     from bayes_ccd.exploration.stage import explore, read_ccd
     from bayes_ccd.report.output import atomic_output_dir
@@ -152,7 +156,18 @@ def run(args: argparse.Namespace) -> int:
     panel, ccd_regions = read_ccd(
         args.ccd, settings.variables, missing=missing, unit=args.unit, time=args.time
     )
-    weights = read_weights(args.weights)
+    # Validated like [weights]: a builder specification's kind, keys and values.
+    weights_settings = WeightsSettings().replace(
+        source=args.weights, coordinates=args.coordinates, contiguity=args.contiguity
+    )
+    weights = weights_from_spec(
+        weights_settings.source,
+        units=panel.units,
+        panel=panel,
+        coordinates=weights_settings.coordinates,
+        contiguity=weights_settings.contiguity,
+        boundary_id=settings.boundary_id,
+    )
     regions = ccd_regions if args.regions is None else read_regions(args.regions)
     inputs = {
         "ccd": str(args.ccd),

@@ -50,11 +50,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--weights",
         required=True,
-        help="spatial weights: square CSV, edge list CSV, GAL, or bundled:province-contiguity",
+        help="spatial weights: square CSV, edge list CSV, GAL, bundled:province-contiguity, "
+        "or a builder: contiguity:2, knn:6, inverse-distance[:power=2,cutoff=1000], "
+        "distance-band:800, economic:<column>[,geo=contiguity|inverse-distance]",
     )
     add_setting(
         parser, WeightsSettings, "transform", "--weights-transform", dest="weights_transform"
     )
+    add_setting(parser, WeightsSettings, "coordinates")
+    add_setting(parser, WeightsSettings, "contiguity")
+    add_setting(parser, WeightsSettings, "boundary_id")
     for name in ("model", "fe", "transform"):
         add_setting(parser, RegressionSettings, name)
     add_setting(parser, DataSettings, "missing")
@@ -120,7 +125,15 @@ def run(args: argparse.Namespace) -> int:
     settings = _settings(args)
     regression = settings_from(args, RegressionSettings, fields=("model", "fe", "transform"))
     weights_settings = settings_from(
-        args, WeightsSettings, fields={"transform": "weights_transform"}
+        args,
+        WeightsSettings,
+        fields={
+            "source": "weights",
+            "transform": "weights_transform",
+            "coordinates": "coordinates",
+            "contiguity": "contiguity",
+            "boundary_id": "boundary_id",
+        },
     )
     seed = settings_from(args, RunSettings, fields=("seed",)).seed
     data_settings = settings_from(args, DataSettings, fields=("missing", "gaps"))
@@ -129,9 +142,10 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         raise ConfigError(f"--log names {unknown}, which are not among --x {args.x}")
 
+    from bayes_ccd.data.builders import weights_from_spec
     from bayes_ccd.data.factors import Factor
     from bayes_ccd.data.panel import read_panel
-    from bayes_ccd.data.weights import read_weights
+    from bayes_ccd.data.weights_spec import spec_variable
     from bayes_ccd.report.output import atomic_output_dir, run_metadata
     from bayes_ccd.spatial.design import ModelSpec
     from bayes_ccd.spatial.model import SpatialPanel
@@ -156,15 +170,25 @@ def run(args: argparse.Namespace) -> int:
 
     check_output_early(args.out, input_paths(args))
     progress(f"reading {args.data}")
+    economic = spec_variable(weights_settings.source)
+    columns = list(dict.fromkeys([args.y, *args.x, *([economic] if economic else [])]))
     panel = read_panel(
         args.data,
         unit=args.unit,
         time=args.time,
-        columns=[args.y, *args.x],
+        columns=columns,
         missing=missing,
         gaps=data_settings.gaps,
     )
-    weights = read_weights(args.weights, transform=weights_settings.transform)
+    weights = weights_from_spec(
+        weights_settings.source,
+        units=panel.units,
+        panel=panel,
+        coordinates=weights_settings.coordinates,
+        contiguity=weights_settings.contiguity,
+        boundary_id=weights_settings.boundary_id,
+        transform=weights_settings.transform,  # type: ignore[arg-type]
+    )
     model = SpatialPanel(
         data=panel,
         weights=weights,
