@@ -240,7 +240,9 @@ class RunResult:
                     metadata=run_metadata(recorded, seed, stage="compare"),
                 )
             if self.efficiency is not None:
-                self.efficiency.write(_stage(staging, "dea"), config=config.dea.to_dict())
+                self.efficiency.write(
+                    _stage(staging, "dea"), config=config.dea.to_dict(), figures=draw
+                )
             if self.configurations is not None:
                 self.configurations.write(_stage(staging, "qca"))
             (staging / "summary.md").write_text(
@@ -355,7 +357,11 @@ def run(config: RunConfig | str | Path, *, progress: Progress | None = None) -> 
         from bayes_ccd.efficiency.analysis import efficiency_analysis
 
         report(f"DEA efficiency of {config.dea.year} and Malmquist index")
-        results["efficiency"] = efficiency_analysis(inputs.panel.frame, config.dea)
+        if config.dea.bootstrap:
+            report(f"bootstrap of the DEA scores ({config.dea.replications} replications)")
+        results["efficiency"] = efficiency_analysis(
+            inputs.panel.frame, config.dea, seed=config.run.seed
+        )
     if config.qca.enabled:
         from bayes_ccd.qca.solutions import configuration_analysis
 

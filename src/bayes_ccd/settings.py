@@ -537,6 +537,18 @@ class DEASettings(Settings):
         "both", "returns to scale: CCR (crs), BCC (vrs) or both", choices=RTS_CHOICES
     )
     super_efficiency: bool = setting(True, "Andersen-Petersen super-efficiency")
+    bootstrap: bool = setting(
+        False,
+        "bootstrap the CRS and VRS scores (Simar-Wilson 1998): bias-corrected scores and intervals",
+    )
+    replications: int = setting(
+        2000,
+        "bootstrap replications (Simar and Wilson use 2000 for intervals)",
+        low=20,
+        high=1e6,
+        integer=True,
+        text="an integer of at least 20",
+    )
 
 
 @dataclass(frozen=True)
