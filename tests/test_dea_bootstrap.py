@@ -238,28 +238,34 @@ def test_cli_dea_bootstrap_writes_the_table_and_figure(tmp_path: Path, capsys) -
 @pytest.mark.slow
 def test_intervals_cover_the_true_efficiency_near_nominal_rate() -> None:
     # Two inputs, one output on the CRS frontier y = sqrt(x1 x2); true input efficiency
-    # exp(-u), u half-normal (sd 0.3); 40 units, 25 data sets, 400 replications each.
-    # Simar & Wilson (1998, 2000) report coverage a little below nominal at such
-    # sizes; 0.85-0.99 of 1,000 unit-intervals rules out a broken interval (a wrong
-    # bandwidth, reflection or sign gives well under 0.8 or a degenerate 1.0).
-    rng = np.random.default_rng(20240601)
-    covered, total = 0, 0
-    for trial in range(25):
-        x_frontier = rng.uniform(1, 10, size=(40, 2))
+    # exp(-u), u half-normal (sd 0.3), independent of the inputs (the homogeneous case
+    # the smoothed bootstrap assumes); 100 units, 6 data sets, 300 replications each.
+    # The percentile intervals of the smoothed bootstrap under-cover in small samples
+    # and approach the nominal rate as n grows (Simar & Wilson 2000; measured here:
+    # 0.80 at n = 40 and 0.83 at n = 100 with one input, 0.89 at n = 100 with two);
+    # a broken bandwidth, reflection or sign gives far less, or a degenerate 1.0.
+    rng = np.random.default_rng(1)
+    covered, dea_error, corrected_error = [], [], []
+    for trial in range(6):
+        x_frontier = rng.uniform(1, 10, size=(100, 2))
         y = np.sqrt(x_frontier.prod(axis=1))[:, None]
-        truth = np.exp(-np.abs(rng.normal(0, 0.3, size=40)))
+        truth = np.exp(-np.abs(rng.normal(0, 0.3, size=100)))
         x = x_frontier / truth[:, None]
-        index = pd.Index([f"u{i}" for i in range(40)], name="unit")
-        boot = dea_bootstrap(
+        index = pd.Index([f"u{i}" for i in range(100)], name="unit")
+        table = dea_bootstrap(
             pd.DataFrame(x, index=index, columns=["x1", "x2"]),
             pd.DataFrame(y, index=index, columns=["y"]),
             rts="crs",
-            replications=400,
+            replications=300,
             seed=trial,
-        )
-        table = boot.table
-        covered += int(((table["lower"] <= truth) & (truth <= table["upper"])).sum())
-        total += len(truth)
-    coverage = covered / total
-    print(f"coverage of the 95% intervals: {coverage:.3f} of {total}")
+        ).table
+        covered += list((table["lower"] <= truth) & (truth <= table["upper"]))
+        dea_error += list(table["efficiency"] - truth)
+        corrected_error += list(table["bias_corrected"] - truth)
+    coverage = float(np.mean(covered))
+    print(f"coverage of the 95% intervals: {coverage:.3f} of {len(covered)}")
     assert 0.85 <= coverage <= 0.99
+    # DEA overstates efficiency (its frontier lies inside the true one); the bias
+    # correction removes most of that.
+    assert np.mean(dea_error) > 0
+    assert abs(np.mean(corrected_error)) < 0.5 * np.mean(dea_error)

@@ -113,6 +113,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "bayes_ccd.qca.measures": ("necessity",),
     "bayes_ccd.qca.truth_table": ("truth_table", "TruthTable"),
     "bayes_ccd.qca.solutions": ("fsqca", "configuration_analysis"),
+    "bayes_ccd.qca.robustness": ("qca_robustness", "QCARobustness"),
     "bayes_ccd.qca.result": ("QCAResult", "configuration_chart", "plot_configuration_chart"),
     "bayes_ccd.pipeline": ("run", "RunResult"),
     "bayes_ccd.report.summary": ("Summary",),

@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from bayes_ccd.efficiency.result import Efficiency
     from bayes_ccd.exploration.stage import ExplorationResult
     from bayes_ccd.qca.result import QCAResult
+    from bayes_ccd.qca.robustness import QCARobustness
     from bayes_ccd.spatial.compare import Comparison
     from bayes_ccd.spatial.results import FitCollection
 
@@ -72,7 +73,7 @@ def required_columns(config: RunConfig, system: IndicatorSystem) -> list[str]:
     if config.qca.enabled:
         columns += [
             c
-            for c in [config.qca.outcome, *config.qca.conditions]
+            for c in [config.qca.outcome.removeprefix("~").strip(), *config.qca.conditions]
             if c not in {*DERIVED, *DEA_SCORES}
         ]
     return list(dict.fromkeys(columns))
@@ -167,6 +168,7 @@ class RunResult:
     comparison: Comparison | None = None
     efficiency: Efficiency | None = None
     configurations: QCAResult | None = None
+    robustness: QCARobustness | None = None
 
     def stage_lines(self) -> dict[str, list[str]]:
         """Return the headline lines of every stage that ran, by section of ``summary.md``."""
@@ -183,6 +185,8 @@ class RunResult:
             sections["Efficiency (DEA)"] = list(self.efficiency.summary().lines)
         if self.configurations is not None:
             sections["Configurations (fsQCA)"] = list(self.configurations.summary().lines)
+        if self.robustness is not None:
+            sections["Robustness of the configurations"] = self.robustness.headline_lines()
         return sections
 
     def summary(self) -> Summary:
@@ -245,6 +249,8 @@ class RunResult:
                 )
             if self.configurations is not None:
                 self.configurations.write(_stage(staging, "qca"))
+            if self.robustness is not None:
+                self.robustness.write(staging / "qca", figures=draw)
             (staging / "summary.md").write_text(
                 self.summary().to_markdown(level=1), encoding="utf-8"
             )
@@ -366,11 +372,22 @@ def run(config: RunConfig | str | Path, *, progress: Progress | None = None) -> 
         from bayes_ccd.qca.solutions import configuration_analysis
 
         report("fsQCA: calibration, truth table and Boolean minimisation")
-        results["configurations"] = configuration_analysis(
-            qca_cases(inputs.panel, coupling, results["efficiency"], config.dea.year),
-            config.qca,
-            year=config.dea.year,
-        )
+        cases = qca_cases(inputs.panel, coupling, results["efficiency"], config.dea.year)
+        results["configurations"] = configuration_analysis(cases, config.qca, year=config.dea.year)
+        if config.qca.robustness:
+            from bayes_ccd.qca.robustness import qca_robustness
+
+            report("fsQCA robustness to calibration and cut-offs")
+            results["robustness"] = qca_robustness(
+                cases,
+                config.qca,
+                shift=config.qca.robustness_shift,
+                incl_cuts=config.qca.robustness_incl_cuts or None,
+                pri_cuts=config.qca.robustness_pri_cuts or None,
+                n_cuts=config.qca.robustness_n_cuts or None,
+                solution=config.qca.robustness_solution,
+                year=config.dea.year,
+            )
     return RunResult(config, inputs, coupling, **results)
 
 

@@ -50,6 +50,7 @@ RTS_CHOICES: Final = ("crs", "vrs", "both")
 CALIBRATIONS: Final = ("percentiles", "none")
 HALF_MEMBERSHIP_RULES: Final = ("nudge", "keep", "raise")
 CRITERIA: Final = ("terms", "literals")
+SOLUTION_KINDS: Final = ("conservative", "intermediate", "parsimonious")
 
 Sampler = Literal["exact", "nuts"]
 
@@ -557,7 +558,9 @@ class QCASettings(Settings):
 
     section: ClassVar[str] = "qca"
     enabled: bool = setting(True, "run the fsQCA stage")
-    outcome: str = setting("crs", "outcome column (a panel column, U1..D, or a DEA score)")
+    outcome: str = setting(
+        "crs", "outcome column (a panel column, U1..D, or a DEA score); ~name: its negation"
+    )
     conditions: tuple[str, ...] = setting(
         ["U1", "gdp_per_capita", "urbanisation_rate", "urban_density", "tertiary_share"],
         "condition columns",
@@ -568,7 +571,9 @@ class QCASettings(Settings):
         choices=CALIBRATIONS,
     )
     anchors: dict[str, list[Any]] = setting(
-        {}, "per-column [full, crossover, non] anchors (numbers or p95-style percentiles)"
+        {},
+        "per-column [full, crossover, non] anchors (numbers or p95-style percentiles), "
+        "or a crisp threshold [t] / [t, 'below']",
     )
     incl_cut: float = setting(
         0.8,
@@ -620,15 +625,62 @@ class QCASettings(Settings):
         integer=True,
         text="a positive integer",
     )
+    max_seconds: float = setting(
+        300.0,
+        "time limit of the exact minimisation of each solution, in seconds",
+        low=0,
+        open_low=True,
+        text="a positive number of seconds",
+    )
+    log_odds: float = setting(
+        3.0,
+        "log-odds of membership at the full and non-membership anchors: 3 (Ragin 2008) "
+        "or 2.944 = log(0.95/0.05) (R's QCA calibrate)",
+        low=0,
+        open_low=True,
+        text="a positive number",
+    )
+
+    robustness: bool = setting(
+        False, "robustness of the solution to calibration and cut-offs (Oana-Schneider 2021)"
+    )
+    robustness_shift: float = setting(
+        0.1,
+        "robustness grid: each anchor moved by this fraction of its column's range",
+        low=0,
+        high=1,
+        open_low=True,
+        open_high=True,
+        text="in (0, 1)",
+    )
+    robustness_solution: str = setting(
+        "intermediate", "solution whose robustness is examined", choices=SOLUTION_KINDS
+    )
+    robustness_incl_cuts: tuple[float, ...] = setting(
+        [], "robustness grid: consistency cut-offs (empty: incl_cut and +-0.05)"
+    )
+    robustness_pri_cuts: tuple[float, ...] = setting(
+        [], "robustness grid: PRI cut-offs (empty: pri_cut and +-0.05)"
+    )
+    robustness_n_cuts: tuple[int, ...] = setting(
+        [], "robustness grid: frequency cut-offs (empty: n_cut and n_cut + 1)"
+    )
 
     def check(self) -> None:
         """Check that the anchors are ``[full, crossover, non]`` of the outcome or a condition."""
         bad = {
-            c: v for c, v in self.anchors.items() if not isinstance(v, (list, tuple)) or len(v) != 3
+            c: v
+            for c, v in self.anchors.items()
+            if not isinstance(v, (list, tuple))
+            or not (len(v) in (1, 3) or (len(v) == 2 and v[1] in ("above", "below")))
         }
         if bad:
-            raise ConfigError(f"[qca] anchors must be [full, crossover, non], got {bad}")
-        unknown = sorted(set(self.anchors) - {self.outcome, *self.conditions})
+            raise ConfigError(
+                f"[qca] anchors must be [full, crossover, non] or a crisp threshold [t], "
+                f"[t, 'above'] or [t, 'below'], got {bad}"
+            )
+        outcome = self.outcome.removeprefix("~").strip()
+        unknown = sorted(set(self.anchors) - {outcome, *self.conditions})
         if unknown:
             raise ConfigError(
                 f"[qca] anchors for {unknown}, which are neither the outcome nor a condition"

@@ -35,7 +35,8 @@ class TermFit:
     r"""One term (sufficient configuration) of a model with its parameters of fit.
 
     ``unique_coverage`` is the coverage lost when the term is dropped from the model:
-    :math:`\mathrm{cov}(S) - \mathrm{cov}(S \setminus T)` (Ragin 2008, ch. 3).
+    :math:`\mathrm{cov}(S) - \mathrm{cov}(S \setminus T)` (Ragin 2008, ch. 3); NaN (not
+    applicable) when the term is the model's only one.
     ``cases`` have membership above 0.5 in the term.
     """
 
@@ -676,19 +677,32 @@ def configuration_chart_latex(
     return text
 
 
-def solution_lines(result: QCAResult) -> list[str]:
+#: Models per solution that :func:`solution_lines` prints; the rest are counted.
+SHOWN_MODELS = 10
+
+
+def solution_lines(result: QCAResult, max_models: int = SHOWN_MODELS) -> list[str]:
     """Return one line per model of every solution, for the console and the run summary.
 
     Each line has the label (with the C/P pair of an intermediate model), the
-    expression, consistency and coverage; a solution without models says so.
+    expression, consistency and coverage; a solution without models says so. Beyond
+    ``max_models`` tied models of a solution one line counts the others (a thousand
+    tied models belong in ``solutions.csv``, not on the terminal).
     """
     lines = []
     for name, solution in result.solutions.items():
-        for model in solution.models:
+        for model in solution.models[:max_models]:
             pair = f" ({model.derived_from})" if model.derived_from else ""
             lines.append(
                 f"{name} {model.label}{pair}: {model.expression} (consistency "
                 f"{model.consistency:.3f}, coverage {model.coverage:.3f})"
+            )
+        hidden = len(solution.models) - max_models
+        if hidden > 0:
+            distinct = len({m.expression for m in solution.models})
+            lines.append(
+                f"{name}: ... and {hidden} more tied models ({len(solution.models)} in all, "
+                f"{distinct} distinct expressions; every one is in solutions.csv)"
             )
         if not solution.models:
             lines.append(f"{name}: no configuration passes the cut-offs")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -15,7 +16,12 @@ import numpy as np
 import pandas as pd
 
 from bayes_ccd.exceptions import ConfigError, DataError, EstimationError, NumericalWarning, warn
-from bayes_ccd.qca.calibration import Anchors, calibrate_frame, percentile_anchors
+from bayes_ccd.qca.calibration import (
+    Anchors,
+    calibrate_frame,
+    crisp_threshold,
+    percentile_anchors,
+)
 from bayes_ccd.qca.measures import (
     Implicant,
     consistency,
@@ -136,6 +142,7 @@ class _ModelFitter:
 
         with :math:`s_c` and :math:`s^{(2)}_c` the largest and second largest term
         memberships of case ``c``: one pass over the cases instead of one per term.
+        The unique coverage of the term of a one-term model is not applicable (NaN).
         """
         y = self.y
         fitted = [self.term(term) for term in model]
@@ -150,7 +157,9 @@ class _ModelFitter:
         y_total = y.sum()
         unique = (
             np.bincount(memberships.argmax(axis=1), weights=loss, minlength=len(fitted)) / y_total
-            if y_total > 0
+            # One term has nothing to be unique against: not applicable, as R's QCA
+            # reports it, rather than its raw coverage again.
+            if y_total > 0 and len(fitted) > 1
             else np.full(len(fitted), np.nan)
         )
         return Model(
@@ -237,7 +246,8 @@ def easy_counterfactuals(
 
 #: What to change when a solution's search budget runs out (appended to the error).
 _BUDGET_ADVICE = (
-    "raise max_nodes (command line: --max-nodes), lower max_models, analyse fewer "
+    "raise max_nodes or max_seconds (command line: --max-nodes, --max-seconds), lower "
+    "max_models, analyse fewer "
     "conditions, or raise n_cut so that rows with few cases become remainders"
 )
 
@@ -249,6 +259,7 @@ def solve(
     criterion: Criterion = QCASettings.criterion,
     max_models: int = QCASettings.max_models,
     max_nodes: int = QCASettings.max_nodes,
+    max_seconds: float = QCASettings.max_seconds,
 ) -> QCAResult:
     """Find the conservative, parsimonious and intermediate solutions of a truth table.
 
@@ -279,6 +290,8 @@ def solve(
         Search budget of each solution (see :func:`minimum_covers`); the intermediate
         solution shares it among its conservative/parsimonious pairs, each pair also
         counting one node.
+    max_seconds
+        Time limit of all three solutions together, in seconds.
 
     Returns
     -------
@@ -293,7 +306,10 @@ def solve(
         A solution's search needed more than ``max_nodes`` nodes; the message names the
         solution, the size of its prime implicant chart and what to change.
     """
-    QCASettings(criterion=criterion, max_models=max_models, max_nodes=max_nodes)
+    QCASettings(
+        criterion=criterion, max_models=max_models, max_nodes=max_nodes, max_seconds=max_seconds
+    )
+    deadline = time.monotonic() + max_seconds
     conditions = table.conditions
     k = len(conditions)
     expectations = parse_directional_expectations(dir_exp, conditions)
@@ -302,8 +318,16 @@ def solve(
     options = {"criterion": criterion, "max_models": max_models}
 
     def minimised(kind: str, free: Sequence[int], nodes: int) -> BooleanSolution:
+        seconds = deadline - time.monotonic()
+        if seconds <= 0:
+            raise EstimationError(
+                f"{kind} solution: the time limit of max_seconds={max_seconds:g} s is spent; "
+                f"{_BUDGET_ADVICE}"
+            )
         try:
-            return minimise(table.positive, free, k, max_nodes=nodes, **options)
+            return minimise(
+                table.positive, free, k, max_nodes=nodes, max_seconds=seconds, **options
+            )
         except EstimationError as error:
             raise EstimationError(f"{kind} solution: {error}; {_BUDGET_ADVICE}") from None
 
@@ -407,9 +431,27 @@ def solve(
             "half_membership": table.half_membership,
             "directional_expectations": expectations,
             "max_nodes": max_nodes,
+            "max_seconds": max_seconds,
             **options,
         },
     )
+
+
+def negated_outcome(data: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    r"""Add the column ``~Y`` (membership 1 - Y) when the outcome is a negation ``~Y``.
+
+    The negation of a fuzzy set is :math:`\mu_{\sim Y} = 1 - \mu_Y` (Ragin 2008, ch. 2);
+    an outcome already present as a column, or not negated, leaves ``data`` as it is.
+    """
+    if not outcome.startswith("~") or outcome in data.columns:
+        return data
+    base = outcome.removeprefix("~").strip()
+    if base not in data.columns:
+        raise DataError(
+            f"the negated outcome '{outcome}' needs the column '{base}' "
+            f"(columns: {', '.join(map(str, data.columns))})"
+        )
+    return data.assign(**{outcome: 1.0 - data[base].astype(float)})
 
 
 def fsqca(
@@ -425,6 +467,7 @@ def fsqca(
     criterion: Criterion = QCASettings.criterion,
     max_models: int = QCASettings.max_models,
     max_nodes: int = QCASettings.max_nodes,
+    max_seconds: float = QCASettings.max_seconds,
 ) -> QCAResult:
     """Build the truth table and find all three solutions (:func:`truth_table`, :func:`solve`).
 
@@ -438,10 +481,11 @@ def fsqca(
         :func:`bayes_ccd.qca.calibration.calibrate_frame`), one row per case, indexed by
         case.
     outcome, conditions
-        Column names.
+        Column names; an outcome ``~Y`` is the negation of column ``Y``
+        (:func:`negated_outcome`).
     incl_cut, n_cut, pri_cut, half_membership
         See :func:`truth_table`.
-    dir_exp, criterion, max_models, max_nodes
+    dir_exp, criterion, max_models, max_nodes, max_seconds
         See :func:`solve`.
 
     Returns
@@ -464,6 +508,7 @@ def fsqca(
         with atomic_output_dir("results/fsqca") as staging:
             result.write(staging)
     """
+    data = negated_outcome(data, outcome)
     table = truth_table(
         data,
         outcome,
@@ -474,7 +519,12 @@ def fsqca(
         half_membership=half_membership,
     )
     return solve(
-        table, dir_exp=dir_exp, criterion=criterion, max_models=max_models, max_nodes=max_nodes
+        table,
+        dir_exp=dir_exp,
+        criterion=criterion,
+        max_models=max_models,
+        max_nodes=max_nodes,
+        max_seconds=max_seconds,
     )
 
 
@@ -516,9 +566,14 @@ def configuration_analysis(
     DataError
         Missing columns, non-finite raw values, memberships outside [0, 1].
     """
-    columns = [settings.outcome, *settings.conditions]
-    anchors = percentile_anchors(columns) if settings.calibration == "percentiles" else {}
-    anchors |= {column: Anchors(*values) for column, values in settings.anchors.items()}
+    columns = [settings.outcome.removeprefix("~").strip(), *settings.conditions]
+    anchors: dict[str, Any] = (
+        percentile_anchors(columns) if settings.calibration == "percentiles" else {}
+    )
+    anchors |= {
+        column: values if crisp_threshold(values) else Anchors(*values)
+        for column, values in settings.anchors.items()
+    }
     absent = [c for c in columns if c not in cases.columns]
     if absent:
         raise DataError(
@@ -526,7 +581,7 @@ def configuration_analysis(
             f"(available: {', '.join(map(str, cases.columns))})"
         )
     result = fsqca(
-        calibrate_frame(cases[columns], anchors),
+        calibrate_frame(cases[columns], anchors, log_odds=settings.log_odds),
         settings.outcome,
         settings.conditions,
         incl_cut=settings.incl_cut,
@@ -537,8 +592,12 @@ def configuration_analysis(
         criterion=settings.criterion,
         max_models=settings.max_models,
         max_nodes=settings.max_nodes,
+        max_seconds=settings.max_seconds,
     )
-    used = {column: [a.full, a.crossover, a.non] for column, a in anchors.items()}
+    used = {
+        column: [a.full, a.crossover, a.non] if isinstance(a, Anchors) else list(a)
+        for column, a in anchors.items()
+    }
     recorded = {**result.config, **settings.to_dict(), "anchors": used}
     if year is not None:
         recorded["year"] = year
