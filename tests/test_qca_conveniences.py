@@ -140,3 +140,20 @@ def test_time_limit_stops_the_minimisation_with_a_clear_message() -> None:
         fsqca(crisp_cases(), "Y", ["A", "B"], max_seconds=1e-9)
     with pytest.raises(ConfigError, match="max_seconds"):
         QCASettings(max_seconds=0)
+
+
+def test_every_conservative_parsimonious_pair_of_an_intermediate_model_is_listed() -> None:
+    # Positive rows 000, 001, 011, 111, 110, 100 and negative 010, 101 (every row
+    # observed, so no remainders): the prime implicants ~A~B, ~AC, BC, AB, A~C, ~B~C
+    # form a cycle with two minimum covers, C1 and C2, and the parsimonious solution is
+    # the same two models. Without remainders every pair minimises to both models, so
+    # each intermediate model comes from both conservative models: C1Pj and C2Pj.
+    rows = [(a, b, c) for a in (0, 1) for b in (0, 1) for c in (0, 1)]
+    frame = pd.DataFrame(rows, columns=["A", "B", "C"], index=[f"r{i}" for i in range(8)])
+    frame["Y"] = [0.0 if r in ((0, 1, 0), (1, 0, 1)) else 1.0 for r in rows]
+    result = fsqca(frame.astype(float), "Y", ["A", "B", "C"], dir_exp="A, B, C")
+    assert len(result.conservative.models) == 2 and len(result.parsimonious.models) == 2
+    labels = [m.pair_labels for m in result.intermediate.models]
+    assert labels == ["C1P1, C2P1", "C1P1, C2P1", "C1P2, C2P2", "C1P2, C2P2"]
+    lines = solution_lines(result)
+    assert any(line.startswith("intermediate M1 (C1P1, C2P1): ") for line in lines)

@@ -69,6 +69,9 @@ class Model:
     conservative_model, parsimonious_model
         For intermediate models: indices of the conservative and parsimonious models
         they were derived from (R's ``C1P1`` labels are ``C{i+1}P{j+1}``).
+    pairs
+        For intermediate models: every ``(conservative, parsimonious)`` pair of indices
+        that gives the model (see :attr:`pair_labels`).
     """
 
     label: str
@@ -81,6 +84,18 @@ class Model:
     counterfactuals: tuple[int, ...] = ()
     conservative_model: int | None = None
     parsimonious_model: int | None = None
+    pairs: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def pair_labels(self) -> str:
+        """Every ``C{i}P{j}`` pair that gives this intermediate model, as R lists them.
+
+        Pairs of other conservative models with the same parsimonious model often give
+        the same model; it is kept once, with all its pairs (``"C1P1, C2P1"``).
+        """
+        if not self.pairs:
+            return self.derived_from
+        return ", ".join(f"C{c + 1}P{p + 1}" for c, p in self.pairs)
 
     @property
     def derived_from(self) -> str:
@@ -553,8 +568,9 @@ def solutions_table(result: QCAResult) -> pd.DataFrame:
     """One row per model of every solution: its expression and fit.
 
     Columns ``solution``, ``model``, ``derived_from`` (R's ``C{i}P{j}`` pair of an
-    intermediate model), ``same_expression_as`` (an earlier intermediate model with the
-    same expression but another pair, hence possibly other core conditions),
+    intermediate model), ``pairs`` (every pair that gives it), ``same_expression_as``
+    (an earlier intermediate model with the same expression but another parsimonious
+    model, hence possibly other core conditions),
     ``expression``, ``consistency``, ``PRI`` and ``coverage``.
     """
     records = []
@@ -566,6 +582,7 @@ def solutions_table(result: QCAResult) -> pd.DataFrame:
                     "solution": name,
                     "model": model.label,
                     "derived_from": model.derived_from,
+                    "pairs": model.pair_labels,
                     "same_expression_as": twins.get(model.label, ""),
                     "expression": model.expression,
                     "consistency": model.consistency,
@@ -579,6 +596,7 @@ def solutions_table(result: QCAResult) -> pd.DataFrame:
             "solution",
             "model",
             "derived_from",
+            "pairs",
             "same_expression_as",
             "expression",
             "consistency",
@@ -609,6 +627,7 @@ def _model_dict(model: Model, table: TruthTable, kind: str) -> dict[str, Any]:
     }
     if model.derived_from:
         entry["derived_from"] = model.derived_from
+        entry["pairs"] = model.pair_labels.split(", ")
     if kind in _COUNTERFACTUALS:
         entry[_COUNTERFACTUALS[kind]] = [
             {"row": r + 1, "configuration": table.row_label(r)} for r in model.counterfactuals
@@ -692,7 +711,7 @@ def solution_lines(result: QCAResult, max_models: int = SHOWN_MODELS) -> list[st
     lines = []
     for name, solution in result.solutions.items():
         for model in solution.models[:max_models]:
-            pair = f" ({model.derived_from})" if model.derived_from else ""
+            pair = f" ({model.pair_labels})" if model.derived_from else ""
             lines.append(
                 f"{name} {model.label}{pair}: {model.expression} (consistency "
                 f"{model.consistency:.3f}, coverage {model.coverage:.3f})"

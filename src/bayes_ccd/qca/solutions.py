@@ -271,7 +271,8 @@ def solve(
       :func:`easy_counterfactuals`) as the only don't-cares, as R's QCA package does.
       Without directional expectations no counterfactual is easy and the intermediate
       models are the conservative models again, once per parsimonious model. Each model
-      records its pair (:attr:`Model.derived_from`, R's ``C1P1`` label): two pairs may
+      records its first pair (:attr:`Model.derived_from`, R's ``C1P1`` label) and
+      every pair that gives it (:attr:`Model.pair_labels`): two pairs may
       give the same expression, with different core conditions in the configuration
       chart.
 
@@ -337,7 +338,9 @@ def solve(
     intermediate_models: list[tuple[tuple[Implicant, ...], int, int, tuple[int, ...]]] = []
     intermediate_primes: dict[Implicant, None] = {}
     truncated = conservative.truncated or parsimonious.truncated
-    seen = set()
+    # Model (and parsimonious model) -> every conservative model whose pair gives it:
+    # the model is kept once, every pair listed, as R's QCA lists C1P1, C2P1, ...
+    seen: dict[tuple[frozenset[Implicant], int], list[int]] = {}
     # Pairs with the same easy counterfactuals have the same minimisation.
     by_counterfactuals: dict[tuple[int, ...], BooleanSolution] = {}
     spent = 0
@@ -366,8 +369,10 @@ def solve(
         for model in pair.models:
             key = (frozenset(model), pi)
             if key not in seen:
-                seen.add(key)
+                seen[key] = [ci]
                 intermediate_models.append((model, ci, pi, easy))
+            elif ci not in seen[key]:
+                seen[key].append(ci)
         if len(intermediate_models) > max_models:
             warn(
                 f"more than {max_models} intermediate models; only the first "
@@ -415,6 +420,7 @@ def solve(
                     counterfactuals=easy,
                     conservative_model=ci,
                     parsimonious_model=pi,
+                    pairs=tuple((c, pi) for c in seen[frozenset(m), pi]),
                 )
                 for i, (m, ci, pi, easy) in enumerate(intermediate_models)
             ),
