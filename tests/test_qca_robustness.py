@@ -149,3 +149,16 @@ def test_cli_qca_robustness(tmp_path: Path, capsys) -> None:
     assert code == 0
     assert (out / "robustness.csv").is_file() and (out / "robustness.png").is_file()
     assert "Base model DEV*URB*LIT*STB + DEV*LIT*~IND*STB appears in" in capsys.readouterr().out
+
+
+def test_variants_without_a_solution_are_recorded_not_fatal() -> None:
+    raw, settings = lipset()
+    # A PRI cut-off of 1 leaves no positive row: that variant has no solution.
+    result = qca_robustness(raw, settings, incl_cuts=[0.8], pri_cuts=[0.0, 1.0], n_cuts=[1])
+    failed = result.variants[result.variants["status"] != "ok"]
+    assert list(failed["change"]) == ["incl 0.8, PRI 1, n 1"]
+    assert failed["status"].iloc[0].startswith("no solution")
+    table = result.table()
+    base = table[(table["kind"] == "model") & table["in_base"]].iloc[0]
+    # present in the 30 calibration variants it survives, absent from the failed one
+    assert base["share_cutoffs"] == 0.0

@@ -37,7 +37,7 @@ import pandas as pd
 from bayes_ccd.conventions import DEFAULT_SEED, INTERVAL_PROB, UNIT
 from bayes_ccd.efficiency.lp import TOLERANCE, _frontier_candidates, _radial_batch, _to_efficiency
 from bayes_ccd.efficiency.model import _check_options, _validated
-from bayes_ccd.exceptions import DataError
+from bayes_ccd.exceptions import ConfigError, DataError
 from bayes_ccd.report.figures import save_figure
 from bayes_ccd.report.summary import SummaryTable
 from bayes_ccd.report.tables import write_table
@@ -202,7 +202,7 @@ def dea_bootstrap(
     _check_options(orientation, rts)
     DEASettings(replications=replications)
     if not 0 < prob < 1:
-        raise DataError(f"prob = {prob} must be in (0, 1)")
+        raise ConfigError(f"prob = {prob} must be in (0, 1)")
     x, y = _validated(inputs, outputs, period=period, warn=False)
     labels = list(inputs.index)
     models = ("crs", "vrs") if rts == "both" else (rts,)
@@ -215,11 +215,10 @@ def dea_bootstrap(
         options = {
             "orientation": orientation,
             "rts": model,
-            "labels": labels * replications,
             "what": f"bootstrap {model.upper()} {orientation}-oriented",
             "period": period,
         }
-        delta = _distances(x, y, x[undominated], y[undominated], None, **options)
+        delta = _distances(x, y, x[undominated], y[undominated], None, labels=labels, **options)
         h = normal_reference_bandwidth(delta)
         star = smoothed_distances(delta, h, replications, rng)  # (B, n)
         if orientation == "input":
@@ -234,6 +233,7 @@ def dea_bootstrap(
             x_ref,
             y_ref,
             np.repeat(np.arange(replications), n),
+            labels=labels * replications,
             **options,
         ).reshape(replications, n)
         bias = boot.mean(axis=0) - delta

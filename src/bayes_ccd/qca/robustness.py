@@ -166,12 +166,12 @@ def qca_robustness(
         try:
             result = configuration_analysis(cases, changed, year=year)
         except BayesCCDError as error:
-            row |= {"status": f"no solution: {error}", "models": ()}
+            row |= {"status": f"no solution: {error}", "models": (), "terms": ()}
             rows.append(row)
             continue
         models = result.solutions[solution].models
         row |= {
-            "status": "ok" if models else "no solution",
+            "status": "ok" if models else "no solution: no configuration passes the cut-offs",
             "models": tuple(m.expression for m in models),
             "terms": tuple(sorted({t.term for m in models for t in m.terms})),
         }
