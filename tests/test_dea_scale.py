@@ -90,7 +90,7 @@ def test_fast_path_equals_simple_reference(
     orientation: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # Groups of 4 make the hierarchical frontier search run several levels on 70 units
-    # (without it, the search only starts beyond 256 undominated units).
+    # (without it, the search only starts beyond 64 undominated units).
     monkeypatch.setattr(dea_lp, "_HIERARCHY_GROUP", 4)
     monkeypatch.setattr("bayes_ccd.efficiency.model._HIERARCHY_GROUP", 4)
     inputs, outputs = random_cross_section(70, seed=11)

@@ -395,14 +395,15 @@ def _references(
 ) -> dict[str, np.ndarray]:
     """Return the reference units of each model's LPs (and of NIRS, under ``"vrs"``).
 
-    Up to ``2 * _HIERARCHY_GROUP`` undominated units, all of them. Beyond, only the
+    Up to ``_HIERARCHY_GROUP // 2`` undominated units, all of them (the search would
+    cost more than it saves; measured in ``benchmarks/bench_dea.py``). Beyond, only the
     efficient ones, found by the hierarchical search of
     :func:`~bayes_ccd.efficiency.lp._frontier_reference`: first under VRS among the
     undominated units, then under CRS among those (a unit inefficient under VRS is
     inefficient under CRS). Either way the reference units span the technology, so no
     score or max-slack optimum changes; only the LPs shrink.
     """
-    if len(undominated) <= 2 * _HIERARCHY_GROUP:
+    if len(undominated) <= _HIERARCHY_GROUP // 2:
         return {"crs": undominated, "vrs": undominated}
     options = {"orientation": orientation, "labels": labels, "period": period}
     vrs = _frontier_reference(x, y, undominated, rts="vrs", **options)
