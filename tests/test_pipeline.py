@@ -64,7 +64,8 @@ def _config(tmp_path, **overrides: dict) -> str:
 def test_run_writes_every_stage_and_says_the_data_are_synthetic(tmp_path, capsys):
     out = tmp_path / "results" / "small"
     with pytest.warns((WeightsWarning, DataWarning)) as record:
-        assert main(["run", _config(tmp_path), "--out", str(out)]) == 0
+        config = _config(tmp_path, dea={"bootstrap": True, "replications": 20})
+        assert main(["run", config, "--out", str(out)]) == 0
     messages = " ".join(str(w.message) for w in record)
     # Jilin and Heilongjiang are cut off from the other central provinces, and the demo's
     # largest province has no VRS super-efficiency: both are reported, not hidden.
@@ -87,6 +88,8 @@ def test_run_writes_every_stage_and_says_the_data_are_synthetic(tmp_path, capsys
         "compare/comparison.csv",
         "dea/efficiency.csv",
         "dea/malmquist.csv",
+        "dea/bootstrap.csv",
+        "dea/bootstrap_intervals.png",
         "qca/solutions.json",
         "qca/truth_table.csv",
     ):

@@ -43,7 +43,8 @@ def test_validate_passes_the_demo_and_writes_nothing(tmp_path, capsys):
     assert main(["run", str(MODELS / "demo.toml"), "--validate"]) == 0
     assert time.perf_counter() - start < 10
     out = capsys.readouterr().out
-    assert "valid; stages on: ccd, explore, mle, bayes, compare, model_choice, dea, qca" in out
+    stages = "ccd, explore, mle, bayes, compare, model_choice, dea, qca, qca_robustness"
+    assert f"valid; stages on: {stages}" in out
     assert not (tmp_path / "results").exists()
 
 

@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from bayes_ccd.efficiency.result import Efficiency
     from bayes_ccd.exploration.stage import ExplorationResult
     from bayes_ccd.qca.result import QCAResult
+    from bayes_ccd.qca.robustness import QCARobustness
     from bayes_ccd.spatial.compare import Comparison
     from bayes_ccd.spatial.results import FitCollection
     from bayes_ccd.spatial.selection import ModelComparison
@@ -78,7 +79,7 @@ def required_columns(config: RunConfig, system: IndicatorSystem) -> list[str]:
     if config.qca.enabled:
         columns += [
             c
-            for c in [config.qca.outcome, *config.qca.conditions]
+            for c in [config.qca.outcome.removeprefix("~").strip(), *config.qca.conditions]
             if c not in {*DERIVED, *DEA_SCORES}
         ]
     return list(dict.fromkeys(columns))
@@ -238,6 +239,7 @@ class RunResult:
     model_choice: ModelComparison | None = None
     efficiency: Efficiency | None = None
     configurations: QCAResult | None = None
+    robustness: QCARobustness | None = None
 
     def stage_lines(self) -> dict[str, list[str]]:
         """Return the headline lines of every stage that ran, by section of ``summary.md``."""
@@ -304,6 +306,7 @@ SECTION_TITLES = {
     "model_choice": "Model comparison",
     "dea": "Efficiency (DEA)",
     "qca": "Configurations (fsQCA)",
+    "qca_robustness": "Robustness of the configurations",
 }
 
 
@@ -313,6 +316,8 @@ def stage_lines(name: str, result: Any) -> list[str]:
         return _mle_lines(result)
     if name == "compare":
         return list(result.lines())
+    if name == "qca_robustness":
+        return list(result.headline_lines())
     return list(result.summary().lines)
 
 
@@ -349,9 +354,11 @@ def write_stage(
     elif name == "model_choice":
         result.write(directory, figures=figures, metadata=meta(stage=name))
     elif name == "dea":
-        result.write(directory, config=config.dea.to_dict())
+        result.write(directory, config=config.dea.to_dict(), figures=figures)
     elif name == "qca":
         result.write(directory)
+    elif name == "qca_robustness":
+        result.write(directory, figures=figures)
 
 
 def _mle_lines(fits: FitCollection) -> list[str]:
@@ -382,6 +389,7 @@ STAGES: dict[str, tuple[str, ...]] = {
     "model_choice": ("ccd",),
     "dea": (),
     "qca": ("ccd", "dea"),
+    "qca_robustness": ("ccd", "dea", "qca"),
 }
 #: The :class:`RunResult` field holding each stage's result.
 RESULT_FIELDS = {
@@ -393,6 +401,7 @@ RESULT_FIELDS = {
     "model_choice": "model_choice",
     "dea": "efficiency",
     "qca": "configurations",
+    "qca_robustness": "robustness",
 }
 
 
@@ -407,6 +416,7 @@ def enabled_stages(config: RunConfig) -> list[str]:
         "model_choice": config.model_choice.enabled,
         "dea": config.dea.enabled,
         "qca": config.qca.enabled,
+        "qca_robustness": config.qca.enabled and config.qca.robustness,
     }
     return [name for name in STAGES if on[name]]
 
@@ -543,7 +553,9 @@ def compute_stage(name: str, prepared: Prepared, results: dict[str, Any], report
         from bayes_ccd.efficiency.analysis import efficiency_analysis
 
         report(f"DEA efficiency of {config.dea.year} and Malmquist index")
-        return efficiency_analysis(inputs.panel.frame, config.dea)
+        if config.dea.bootstrap:
+            report(f"bootstrap of the DEA scores ({config.dea.replications} replications)")
+        return efficiency_analysis(inputs.panel.frame, config.dea, seed=seed)
     if name == "qca":
         from bayes_ccd.qca.solutions import configuration_analysis
 
@@ -551,6 +563,21 @@ def compute_stage(name: str, prepared: Prepared, results: dict[str, Any], report
         return configuration_analysis(
             qca_cases(inputs.panel, prepared.ccd, results["dea"], config.dea.year),
             config.qca,
+            year=config.dea.year,
+        )
+    if name == "qca_robustness":
+        from bayes_ccd.qca.robustness import qca_robustness
+
+        report("fsQCA robustness to calibration and cut-offs")
+        qca = config.qca
+        return qca_robustness(
+            qca_cases(inputs.panel, prepared.ccd, results["dea"], config.dea.year),
+            qca,
+            shift=qca.robustness_shift,
+            incl_cuts=qca.robustness_incl_cuts or None,
+            pri_cuts=qca.robustness_pri_cuts or None,
+            n_cuts=qca.robustness_n_cuts or None,
+            solution=qca.robustness_solution,
             year=config.dea.year,
         )
     raise ConfigError(f"unknown stage {name!r} (stages: {', '.join(STAGES)})")

@@ -61,6 +61,7 @@ STAGE_SECTIONS: dict[str, tuple[str, ...]] = {
     "model_choice": ("weights", "regression", "bayes", "model_choice"),
     "dea": ("data", "dea"),
     "qca": ("qca",),
+    "qca_robustness": ("qca",),
 }
 
 

@@ -1,4 +1,4 @@
-"""``bayes-ccd dea``: DEA efficiency (CCR/BCC, scale, super-efficiency) and Malmquist index."""
+"""``bayes-ccd dea``: DEA efficiency (CCR/BCC, scale, super-efficiency), bootstrap, Malmquist."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ import dataclasses
 from pathlib import Path
 
 from bayes_ccd.cli.common import add_setting, input_paths, progress, split_list
-from bayes_ccd.settings import DataSettings, DEASettings
+from bayes_ccd.settings import DataSettings, DEASettings, RunSettings
 
 NAME = "dea"
-HELP = "DEA efficiency (CCR/BCC, scale, super-efficiency) and Malmquist index"
+HELP = "DEA efficiency (CCR/BCC, scale, super-efficiency), Simar-Wilson bootstrap, Malmquist index"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -55,6 +55,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--no-super",
         help="skip Andersen-Petersen super-efficiency",
     )
+    add_setting(parser, DEASettings, "bootstrap")
+    add_setting(parser, DEASettings, "replications")
+    add_setting(
+        parser,
+        RunSettings,
+        "seed",
+        help=f"seed of the bootstrap (default {RunSettings.default('seed')})",
+    )
     add_setting(
         parser,
         DataSettings,
@@ -66,6 +74,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Read the data, run the DEA (and Malmquist index of a panel) and write the outputs."""
+    from bayes_ccd.efficiency.bootstrap import dea_bootstrap
     from bayes_ccd.efficiency.data import read_dea_table
     from bayes_ccd.efficiency.malmquist import malmquist
     from bayes_ccd.efficiency.model import dea, dea_panel
@@ -74,11 +83,18 @@ def run(args: argparse.Namespace) -> int:
     from bayes_ccd.report.output import atomic_output_dir
 
     settings = DEASettings().replace(
-        orientation=args.orientation, rts=args.rts, super_efficiency=args.super_efficiency
+        orientation=args.orientation,
+        rts=args.rts,
+        super_efficiency=args.super_efficiency,
+        bootstrap=args.bootstrap,
+        replications=args.replications,
     )
+    seed = RunSettings().replace(seed=args.seed).seed
     missing = DataSettings().replace(missing=args.missing).missing
     if args.year is not None and args.time is None:
         raise ConfigError("--year selects a period of the --time column; give --time too")
+    if settings.bootstrap and args.time is not None and args.year is None:
+        raise ConfigError("--bootstrap resamples one cross-section: give --year to pick the period")
     from bayes_ccd.report.output import check_output_early
 
     check_output_early(args.out, input_paths(args))
@@ -104,7 +120,19 @@ def run(args: argparse.Namespace) -> int:
             progress(f"DEA of {len(rows)} units")
             period = None if args.year is None else int(args.year)
             result = dea(rows[args.inputs], rows[args.outputs], **options, period=period)
-            efficiency = Efficiency({period: result}, filled=data.filled)
+            bootstrap = None
+            if settings.bootstrap:
+                progress(f"bootstrap ({settings.replications} replications, seed {seed})")
+                bootstrap = dea_bootstrap(
+                    rows[args.inputs],
+                    rows[args.outputs],
+                    orientation=settings.orientation,
+                    rts=settings.rts,
+                    replications=settings.replications,
+                    seed=seed,
+                    period=period,
+                )
+            efficiency = Efficiency({period: result}, filled=data.filled, bootstrap=bootstrap)
         else:
             progress(f"DEA of each period of {args.time}")
             panel = dea_panel(

@@ -24,7 +24,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     """
     parser.add_argument("--data", required=True, type=Path, help="CSV with one row per case")
     parser.add_argument("--case", required=True, help="column holding the case names")
-    parser.add_argument("--outcome", required=True, help="outcome column")
+    parser.add_argument(
+        "--outcome", required=True, help="outcome column; ~COLUMN analyses its negation"
+    )
     parser.add_argument(
         "--conditions", required=True, type=split_list, help="comma-separated condition columns"
     )
@@ -60,6 +62,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=QCASettings.describe("max_nodes")
         + "; when it runs out the command stops with an error instead of searching on",
     )
+    add_setting(parser, QCASettings, "max_seconds")
+    add_setting(parser, QCASettings, "log_odds")
+    add_setting(
+        parser,
+        QCASettings,
+        "robustness",
+        help="also test the robustness of the solution (Oana-Schneider 2021): re-run over "
+        "anchors moved by --robustness-shift of their range and a grid of cut-offs; "
+        "writes robustness.{csv,md,tex}, robustness_variants.csv and robustness.png",
+    )
+    for name in ("robustness_shift", "robustness_solution"):
+        add_setting(parser, QCASettings, name)
     parser.add_argument("--pdf", action="store_true", help="also write the chart as PDF")
     parser.add_argument("--out", required=True, type=Path, help="output directory")
 
@@ -69,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
     from bayes_ccd.exceptions import ConfigError
     from bayes_ccd.qca.calibration import read_anchors, read_cases
     from bayes_ccd.qca.result import solution_lines
+    from bayes_ccd.qca.robustness import qca_robustness
     from bayes_ccd.qca.solutions import configuration_analysis
     from bayes_ccd.report.output import atomic_output_dir
 
@@ -77,7 +92,8 @@ def run(args: argparse.Namespace) -> int:
             "say whether the data are raw values (--calibrate FILE or "
             "--calibrate percentiles) or already memberships (--calibrated)"
         )
-    columns = [args.outcome, *args.conditions]
+    # An outcome ~Y is the negation of column Y: read and calibrate Y.
+    columns = [args.outcome.removeprefix("~").strip(), *args.conditions]
     percentiles = args.calibrate == "percentiles"
     anchors = {}
     if args.calibrate is not None and not percentiles:
@@ -102,12 +118,25 @@ def run(args: argparse.Namespace) -> int:
     )
     progress("truth table and Boolean minimisation")
     result = configuration_analysis(data, settings)
+    robustness = None
+    if settings.robustness:
+        progress("robustness grid of calibrations and cut-offs")
+        robustness = qca_robustness(
+            data,
+            settings,
+            shift=settings.robustness_shift,
+            solution=settings.robustness_solution,
+        )
     with atomic_output_dir(args.out, protect=input_paths(args)) as staging:
         result.write(
             staging,
             config={"data": str(args.data), "case": args.case, "calibrate": args.calibrate},
             pdf=args.pdf,
         )
+        if robustness is not None:
+            robustness.write(staging, pdf=args.pdf)
     print("\n".join(solution_lines(result)))
+    if robustness is not None:
+        print("\n".join(robustness.headline_lines()))
     print(f"Results written to {args.out}/")
     return 0

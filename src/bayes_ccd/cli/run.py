@@ -10,7 +10,17 @@ from bayes_ccd.cli.common import progress
 NAME = "run"
 HELP = "run the whole analysis described by a TOML configuration"
 #: The stages of a run (as in bayes_ccd.pipeline.STAGES, which imports pandas).
-STAGE_NAMES = ("ccd", "explore", "mle", "bayes", "compare", "model_choice", "dea", "qca")
+STAGE_NAMES = (
+    "ccd",
+    "explore",
+    "mle",
+    "bayes",
+    "compare",
+    "model_choice",
+    "dea",
+    "qca",
+    "qca_robustness",
+)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

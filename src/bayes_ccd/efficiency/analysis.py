@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from bayes_ccd.conventions import PERIOD, UNIT
+from bayes_ccd.conventions import DEFAULT_SEED, PERIOD, UNIT
+from bayes_ccd.efficiency.bootstrap import dea_bootstrap
 from bayes_ccd.efficiency.malmquist import malmquist
 from bayes_ccd.efficiency.model import dea
 from bayes_ccd.efficiency.result import Efficiency
@@ -13,14 +14,22 @@ from bayes_ccd.settings import DEASettings
 
 
 def efficiency_analysis(
-    frame: pd.DataFrame, settings: DEASettings, *, unit: str = UNIT, time: str = PERIOD
+    frame: pd.DataFrame,
+    settings: DEASettings,
+    *,
+    unit: str = UNIT,
+    time: str = PERIOD,
+    seed: int = DEFAULT_SEED,
 ) -> Efficiency:
     """Compute the DEA of ``settings.year`` and the Malmquist index over every period.
 
     This is the efficiency stage of ``bayes-ccd run``: the DEA (with the settings'
     orientation, returns to scale and super-efficiency) of the cross-section of
     ``settings.year``, and the Malmquist index of every pair of consecutive periods of
-    the panel in the same orientation.
+    the panel in the same orientation; with ``settings.bootstrap`` also the
+    Simar-Wilson bootstrap of the cross-section
+    (:func:`~bayes_ccd.efficiency.bootstrap.dea_bootstrap`, ``settings.replications``
+    replications from ``seed``).
 
     Parameters
     ----------
@@ -31,6 +40,8 @@ def efficiency_analysis(
         The ``[dea]`` settings.
     unit, time
         Names of the unit and period columns.
+    seed
+        Seed of the bootstrap.
 
     Returns
     -------
@@ -75,4 +86,15 @@ def efficiency_analysis(
     index = malmquist(
         frame, unit, time, settings.inputs, settings.outputs, orientation=settings.orientation
     )
-    return Efficiency({settings.year: result}, malmquist=index)
+    bootstrap = None
+    if settings.bootstrap:
+        bootstrap = dea_bootstrap(
+            rows[list(settings.inputs)],
+            rows[list(settings.outputs)],
+            orientation=settings.orientation,
+            rts=settings.rts,
+            replications=settings.replications,
+            seed=seed,
+            period=settings.year,
+        )
+    return Efficiency({settings.year: result}, malmquist=index, bootstrap=bootstrap)

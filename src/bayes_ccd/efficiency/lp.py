@@ -1,16 +1,32 @@
 """The linear programmes of DEA, solved by HiGHS through ``scipy.optimize.linprog``.
 
-Radial envelopment (phase one), max-slack (phase two) and the dominance screening that
-shrinks the reference sets.
+Radial envelopment (phase one), max-slack (phase two), the dominance screening and the
+hierarchical search of the frontier that shrink the reference sets.
+
+The LPs of different units are independent, so many of them are solved as one
+block-diagonal LP (:func:`_block_lp`): its objective is the sum of the blocks', so its
+optimum puts every block at its own optimum. One HiGHS call then replaces up to 256,
+which removes the per-call overhead that dominates LPs of a few rows; an infeasible or
+failed batch is bisected until the unit responsible stands alone (:func:`_solve_blocks`).
+At county scale the reference sets are cut to the efficient units first
+(:func:`_frontier_reference`; Barr & Durchholz 1997), which leaves the technology, and so
+every score and max-slack optimum, unchanged.
+
+References
+----------
+Barr, R. S. & Durchholz, M. L. (1997). Parallel and hierarchical decomposition
+approaches for solving large-scale data envelopment analysis models. Annals of
+Operations Research 73, 339-372.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 from scipy.optimize import OptimizeResult, linprog
 
 from bayes_ccd.exceptions import EstimationError
@@ -25,6 +41,12 @@ TOLERANCE = 1e-6
 #: Rows of the dominance test per block: bounds its memory to block x n x (m + s) bytes.
 _DOMINANCE_BLOCK = 256
 
+#: Intensity variables per HiGHS call of the batched LPs (see :func:`_chunks`).
+_BATCH_LAMBDAS = 10_000
+
+#: First group size of the hierarchical search of the frontier (:func:`_frontier_reference`).
+_HIERARCHY_GROUP = 128
+
 _LINPROG_STATUS = {
     1: "iteration limit reached",
     2: "infeasible",
@@ -34,93 +56,7 @@ _LINPROG_STATUS = {
 
 
 # --------------------------------------------------------------------------------------
-# linear programmes
-
-
-def _scale_rows(
-    rts: str, n_lead: int, k: int, n_tail: int, a_ub: np.ndarray, b_ub: np.ndarray
-) -> dict[str, np.ndarray | None]:
-    """Add the returns-to-scale constraint on the lambdas (variables ``n_lead:n_lead+k``).
-
-    None for CRS, ``sum lambda = 1`` for VRS, ``sum lambda <= 1`` for NIRS.
-    """
-    row = np.zeros((1, n_lead + k + n_tail))
-    row[0, n_lead : n_lead + k] = 1.0
-    if rts == "vrs":
-        return {"A_ub": a_ub, "b_ub": b_ub, "A_eq": row, "b_eq": np.ones(1)}
-    if rts == "nirs":
-        return {
-            "A_ub": np.vstack([a_ub, row]),
-            "b_ub": np.r_[b_ub, 1.0],
-            "A_eq": None,
-            "b_eq": None,
-        }
-    return {"A_ub": a_ub, "b_ub": b_ub, "A_eq": None, "b_eq": None}
-
-
-def _radial_lp(xs: np.ndarray, ys: np.ndarray, orientation: str, rts: str) -> dict[str, Any]:
-    """Phase one: the radial envelopment LP of one unit on unit-scaled data.
-
-    ``xs`` is ``(m, k)`` with ``xs[i, j] = x_ij / x_io``, ``ys`` is ``(s, k)`` likewise;
-    the variables are ``(score, lambda_1..lambda_k)``, all >= 0.
-
-    Input:   min theta  s.t.  sum_j lambda_j x_ij/x_io <= theta,  sum_j lambda_j y_rj/y_ro >= 1
-    Output:  max phi    s.t.  sum_j lambda_j x_ij/x_io <= 1,      sum_j lambda_j y_rj/y_ro >= phi
-    """
-    m, k = xs.shape
-    s = ys.shape[0]
-    if orientation == "input":
-        lead_x, lead_y, rhs_x, rhs_y, sign = -1.0, 0.0, 0.0, -1.0, 1.0
-    else:
-        lead_x, lead_y, rhs_x, rhs_y, sign = 0.0, 1.0, 1.0, 0.0, -1.0
-    a_ub = np.block([[np.full((m, 1), lead_x), xs], [np.full((s, 1), lead_y), -ys]])
-    b_ub = np.r_[np.full(m, rhs_x), np.full(s, rhs_y)]
-    c = np.zeros(k + 1)
-    c[0] = sign
-    return {"c": c, **_scale_rows(rts, 1, k, 0, a_ub, b_ub)}
-
-
-def _slack_lp(
-    xs: np.ndarray, ys: np.ndarray, radial: float, orientation: str, rts: str
-) -> dict[str, Any]:
-    """Phase two: maximise the slacks with the radial score fixed at its optimum.
-
-    Variables ``(lambda (k), sigma- (m), sigma+ (s))`` >= 0, slacks relative to the unit's
-    own values (``s-_i = sigma-_i x_io``, ``s+_r = sigma+_r y_ro``):
-
-    max sum sigma- + sum sigma+  s.t.
-        sum_j lambda_j x_ij/x_io + sigma-_i = theta* (input) or 1 (output)
-        sum_j lambda_j y_rj/y_ro - sigma+_r = 1 (input) or phi* (output)
-
-    Maximising relative rather than raw slacks (Cooper et al. 2007 sum the
-    raw ones) keeps the chosen solution independent of the units of measurement.
-    """
-    m, k = xs.shape
-    s = ys.shape[0]
-    a_eq = np.block([[xs, np.eye(m), np.zeros((m, s))], [ys, np.zeros((s, m)), -np.eye(s)]])
-    if orientation == "input":
-        b_eq = np.r_[np.full(m, radial), np.ones(s)]
-    else:
-        b_eq = np.r_[np.ones(m), np.full(s, radial)]
-    c = np.r_[np.zeros(k), -np.ones(m + s)]
-    rows = _scale_rows(rts, 0, k, m + s, np.zeros((0, k + m + s)), np.zeros(0))
-    if rows["A_eq"] is not None:
-        a_eq, b_eq = np.vstack([a_eq, rows["A_eq"]]), np.r_[b_eq, rows["b_eq"]]
-    a_ub = rows["A_ub"] if rows["A_ub"].shape[0] else None
-    b_ub = rows["b_ub"] if a_ub is not None else None
-    return {"c": c, "A_ub": a_ub, "b_ub": b_ub, "A_eq": a_eq, "b_eq": b_eq}
-
-
-def _solve(lp: dict[str, Any]) -> OptimizeResult:
-    return linprog(
-        lp["c"],
-        A_ub=lp["A_ub"],
-        b_ub=lp["b_ub"],
-        A_eq=lp["A_eq"],
-        b_eq=lp["b_eq"],
-        bounds=(0, None),
-        method="highs",
-    )
+# solver results
 
 
 def _failure(result: OptimizeResult, unit: Any, what: str, period: Any = None) -> EstimationError:
@@ -189,6 +125,247 @@ def _super_reference(
     return ref[ref != o]
 
 
+# --------------------------------------------------------------------------------------
+# batched linear programmes
+
+
+def _chunks(n_problems: int, k: int) -> list[slice]:
+    """Split ``n_problems`` LPs of ``k`` reference units into blocks of one HiGHS call.
+
+    About :data:`_BATCH_LAMBDAS` intensity variables per call (at least 8, at most 256
+    problems): large enough that the per-call overhead of ``linprog`` is shared, small
+    enough that the simplex works on a small LP.
+    """
+    size = int(np.clip(_BATCH_LAMBDAS // max(k, 1), 8, 256))
+    return [slice(start, min(start + size, n_problems)) for start in range(0, n_problems, size)]
+
+
+def _scaled_reference(
+    x_ref: np.ndarray, x_eval: np.ndarray, ref_index: np.ndarray | None, rows: slice
+) -> np.ndarray:
+    """Return the reference data of problems ``rows`` divided by each evaluated point.
+
+    ``x_ref`` is ``(k, m)`` (one reference for all) or ``(R, k, m)`` with ``ref_index``
+    naming each problem's reference; the result is ``(P, k, m)``.
+    """
+    reference = x_ref[None] if x_ref.ndim == 2 else x_ref[ref_index[rows]]
+    return reference / x_eval[rows][:, None, :]
+
+
+def _block_lp(
+    xs: np.ndarray,
+    ys: np.ndarray,
+    orientation: str,
+    rts: str,
+    allowed: np.ndarray | None,
+    radial: np.ndarray | None = None,
+) -> dict[str, Any]:
+    r"""Return the block-diagonal LP of ``P`` units' radial (or max-slack) programmes.
+
+    ``xs`` is ``(P, k, m)`` with ``xs[p, j, i] = x_ij / x_ip`` (unit-scaled, see the
+    package notes), ``ys`` ``(P, k, s)`` likewise. Block ``p`` has its own variables
+    and rows; the objective is the sum of the blocks' objectives, so the optimum of the
+    whole is every block at its own optimum (the blocks share nothing).
+
+    Radial (``radial is None``), variables ``(score, lambda_1..lambda_k)`` >= 0:
+
+    - input:  min theta s.t. :math:`\sum_j \lambda_j x_{ij}/x_{ip} \le \theta`,
+      :math:`\sum_j \lambda_j y_{rj}/y_{rp} \ge 1`;
+    - output: max phi s.t. :math:`\sum_j \lambda_j x_{ij}/x_{ip} \le 1`,
+      :math:`\sum_j \lambda_j y_{rj}/y_{rp} \ge \phi`.
+
+    Max-slack (``radial`` the optimum of each block), variables
+    ``(lambda (k), sigma- (m), sigma+ (s))`` >= 0: max :math:`\sum\sigma^- + \sum\sigma^+`
+    s.t. :math:`\sum_j \lambda_j x_{ij}/x_{ip} + \sigma^-_i = \theta^*` (input) or 1,
+    :math:`\sum_j \lambda_j y_{rj}/y_{rp} - \sigma^+_r = 1` (input) or
+    :math:`\phi^*`; slacks relative to the unit's own values keep the chosen solution
+    independent of the units of measurement.
+
+    Returns-to-scale row on the lambdas: none (CRS), :math:`\sum\lambda = 1` (VRS),
+    :math:`\sum\lambda \le 1` (NIRS). ``allowed`` ``(P, k)`` bounds the lambdas of
+    units outside a problem's reference set to 0.
+    """
+    n_problems, k, m = xs.shape
+    s = ys.shape[2]
+    slack = radial is not None
+    lead = m + s if slack else 1  # variables other than the lambdas, per block
+    n_var = k + lead
+    n_rows = m + s + (rts == "nirs")
+    block = np.arange(n_problems)
+    lam_cols = block[:, None] * n_var + (0 if slack else 1) + np.arange(k)[None, :]  # (P, k)
+    row_x = block[:, None] * n_rows + np.arange(m)[None, :]  # (P, m)
+    row_y = block[:, None] * n_rows + m + np.arange(s)[None, :]  # (P, s)
+    rows = [
+        np.broadcast_to(row_x[:, None, :], xs.shape).ravel(),
+        np.broadcast_to(row_y[:, None, :], ys.shape).ravel(),
+    ]
+    cols = [
+        np.broadcast_to(lam_cols[:, :, None], xs.shape).ravel(),
+        np.broadcast_to(lam_cols[:, :, None], ys.shape).ravel(),
+    ]
+    values = [xs.ravel(), (ys if slack else -ys).ravel()]
+    if slack:
+        # sigma- on the input rows (+1), sigma+ on the output rows (-1)
+        sig = block[:, None] * n_var + k + np.arange(m + s)[None, :]
+        rows += [row_x.ravel(), row_y.ravel()]
+        cols += [sig[:, :m].ravel(), sig[:, m:].ravel()]
+        values += [np.ones(n_problems * m), -np.ones(n_problems * s)]
+        score = np.asarray(radial, dtype=float)[:, None]
+        if orientation == "input":
+            rhs = np.hstack([np.broadcast_to(score, (n_problems, m)), np.ones((n_problems, s))])
+        else:
+            rhs = np.hstack([np.ones((n_problems, m)), np.broadcast_to(score, (n_problems, s))])
+        cost = np.zeros((n_problems, n_var))
+        cost[:, k:] = -1.0
+    else:
+        score_col = block * n_var
+        if orientation == "input":  # -theta on the input rows
+            rows.append(row_x.ravel())
+            cols.append(np.repeat(score_col, m))
+            values.append(-np.ones(n_problems * m))
+            rhs = np.hstack([np.zeros((n_problems, m)), -np.ones((n_problems, s))])
+        else:  # +phi on the output rows
+            rows.append(row_y.ravel())
+            cols.append(np.repeat(score_col, s))
+            values.append(np.ones(n_problems * s))
+            rhs = np.hstack([np.ones((n_problems, m)), np.zeros((n_problems, s))])
+        cost = np.zeros((n_problems, n_var))
+        cost[:, 0] = 1.0 if orientation == "input" else -1.0
+    if rts == "nirs":
+        rows.append(np.repeat(block * n_rows + m + s, k))
+        cols.append(lam_cols.ravel())
+        values.append(np.ones(n_problems * k))
+        rhs = np.hstack([rhs, np.ones((n_problems, 1))])
+    matrix = sparse.csc_array(
+        (np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))),
+        shape=(n_problems * n_rows, n_problems * n_var),
+    )
+    upper = np.full((n_problems, n_var), np.inf)
+    if allowed is not None:
+        lam_upper = upper[:, (0 if slack else 1) : (0 if slack else 1) + k]
+        lam_upper[~allowed] = 0.0
+    lp: dict[str, Any] = {
+        "c": cost.ravel(),
+        "bounds": np.column_stack([np.zeros(upper.size), upper.ravel()]),
+        "A_ub": None,
+        "b_ub": None,
+        "A_eq": None,
+        "b_eq": None,
+    }
+    if slack:
+        lp["A_eq"], lp["b_eq"] = matrix, rhs.ravel()
+    else:
+        lp["A_ub"], lp["b_ub"] = matrix, rhs.ravel()
+    if rts == "vrs":
+        convex = sparse.csc_array(
+            (np.ones(n_problems * k), (np.repeat(block, k), lam_cols.ravel())),
+            shape=(n_problems, n_problems * n_var),
+        )
+        if slack:
+            lp["A_eq"] = sparse.vstack([matrix, convex], format="csc")
+            lp["b_eq"] = np.r_[rhs.ravel(), np.ones(n_problems)]
+        else:
+            lp["A_eq"], lp["b_eq"] = convex, np.ones(n_problems)
+    return lp
+
+
+def _solve(lp: dict[str, Any]) -> OptimizeResult:
+    return linprog(
+        lp["c"],
+        A_ub=lp["A_ub"],
+        b_ub=lp["b_ub"],
+        A_eq=lp["A_eq"],
+        b_eq=lp["b_eq"],
+        bounds=lp["bounds"],
+        method="highs",
+        # Presolve finds nothing to remove in these dense blocks of a few rows and costs
+        # about a third of the solve (measured in benchmarks/bench_dea.py).
+        options={"presolve": False},
+    )
+
+
+def _solve_blocks(
+    build: Callable[[np.ndarray], dict[str, Any]],
+    problems: np.ndarray,
+    labels: Sequence[Any],
+    what: str,
+    period: Any,
+    *,
+    infeasible_ok: bool,
+) -> dict[int, np.ndarray | None]:
+    """Solve the block LP of ``problems``; split it in halves where it does not solve.
+
+    The whole is infeasible when one block is, so an infeasible (or failed) batch is
+    bisected until the culprit stands alone: an infeasible single problem gives
+    ``None`` when ``infeasible_ok``, any other failure of a single problem raises
+    :class:`EstimationError` naming its unit. Returns each problem's block of the
+    solution vector.
+    """
+    result = _solve(build(problems))
+    if result.status == 0:
+        n_var = len(result.x) // len(problems)
+        blocks = result.x.reshape(len(problems), n_var)
+        return {int(p): blocks[i] for i, p in enumerate(problems)}
+    if len(problems) == 1:
+        if result.status == 2 and infeasible_ok:
+            return {int(problems[0]): None}
+        raise _failure(result, labels[int(problems[0])], what, period)
+    half = len(problems) // 2
+    return _solve_blocks(
+        build, problems[:half], labels, what, period, infeasible_ok=infeasible_ok
+    ) | _solve_blocks(build, problems[half:], labels, what, period, infeasible_ok=infeasible_ok)
+
+
+def _radial_batch(
+    x_ref: np.ndarray,
+    y_ref: np.ndarray,
+    x_eval: np.ndarray,
+    y_eval: np.ndarray,
+    *,
+    orientation: str,
+    rts: str,
+    labels: Sequence[Any],
+    what: str,
+    period: Any = None,
+    ref_index: np.ndarray | None = None,
+    allowed: np.ndarray | None = None,
+    lambdas: bool = False,
+) -> tuple[np.ndarray, np.ndarray | None]:
+    """Radial optimum (theta or phi) of every evaluated point, in block-diagonal batches.
+
+    ``x_ref`` ``(k, m)`` is the reference of every point, or ``(R, k, m)`` with
+    ``ref_index`` ``(P,)`` naming each point's; ``allowed`` ``(P, k)`` restricts a
+    point's reference to some of the ``k`` units. Returns the radial scores (NaN where
+    the LP is infeasible) and, with ``lambdas``, the ``(P, k)`` intensities.
+    """
+    n_problems = len(x_eval)
+    k = x_ref.shape[-2]
+    radial = np.full(n_problems, np.nan)
+    weights = np.zeros((n_problems, k)) if lambdas else None
+    for rows in _chunks(n_problems, k):
+        xs = _scaled_reference(x_ref, x_eval, ref_index, rows)
+        ys = _scaled_reference(y_ref, y_eval, ref_index, rows)
+        mask = None if allowed is None else allowed[rows]
+
+        def build(problems: np.ndarray, xs=xs, ys=ys, mask=mask) -> dict[str, Any]:
+            return _block_lp(
+                xs[problems],
+                ys[problems],
+                orientation,
+                rts,
+                None if mask is None else mask[problems],
+            )
+
+        local = np.arange(rows.stop - rows.start)
+        solved = _solve_blocks(build, local, labels[rows], what, period, infeasible_ok=True)
+        for p, block in solved.items():
+            if block is not None:
+                radial[rows.start + p] = block[0]
+                if weights is not None:
+                    weights[rows.start + p] = block[1:]
+    return radial, weights
+
+
 def _radial_scores(
     x_ref: np.ndarray,
     y_ref: np.ndarray,
@@ -204,18 +381,114 @@ def _radial_scores(
 ) -> np.ndarray:
     """Phase-one radial optimum of each evaluated point against its reference units.
 
+    ``references[p]`` indexes the rows of ``x_ref``/``y_ref`` that point ``p`` may use.
     Returns the radial scores (theta or phi), NaN where the LP is infeasible; any other
-    solver failure raises :class:`EstimationError`.
+    solver failure raises :class:`EstimationError` naming the unit.
     """
-    radial = np.full(len(x_eval), np.nan)
-    for o, ref in enumerate(references):
-        xs, ys = (x_ref[ref] / x_eval[o]).T, (y_ref[ref] / y_eval[o]).T
-        result = _solve(_radial_lp(xs, ys, orientation, rts))
-        if result.status == 0:
-            radial[o] = result.x[0]
-        elif result.status != 2:
-            raise _failure(result, labels[o], what, period)
+    if not len(references):
+        return np.empty(0)
+    union = np.unique(np.concatenate([np.asarray(r, dtype=int) for r in references]))
+    same = all(len(r) == len(union) for r in references)
+    allowed = None if same else np.stack([np.isin(union, r) for r in references])
+    radial, _ = _radial_batch(
+        x_ref[union],
+        y_ref[union],
+        x_eval,
+        y_eval,
+        orientation=orientation,
+        rts=rts,
+        labels=list(labels),
+        what=what,
+        period=period,
+        allowed=allowed,
+    )
     return radial
+
+
+def _frontier_reference(
+    x: np.ndarray,
+    y: np.ndarray,
+    candidates: np.ndarray,
+    *,
+    orientation: str,
+    rts: str,
+    labels: Sequence[Any],
+    period: Any = None,
+) -> np.ndarray:
+    r"""Return the candidates that are efficient: a reference set that spans the technology.
+
+    Hierarchical decomposition (Barr & Durchholz 1997): split the candidates into
+    groups, score each against its own group, drop the units whose score is below 1,
+    merge groups of twice the size and repeat until one group holds the survivors.
+    Dropping is exact: a unit with a score below 1 against any set of units containing
+    it is strictly dominated by a point of that set's technology (input orientation:
+    :math:`\sum_{j\ne o}\mu_j x_j \le \frac{\theta-\lambda_o}{1-\lambda_o} x_o
+    < x_o` with :math:`\mu = \lambda/(1-\lambda_o)`, which keeps
+    :math:`\sum\mu = 1` under VRS and :math:`\le 1` under NIRS), so the technology of
+    the survivors is that of all units, and so are every score and every max-slack
+    optimum. A VRS reference also spans the NIRS technology (the same argument).
+    """
+    survivors = np.asarray(candidates, dtype=int)
+    group = _HIERARCHY_GROUP
+    while True:
+        single = len(survivors) <= group
+        size = len(survivors) if single else group
+        keep = np.ones(len(survivors), dtype=bool)
+        for start in range(0, len(survivors), size):
+            members = survivors[start : start + size]
+            radial, _ = _radial_batch(
+                x[members],
+                y[members],
+                x[members],
+                y[members],
+                orientation=orientation,
+                rts=rts,
+                labels=[labels[i] for i in members],
+                what=f"{rts.upper()} {orientation}-oriented",
+                period=period,
+            )
+            score = _to_efficiency(radial, orientation)
+            keep[start : start + size] = ~(score < 1 - TOLERANCE)
+        survivors = survivors[keep]
+        if single:
+            return survivors
+        group *= 2
+
+
+def _slack_batch(
+    x_ref: np.ndarray,
+    y_ref: np.ndarray,
+    x_eval: np.ndarray,
+    y_eval: np.ndarray,
+    radial: np.ndarray,
+    *,
+    orientation: str,
+    rts: str,
+    labels: Sequence[Any],
+    what: str,
+    period: Any = None,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Max-slack phase of every evaluated point (see :func:`_block_lp`), in batches.
+
+    Returns the intensities ``(P, k)`` and the relative slacks ``(P, m + s)``
+    (``sigma- = s-/x_o``, ``sigma+ = s+/y_o``).
+    """
+    n_problems, k = len(x_eval), x_ref.shape[0]
+    lam = np.zeros((n_problems, k))
+    sigma = np.zeros((n_problems, x_ref.shape[1] + y_ref.shape[1]))
+    for rows in _chunks(n_problems, k):
+        xs = _scaled_reference(x_ref, x_eval, None, rows)
+        ys = _scaled_reference(y_ref, y_eval, None, rows)
+        score = radial[rows]
+
+        def build(problems: np.ndarray, xs=xs, ys=ys, score=score) -> dict[str, Any]:
+            return _block_lp(xs[problems], ys[problems], orientation, rts, None, score[problems])
+
+        local = np.arange(rows.stop - rows.start)
+        solved = _solve_blocks(build, local, labels[rows], what, period, infeasible_ok=False)
+        for p, block in solved.items():
+            lam[rows.start + p], sigma[rows.start + p] = block[:k], block[k:]
+    return lam, sigma
 
 
 @dataclass(frozen=True)
@@ -237,29 +510,53 @@ def _two_phase(
     labels: Sequence[Any],
     period: Any = None,
 ) -> _TwoPhase:
-    """Radial score (phase one) then max slacks (phase two) of every unit."""
-    n, m = x.shape
-    radial = np.empty(n)
-    slack_x, slack_y = np.empty_like(x), np.empty_like(y)
-    peers = []
+    """Radial score (phase one) then max slacks (phase two) of every unit.
+
+    ``reference`` is a set of units whose technology is that of all units (the
+    undominated units, or :func:`_frontier_reference`); both phases are solved in
+    block-diagonal batches (:func:`_block_lp`).
+    """
+    m = x.shape[1]
+    labels = list(labels)
     x_ref, y_ref = x[reference], y[reference]
-    k = len(reference)
     model = rts.upper()
-    for o in range(n):
-        xs, ys = (x_ref / x[o]).T, (y_ref / y[o]).T
-        first = _solve(_radial_lp(xs, ys, orientation, rts))
-        if first.status != 0:
-            raise _failure(first, labels[o], f"{model} {orientation}-oriented", period)
-        radial[o] = first.x[0]
-        second = _solve(_slack_lp(xs, ys, radial[o], orientation, rts))
-        if second.status != 0:
-            raise _failure(second, labels[o], f"{model} max-slack (phase two)", period)
-        lam, sigma = second.x[:k], second.x[k:]
-        # Relative slacks below the tolerance are solver noise, not excess input.
-        sigma = np.where(sigma < TOLERANCE, 0.0, sigma)
-        slack_x[o], slack_y[o] = sigma[:m] * x[o], sigma[m:] * y[o]
-        keep = lam > TOLERANCE
-        peers.append((reference[keep], lam[keep]))
+    radial, _ = _radial_batch(
+        x_ref,
+        y_ref,
+        x,
+        y,
+        orientation=orientation,
+        rts=rts,
+        labels=labels,
+        what=f"{model} {orientation}-oriented",
+        period=period,
+    )
+    if np.isnan(radial).any():
+        unit = labels[int(np.flatnonzero(np.isnan(radial))[0])]
+        raise EstimationError(
+            f"{model} {orientation}-oriented LP reported infeasible for unit '{unit}'"
+            + ("" if period is None else f", period {period}")
+            + ", which the model rules out (the unit itself is in the technology)"
+        )
+    lam, sigma = _slack_batch(
+        x_ref,
+        y_ref,
+        x,
+        y,
+        radial,
+        orientation=orientation,
+        rts=rts,
+        labels=labels,
+        what=f"{model} max-slack (phase two)",
+        period=period,
+    )
+    # Relative slacks below the tolerance are solver noise, not excess input.
+    sigma = np.where(sigma < TOLERANCE, 0.0, sigma)
+    slack_x, slack_y = sigma[:, :m] * x, sigma[:, m:] * y
+    peers = []
+    for o in range(len(x)):
+        keep = lam[o] > TOLERANCE
+        peers.append((reference[keep], lam[o][keep]))
     efficiency = _to_efficiency(radial, orientation)
     over = efficiency > 1 + TOLERANCE
     if over.any():

@@ -14,8 +14,10 @@ import pandas as pd
 
 from bayes_ccd.conventions import UNIT
 from bayes_ccd.efficiency.lp import (
+    _HIERARCHY_GROUP,
     TOLERANCE,
     _frontier_candidates,
+    _frontier_reference,
     _radial_scores,
     _super_reference,
     _to_efficiency,
@@ -298,9 +300,10 @@ def dea(
     undominated, n_dominators, sole = _frontier_candidates(x, y)
     models = ("crs", "vrs") if rts == "both" else (rts,)
 
+    reference = _references(x, y, undominated, orientation, models, labels, period)
     solved = {
         model: _two_phase(
-            x, y, undominated, orientation=orientation, rts=model, labels=labels, period=period
+            x, y, reference[model], orientation=orientation, rts=model, labels=labels, period=period
         )
         for model in models
     }
@@ -311,7 +314,7 @@ def dea(
         nirs = _nirs_scores(
             x,
             y,
-            undominated,
+            reference["vrs"],
             table["crs"].to_numpy(),
             table["vrs"].to_numpy(),
             orientation=orientation,
@@ -379,6 +382,34 @@ def dea(
         config,
         period,
     )
+
+
+def _references(
+    x: np.ndarray,
+    y: np.ndarray,
+    undominated: np.ndarray,
+    orientation: str,
+    models: Sequence[str],
+    labels: list[Any],
+    period: Any,
+) -> dict[str, np.ndarray]:
+    """Return the reference units of each model's LPs (and of NIRS, under ``"vrs"``).
+
+    Up to ``_HIERARCHY_GROUP // 2`` undominated units, all of them (the search would
+    cost more than it saves; measured in ``benchmarks/bench_dea.py``). Beyond, only the
+    efficient ones, found by the hierarchical search of
+    :func:`~bayes_ccd.efficiency.lp._frontier_reference`: first under VRS among the
+    undominated units, then under CRS among those (a unit inefficient under VRS is
+    inefficient under CRS). Either way the reference units span the technology, so no
+    score or max-slack optimum changes; only the LPs shrink.
+    """
+    if len(undominated) <= _HIERARCHY_GROUP // 2:
+        return {"crs": undominated, "vrs": undominated}
+    options = {"orientation": orientation, "labels": labels, "period": period}
+    vrs = _frontier_reference(x, y, undominated, rts="vrs", **options)
+    if "crs" not in models:
+        return {"vrs": vrs}
+    return {"crs": _frontier_reference(x, y, vrs, rts="crs", **options), "vrs": vrs}
 
 
 def _targets(

@@ -349,11 +349,17 @@ class Efficiency:
     filled
         Cells filled by interpolation (``unit, period, column, value``), listed in the
         summary and written as ``filled_cells.csv``.
+    bootstrap
+        The :class:`~bayes_ccd.efficiency.bootstrap.DEABootstrap` of the cross-section
+        (bias-corrected scores and intervals), if computed; its sentences and table
+        join the summary and it writes ``bootstrap.{csv,md,tex}`` and its figure.
     """
 
     results: Mapping[Any, DEAResult]
     malmquist: MalmquistIndex | None = None
     filled: pd.DataFrame | None = None
+    # Any, not DEABootstrap: the bootstrap module builds on the DEA, which returns these.
+    bootstrap: Any = None
 
     def __post_init__(self) -> None:
         """Refuse an empty set of cross-sections (every output describes at least one)."""
@@ -473,6 +479,9 @@ class Efficiency:
         if self.malmquist is not None:
             lines.append(self.malmquist.headline_line())
             tables.append(self.malmquist.means_table())
+        if self.bootstrap is not None:
+            lines += self.bootstrap.headline_lines()
+            tables.append(self.bootstrap.summary_table())
         filled = self._filled_line()
         if filled:
             lines.append(filled)
@@ -500,19 +509,31 @@ class Efficiency:
                 + "\n".join(f"- {k}: {v:.4f}" for k, v in overall.items())
                 + "\n"
             )
+        if self.bootstrap is not None:
+            text += "\n## Bootstrap (Simar-Wilson 1998)\n\n" + "\n".join(
+                f"- {line}" for line in self.bootstrap.headline_lines()
+            )
+            text += "\n"
+
         filled = self._filled_line()
         if filled:
             text += f"\n{filled}\n"
         return text
 
     def write(
-        self, directory: str | Path, *, config: Mapping[str, Any] | None = None
+        self,
+        directory: str | Path,
+        *,
+        config: Mapping[str, Any] | None = None,
+        figures: bool = True,
     ) -> list[Path]:
         """Write the DEA tables, summary and metadata into ``directory``.
 
         Files: ``efficiency.{csv,md,tex}`` (:meth:`DEAResult.table`; for a panel one
         block per period with a ``period`` column), ``targets.{csv,md,tex}``,
-        ``lambdas.csv``, with a Malmquist index ``malmquist.{csv,md,tex}``, when cells
+        ``lambdas.csv``, with a Malmquist index ``malmquist.{csv,md,tex}``, with a
+        bootstrap ``bootstrap.{csv,md,tex}`` and (``figures``)
+        ``bootstrap_intervals.png``, when cells
         were filled ``filled_cells.csv``, then ``summary.json`` (:meth:`headline`),
         ``summary.md`` (:meth:`markdown_report`) and ``metadata.json``. Call it inside
         :func:`bayes_ccd.report.output.atomic_output_dir` so that a failure leaves
@@ -525,6 +546,8 @@ class Efficiency:
         config
             Extra configuration recorded in ``metadata.json`` (e.g. the data file),
             over the options of the DEA itself.
+        figures
+            Draw the figure of the bootstrap intervals (tables are always written).
 
         Returns
         -------
@@ -556,6 +579,8 @@ class Efficiency:
                 digits=4,
                 caption="Malmquist productivity index (above 1: growth) and its decomposition",
             )
+        if self.bootstrap is not None:
+            written += self.bootstrap.write(out, figures=figures)
         if self.filled is not None and len(self.filled):
             self.filled.to_csv(out / "filled_cells.csv", index=False)
             written.append(out / "filled_cells.csv")
@@ -566,5 +591,9 @@ class Efficiency:
         if self.is_panel:
             recorded["periods"] = [_plain(p) for p in self.periods]
             recorded.pop("period", None)
-        written.append(write_json(run_metadata(recorded, seed=None), out / "metadata.json"))
+        seed = None
+        if self.bootstrap is not None:
+            recorded["bootstrap"] = self.bootstrap.config
+            seed = self.bootstrap.config["seed"]
+        written.append(write_json(run_metadata(recorded, seed=seed), out / "metadata.json"))
         return written

@@ -162,6 +162,57 @@ def calibrate(
     return expit(np.where(deviation >= 0, deviation * upper, deviation * lower))
 
 
+def calibrate_crisp(
+    values: Sequence[float] | np.ndarray, threshold: float, *, above: bool = True
+) -> np.ndarray:
+    r"""Crisp calibration from a threshold: membership 1 beyond it, 0 otherwise.
+
+    ``above``: :math:`\mu(x) = 1` if :math:`x > t`, else 0 (R's QCA ``calibrate(x,
+    type = "crisp", thresholds = t)``); otherwise (a decreasing set, e.g. stable
+    government from a count of cabinets) :math:`\mu(x) = 1` if :math:`x < t`.
+
+    Parameters
+    ----------
+    values
+        Raw values, shape ``(n,)``; must be finite.
+    threshold
+        The threshold :math:`t`.
+    above
+        Whether membership is above (default) or below the threshold.
+
+    Returns
+    -------
+    numpy.ndarray
+        Memberships 0.0 or 1.0, shape ``(n,)``.
+    """
+    x = np.asarray(values, dtype=float)
+    if not np.all(np.isfinite(x)):
+        raise DataError("calibration needs finite raw values (found NaN or infinity)")
+    if not math.isfinite(float(threshold)):
+        raise ConfigError(f"crisp threshold {threshold!r} is not finite")
+    return ((x > threshold) if above else (x < threshold)).astype(float)
+
+
+def crisp_threshold(spec: Sequence[AnchorValue]) -> tuple[float, bool] | None:
+    """Return ``(threshold, above)`` when ``spec`` is a crisp threshold, else ``None``.
+
+    ``[t]`` or ``[t, "above"]`` is a threshold with membership above it, ``[t, "below"]``
+    one with membership below it; three values are the anchors of direct calibration.
+    """
+    if isinstance(spec, Anchors) or len(spec) == 3:
+        return None
+    if len(spec) == 1 or (len(spec) == 2 and str(spec[1]).strip().lower() in ("above", "below")):
+        side = "above" if len(spec) == 1 else str(spec[1]).strip().lower()
+        try:
+            return float(spec[0]), side == "above"
+        except (TypeError, ValueError):
+            raise ConfigError(f"crisp threshold {spec[0]!r} is not a number") from None
+    raise ConfigError(
+        f"calibration {list(spec)!r}: give [full, crossover, non] anchors, or a crisp "
+        "threshold [t], [t, 'above'] or [t, 'below']"
+    )
+
+
 def percentile_anchors(
     columns: Sequence[str], percentiles: Sequence[float] = DEFAULT_PERCENTILES
 ) -> dict[str, Anchors]:
@@ -183,8 +234,10 @@ def calibrate_frame(
     frame
         Raw data, one row per case.
     anchors
-        Column name -> :class:`Anchors` (or a ``(full, crossover, non)`` triple).
-        Percentile anchors are computed on that column of ``frame``.
+        Column name -> :class:`Anchors` (or a ``(full, crossover, non)`` triple), or a
+        crisp threshold ``[t]``, ``[t, "above"]``, ``[t, "below"]``
+        (:func:`calibrate_crisp`). Percentile anchors are computed on that column of
+        ``frame``.
     log_odds
         See :func:`calibrate`.
 
@@ -201,10 +254,14 @@ def calibrate_frame(
                 f"lack (columns: {', '.join(map(str, frame.columns))})",
                 column=column,
             )
-        anchor = spec if isinstance(spec, Anchors) else Anchors(*spec)
         raw = frame[column].to_numpy(dtype=float)
         if not np.all(np.isfinite(raw)):
             raise DataError("column has missing or non-finite values", column=column)
+        crisp = crisp_threshold(spec)
+        if crisp is not None:
+            out[column] = calibrate_crisp(raw, crisp[0], above=crisp[1])
+            continue
+        anchor = spec if isinstance(spec, Anchors) else Anchors(*spec)
         full, crossover, non = anchor.resolve(raw, name=column)
         out[column] = calibrate(raw, full, crossover, non, log_odds=log_odds)
     return out

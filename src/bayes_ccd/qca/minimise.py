@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Literal
@@ -163,26 +164,46 @@ class _BudgetExhausted(Exception):
 
 
 class _Budget:
-    """Search nodes spent against a cap, shared by every step of one minimisation.
+    """Search nodes and seconds spent against caps, shared by every step of one search.
 
     A node is one implicant tried in the branch-and-bound, one cover produced by
     substitution, one node of the integer program, or (in :func:`solve`) one
-    conservative/parsimonious pair of the intermediate solution. Counting nodes rather
-    than seconds keeps the outcome (models or error) the same on every machine.
+    conservative/parsimonious pair of the intermediate solution. Counting nodes keeps
+    the outcome (models or error) the same on every machine; the time limit bounds the
+    wall time too, since one node of the integer program can take long on a large chart.
     """
 
-    def __init__(self, max_nodes: int) -> None:
+    def __init__(self, max_nodes: int, max_seconds: float = float("inf")) -> None:
         self.max_nodes = max_nodes
         self.nodes = 0
+        self.max_seconds = max_seconds
+        self.deadline = time.monotonic() + max_seconds
+        self.timed_out = False
 
     @property
     def remaining(self) -> int:
         return max(self.max_nodes - self.nodes, 0)
 
+    @property
+    def seconds_left(self) -> float:
+        return max(self.deadline - time.monotonic(), 0.0)
+
     def spend(self, nodes: int = 1) -> None:
         self.nodes += nodes
         if self.nodes > self.max_nodes:
             raise _BudgetExhausted
+        if time.monotonic() > self.deadline:
+            self.timed_out = True
+            raise _BudgetExhausted
+
+    def exhausted(self) -> str:
+        """Say which limit stopped the search, for the error message."""
+        if self.timed_out:
+            return (
+                f"reached its time limit of max_seconds={self.max_seconds:g} s after "
+                f"{self.nodes} search nodes"
+            )
+        return f"ran out of its budget of {self.max_nodes} search nodes"
 
 
 class _CoverSearch:
@@ -338,10 +359,15 @@ def _smallest_cover(chart: np.ndarray, lower: int, budget: _Budget) -> tuple[lis
         constraints=LinearConstraint(chart.T.astype(float), lb=1.0),
         integrality=np.ones(n_pi),
         bounds=Bounds(0.0, 1.0),
-        options={"mip_rel_gap": 0.0, "node_limit": max(budget.remaining, 1)},
+        options={
+            "mip_rel_gap": 0.0,
+            "node_limit": max(budget.remaining, 1),
+            "time_limit": max(budget.seconds_left, 1e-3),
+        },
     )
     budget.spend(int(getattr(solved, "mip_node_count", 0) or 0))
-    if solved.status == 1:  # node limit reached
+    if solved.status == 1:  # node or time limit reached
+        budget.timed_out = budget.nodes < budget.max_nodes  # else the node limit
         raise _BudgetExhausted
     if solved.status != 0:
         return greedy, lower
@@ -455,6 +481,7 @@ def minimum_covers(
     *,
     max_models: int = QCASettings.max_models,
     max_nodes: int = QCASettings.max_nodes,
+    max_seconds: float = QCASettings.max_seconds,
 ) -> tuple[list[tuple[int, ...]], bool]:
     """Every cover of a prime implicant chart with the minimum number of implicants.
 
@@ -465,6 +492,9 @@ def minimum_covers(
         ``j``. Every row must be covered by some implicant.
     max_models
         Stop after this many covers (with ``truncated = True``).
+    max_seconds
+        Time limit of the search, in seconds; when it is reached the search stops with
+        an :class:`EstimationError` saying so.
     max_nodes
         Budget of search nodes (see Notes); when it is spent the search stops with
         :class:`~bayes_ccd.exceptions.EstimationError` instead of running on.
@@ -516,7 +546,9 @@ def minimum_covers(
     exhaustively search through all possible disjunctions of k prime implicants").
     """
     QCASettings(max_models=max_models, max_nodes=max_nodes)
-    return _minimum_covers(np.asarray(chart, dtype=bool), max_models, _Budget(max_nodes))
+    return _minimum_covers(
+        np.asarray(chart, dtype=bool), max_models, _Budget(max_nodes, max_seconds)
+    )
 
 
 def _minimum_covers(
@@ -540,8 +572,8 @@ def _minimum_covers(
     except _BudgetExhausted:
         largest = max(parts, key=lambda part: part[1].size)
         raise EstimationError(
-            f"the exact search for minimum covers ran out of its budget of "
-            f"{budget.max_nodes} search nodes on a chart of {chart.shape[0]} prime "
+            f"the exact search for minimum covers {budget.exhausted()} "
+            f"on a chart of {chart.shape[0]} prime "
             f"implicants and {chart.shape[1]} positive rows (after essential implicants "
             f"and dominance: {pis.size} implicants and {cols.size} rows in "
             f"{len(parts)} independent part(s), the largest {largest[0].size} x "
@@ -617,6 +649,7 @@ def minimise(
     criterion: Criterion = QCASettings.criterion,
     max_models: int = QCASettings.max_models,
     max_nodes: int = QCASettings.max_nodes,
+    max_seconds: float = QCASettings.max_seconds,
 ) -> BooleanSolution:
     """Exact minimisation of a truth table: all minimal sums of prime implicants.
 
@@ -635,8 +668,8 @@ def minimise(
     max_models
         Cap on the number of tied models; a :class:`NumericalWarning` is issued when it
         is reached.
-    max_nodes
-        Budget of search nodes of :func:`minimum_covers`.
+    max_nodes, max_seconds
+        Budget of search nodes and time limit of :func:`minimum_covers`.
 
     Returns
     -------
@@ -664,7 +697,7 @@ def minimise(
     primes = prime_implicants(on_rows, dc_rows, k)
     rows = np.asarray(on_rows, dtype=np.int64)
     chart = np.array([(rows & mask) == value for value, mask in primes], dtype=bool)
-    budget = _Budget(max_nodes)
+    budget = _Budget(max_nodes, max_seconds)
     found, truncated = _minimum_covers(chart, max_models, budget)
     if truncated:
         warn(

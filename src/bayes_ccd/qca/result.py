@@ -35,7 +35,8 @@ class TermFit:
     r"""One term (sufficient configuration) of a model with its parameters of fit.
 
     ``unique_coverage`` is the coverage lost when the term is dropped from the model:
-    :math:`\mathrm{cov}(S) - \mathrm{cov}(S \setminus T)` (Ragin 2008, ch. 3).
+    :math:`\mathrm{cov}(S) - \mathrm{cov}(S \setminus T)` (Ragin 2008, ch. 3); NaN (not
+    applicable) when the term is the model's only one.
     ``cases`` have membership above 0.5 in the term.
     """
 
@@ -68,6 +69,9 @@ class Model:
     conservative_model, parsimonious_model
         For intermediate models: indices of the conservative and parsimonious models
         they were derived from (R's ``C1P1`` labels are ``C{i+1}P{j+1}``).
+    pairs
+        For intermediate models: every ``(conservative, parsimonious)`` pair of indices
+        that gives the model (see :attr:`pair_labels`).
     """
 
     label: str
@@ -80,6 +84,18 @@ class Model:
     counterfactuals: tuple[int, ...] = ()
     conservative_model: int | None = None
     parsimonious_model: int | None = None
+    pairs: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def pair_labels(self) -> str:
+        """Every ``C{i}P{j}`` pair that gives this intermediate model, as R lists them.
+
+        Pairs of other conservative models with the same parsimonious model often give
+        the same model; it is kept once, with all its pairs (``"C1P1, C2P1"``).
+        """
+        if not self.pairs:
+            return self.derived_from
+        return ", ".join(f"C{c + 1}P{p + 1}" for c, p in self.pairs)
 
     @property
     def derived_from(self) -> str:
@@ -552,8 +568,9 @@ def solutions_table(result: QCAResult) -> pd.DataFrame:
     """One row per model of every solution: its expression and fit.
 
     Columns ``solution``, ``model``, ``derived_from`` (R's ``C{i}P{j}`` pair of an
-    intermediate model), ``same_expression_as`` (an earlier intermediate model with the
-    same expression but another pair, hence possibly other core conditions),
+    intermediate model), ``pairs`` (every pair that gives it), ``same_expression_as``
+    (an earlier intermediate model with the same expression but another parsimonious
+    model, hence possibly other core conditions),
     ``expression``, ``consistency``, ``PRI`` and ``coverage``.
     """
     records = []
@@ -565,6 +582,7 @@ def solutions_table(result: QCAResult) -> pd.DataFrame:
                     "solution": name,
                     "model": model.label,
                     "derived_from": model.derived_from,
+                    "pairs": model.pair_labels,
                     "same_expression_as": twins.get(model.label, ""),
                     "expression": model.expression,
                     "consistency": model.consistency,
@@ -578,6 +596,7 @@ def solutions_table(result: QCAResult) -> pd.DataFrame:
             "solution",
             "model",
             "derived_from",
+            "pairs",
             "same_expression_as",
             "expression",
             "consistency",
@@ -608,6 +627,7 @@ def _model_dict(model: Model, table: TruthTable, kind: str) -> dict[str, Any]:
     }
     if model.derived_from:
         entry["derived_from"] = model.derived_from
+        entry["pairs"] = model.pair_labels.split(", ")
     if kind in _COUNTERFACTUALS:
         entry[_COUNTERFACTUALS[kind]] = [
             {"row": r + 1, "configuration": table.row_label(r)} for r in model.counterfactuals
@@ -676,19 +696,32 @@ def configuration_chart_latex(
     return text
 
 
-def solution_lines(result: QCAResult) -> list[str]:
+#: Models per solution that :func:`solution_lines` prints; the rest are counted.
+SHOWN_MODELS = 10
+
+
+def solution_lines(result: QCAResult, max_models: int = SHOWN_MODELS) -> list[str]:
     """Return one line per model of every solution, for the console and the run summary.
 
     Each line has the label (with the C/P pair of an intermediate model), the
-    expression, consistency and coverage; a solution without models says so.
+    expression, consistency and coverage; a solution without models says so. Beyond
+    ``max_models`` tied models of a solution one line counts the others (a thousand
+    tied models belong in ``solutions.csv``, not on the terminal).
     """
     lines = []
     for name, solution in result.solutions.items():
-        for model in solution.models:
-            pair = f" ({model.derived_from})" if model.derived_from else ""
+        for model in solution.models[:max_models]:
+            pair = f" ({model.pair_labels})" if model.derived_from else ""
             lines.append(
                 f"{name} {model.label}{pair}: {model.expression} (consistency "
                 f"{model.consistency:.3f}, coverage {model.coverage:.3f})"
+            )
+        hidden = len(solution.models) - max_models
+        if hidden > 0:
+            distinct = len({m.expression for m in solution.models})
+            lines.append(
+                f"{name}: ... and {hidden} more tied models ({len(solution.models)} in all, "
+                f"{distinct} distinct expressions; every one is in solutions.csv)"
             )
         if not solution.models:
             lines.append(f"{name}: no configuration passes the cut-offs")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import time
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
@@ -15,7 +16,12 @@ import numpy as np
 import pandas as pd
 
 from bayes_ccd.exceptions import ConfigError, DataError, EstimationError, NumericalWarning, warn
-from bayes_ccd.qca.calibration import Anchors, calibrate_frame, percentile_anchors
+from bayes_ccd.qca.calibration import (
+    Anchors,
+    calibrate_frame,
+    crisp_threshold,
+    percentile_anchors,
+)
 from bayes_ccd.qca.measures import (
     Implicant,
     consistency,
@@ -136,6 +142,7 @@ class _ModelFitter:
 
         with :math:`s_c` and :math:`s^{(2)}_c` the largest and second largest term
         memberships of case ``c``: one pass over the cases instead of one per term.
+        The unique coverage of the term of a one-term model is not applicable (NaN).
         """
         y = self.y
         fitted = [self.term(term) for term in model]
@@ -150,7 +157,9 @@ class _ModelFitter:
         y_total = y.sum()
         unique = (
             np.bincount(memberships.argmax(axis=1), weights=loss, minlength=len(fitted)) / y_total
-            if y_total > 0
+            # One term has nothing to be unique against: not applicable, as R's QCA
+            # reports it, rather than its raw coverage again.
+            if y_total > 0 and len(fitted) > 1
             else np.full(len(fitted), np.nan)
         )
         return Model(
@@ -237,7 +246,8 @@ def easy_counterfactuals(
 
 #: What to change when a solution's search budget runs out (appended to the error).
 _BUDGET_ADVICE = (
-    "raise max_nodes (command line: --max-nodes), lower max_models, analyse fewer "
+    "raise max_nodes or max_seconds (command line: --max-nodes, --max-seconds), lower "
+    "max_models, analyse fewer "
     "conditions, or raise n_cut so that rows with few cases become remainders"
 )
 
@@ -249,6 +259,7 @@ def solve(
     criterion: Criterion = QCASettings.criterion,
     max_models: int = QCASettings.max_models,
     max_nodes: int = QCASettings.max_nodes,
+    max_seconds: float = QCASettings.max_seconds,
 ) -> QCAResult:
     """Find the conservative, parsimonious and intermediate solutions of a truth table.
 
@@ -260,7 +271,8 @@ def solve(
       :func:`easy_counterfactuals`) as the only don't-cares, as R's QCA package does.
       Without directional expectations no counterfactual is easy and the intermediate
       models are the conservative models again, once per parsimonious model. Each model
-      records its pair (:attr:`Model.derived_from`, R's ``C1P1`` label): two pairs may
+      records its first pair (:attr:`Model.derived_from`, R's ``C1P1`` label) and
+      every pair that gives it (:attr:`Model.pair_labels`): two pairs may
       give the same expression, with different core conditions in the configuration
       chart.
 
@@ -279,6 +291,8 @@ def solve(
         Search budget of each solution (see :func:`minimum_covers`); the intermediate
         solution shares it among its conservative/parsimonious pairs, each pair also
         counting one node.
+    max_seconds
+        Time limit of all three solutions together, in seconds.
 
     Returns
     -------
@@ -293,7 +307,10 @@ def solve(
         A solution's search needed more than ``max_nodes`` nodes; the message names the
         solution, the size of its prime implicant chart and what to change.
     """
-    QCASettings(criterion=criterion, max_models=max_models, max_nodes=max_nodes)
+    QCASettings(
+        criterion=criterion, max_models=max_models, max_nodes=max_nodes, max_seconds=max_seconds
+    )
+    deadline = time.monotonic() + max_seconds
     conditions = table.conditions
     k = len(conditions)
     expectations = parse_directional_expectations(dir_exp, conditions)
@@ -302,8 +319,16 @@ def solve(
     options = {"criterion": criterion, "max_models": max_models}
 
     def minimised(kind: str, free: Sequence[int], nodes: int) -> BooleanSolution:
+        seconds = deadline - time.monotonic()
+        if seconds <= 0:
+            raise EstimationError(
+                f"{kind} solution: the time limit of max_seconds={max_seconds:g} s is spent; "
+                f"{_BUDGET_ADVICE}"
+            )
         try:
-            return minimise(table.positive, free, k, max_nodes=nodes, **options)
+            return minimise(
+                table.positive, free, k, max_nodes=nodes, max_seconds=seconds, **options
+            )
         except EstimationError as error:
             raise EstimationError(f"{kind} solution: {error}; {_BUDGET_ADVICE}") from None
 
@@ -313,7 +338,9 @@ def solve(
     intermediate_models: list[tuple[tuple[Implicant, ...], int, int, tuple[int, ...]]] = []
     intermediate_primes: dict[Implicant, None] = {}
     truncated = conservative.truncated or parsimonious.truncated
-    seen = set()
+    # Model (and parsimonious model) -> every conservative model whose pair gives it:
+    # the model is kept once, every pair listed, as R's QCA lists C1P1, C2P1, ...
+    seen: dict[tuple[frozenset[Implicant], int], list[int]] = {}
     # Pairs with the same easy counterfactuals have the same minimisation.
     by_counterfactuals: dict[tuple[int, ...], BooleanSolution] = {}
     spent = 0
@@ -342,8 +369,10 @@ def solve(
         for model in pair.models:
             key = (frozenset(model), pi)
             if key not in seen:
-                seen.add(key)
+                seen[key] = [ci]
                 intermediate_models.append((model, ci, pi, easy))
+            elif ci not in seen[key]:
+                seen[key].append(ci)
         if len(intermediate_models) > max_models:
             warn(
                 f"more than {max_models} intermediate models; only the first "
@@ -391,6 +420,7 @@ def solve(
                     counterfactuals=easy,
                     conservative_model=ci,
                     parsimonious_model=pi,
+                    pairs=tuple((c, pi) for c in seen[frozenset(m), pi]),
                 )
                 for i, (m, ci, pi, easy) in enumerate(intermediate_models)
             ),
@@ -407,9 +437,27 @@ def solve(
             "half_membership": table.half_membership,
             "directional_expectations": expectations,
             "max_nodes": max_nodes,
+            "max_seconds": max_seconds,
             **options,
         },
     )
+
+
+def negated_outcome(data: pd.DataFrame, outcome: str) -> pd.DataFrame:
+    r"""Add the column ``~Y`` (membership 1 - Y) when the outcome is a negation ``~Y``.
+
+    The negation of a fuzzy set is :math:`\mu_{\sim Y} = 1 - \mu_Y` (Ragin 2008, ch. 2);
+    an outcome already present as a column, or not negated, leaves ``data`` as it is.
+    """
+    if not outcome.startswith("~") or outcome in data.columns:
+        return data
+    base = outcome.removeprefix("~").strip()
+    if base not in data.columns:
+        raise DataError(
+            f"the negated outcome '{outcome}' needs the column '{base}' "
+            f"(columns: {', '.join(map(str, data.columns))})"
+        )
+    return data.assign(**{outcome: 1.0 - data[base].astype(float)})
 
 
 def fsqca(
@@ -425,6 +473,7 @@ def fsqca(
     criterion: Criterion = QCASettings.criterion,
     max_models: int = QCASettings.max_models,
     max_nodes: int = QCASettings.max_nodes,
+    max_seconds: float = QCASettings.max_seconds,
 ) -> QCAResult:
     """Build the truth table and find all three solutions (:func:`truth_table`, :func:`solve`).
 
@@ -438,10 +487,11 @@ def fsqca(
         :func:`bayes_ccd.qca.calibration.calibrate_frame`), one row per case, indexed by
         case.
     outcome, conditions
-        Column names.
+        Column names; an outcome ``~Y`` is the negation of column ``Y``
+        (:func:`negated_outcome`).
     incl_cut, n_cut, pri_cut, half_membership
         See :func:`truth_table`.
-    dir_exp, criterion, max_models, max_nodes
+    dir_exp, criterion, max_models, max_nodes, max_seconds
         See :func:`solve`.
 
     Returns
@@ -464,6 +514,7 @@ def fsqca(
         with atomic_output_dir("results/fsqca") as staging:
             result.write(staging)
     """
+    data = negated_outcome(data, outcome)
     table = truth_table(
         data,
         outcome,
@@ -474,7 +525,12 @@ def fsqca(
         half_membership=half_membership,
     )
     return solve(
-        table, dir_exp=dir_exp, criterion=criterion, max_models=max_models, max_nodes=max_nodes
+        table,
+        dir_exp=dir_exp,
+        criterion=criterion,
+        max_models=max_models,
+        max_nodes=max_nodes,
+        max_seconds=max_seconds,
     )
 
 
@@ -516,9 +572,14 @@ def configuration_analysis(
     DataError
         Missing columns, non-finite raw values, memberships outside [0, 1].
     """
-    columns = [settings.outcome, *settings.conditions]
-    anchors = percentile_anchors(columns) if settings.calibration == "percentiles" else {}
-    anchors |= {column: Anchors(*values) for column, values in settings.anchors.items()}
+    columns = [settings.outcome.removeprefix("~").strip(), *settings.conditions]
+    anchors: dict[str, Any] = (
+        percentile_anchors(columns) if settings.calibration == "percentiles" else {}
+    )
+    anchors |= {
+        column: values if crisp_threshold(values) else Anchors(*values)
+        for column, values in settings.anchors.items()
+    }
     absent = [c for c in columns if c not in cases.columns]
     if absent:
         raise DataError(
@@ -526,7 +587,7 @@ def configuration_analysis(
             f"(available: {', '.join(map(str, cases.columns))})"
         )
     result = fsqca(
-        calibrate_frame(cases[columns], anchors),
+        calibrate_frame(cases[columns], anchors, log_odds=settings.log_odds),
         settings.outcome,
         settings.conditions,
         incl_cut=settings.incl_cut,
@@ -537,8 +598,12 @@ def configuration_analysis(
         criterion=settings.criterion,
         max_models=settings.max_models,
         max_nodes=settings.max_nodes,
+        max_seconds=settings.max_seconds,
     )
-    used = {column: [a.full, a.crossover, a.non] for column, a in anchors.items()}
+    used = {
+        column: [a.full, a.crossover, a.non] if isinstance(a, Anchors) else list(a)
+        for column, a in anchors.items()
+    }
     recorded = {**result.config, **settings.to_dict(), "anchors": used}
     if year is not None:
         recorded["year"] = year
