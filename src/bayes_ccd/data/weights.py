@@ -37,7 +37,7 @@ import numpy as np
 import pandas as pd
 from libpysal.graph import Graph
 
-from bayes_ccd.data.panel import read_csv_cells
+from bayes_ccd.data.panel import HUGE, read_csv_cells
 from bayes_ccd.data.regions import province_table
 from bayes_ccd.exceptions import SpecificationError, WeightsError, WeightsWarning, warn
 
@@ -398,6 +398,12 @@ def _validate_matrix(matrix: np.ndarray, ids: Sequence[str], source: str) -> Non
     if not np.all(np.isfinite(matrix)):
         i, j = np.argwhere(~np.isfinite(matrix))[0]
         raise WeightsError(f"weights {source}: cell ({ids[i]}, {ids[j]}) is not a finite number")
+    if np.any(np.abs(matrix) > HUGE):
+        i, j = np.argwhere(np.abs(matrix) > HUGE)[0]
+        raise WeightsError(
+            f"weights {source}: cell ({ids[i]}, {ids[j]}) = {matrix[i, j]:.3g} is too large "
+            f"to compute with (beyond {HUGE:.0e}); rescale the weights"
+        )
     if np.any(matrix < 0):
         i, j = np.argwhere(matrix < 0)[0]
         raise WeightsError(f"weights {source}: cell ({ids[i]}, {ids[j]}) is negative")
