@@ -5,11 +5,16 @@ command, the expected exit code, a phrase the message must contain. Every row al
 checks that the message is one line, that there is no traceback and that no output
 (directory, or partial sibling) is left behind. :data:`WARNINGS` lists inputs that are
 usable but must be said; :func:`test_fuzz` feeds randomly corrupted panels and weights.
+
+Counts: 32 bad inputs in the catalogue (and the read-only ``--out``, simulated), 4
+usable inputs that warn, 38 fuzz cases in the fast tier (each of the 19 corruptions
+twice) and 300 in the ``slow`` tier.
 """
 
 from __future__ import annotations
 
 import os
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -191,6 +196,28 @@ enabled = false
 enabled = false
 """
 
+
+def _two_fits_on_different_weights(directory: Path) -> list[str]:
+    """An MLE on W and a posterior on other weights (a ring with steps 1 and 2)."""
+    write_inputs(directory)
+    n = len(UNITS)
+    other = np.zeros((n, n), dtype=int)
+    for i in range(n):
+        for step in (1, 2):
+            other[i, (i + step) % n] = other[(i + step) % n, i] = 1
+    pd.DataFrame(other, index=pd.Index(UNITS, name="unit"), columns=UNITS).to_csv(
+        directory / "W2.csv"
+    )
+    assert main([*fit_command(directory), "--out", str(directory / "mle")]) == 0
+    bayes = [*fit_command(directory)[:-3], "--estimator", "bayes", "--draws", "200"]
+    bayes[bayes.index(str(directory / "W.csv"))] = str(directory / "W2.csv")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # 200 draws: a quick posterior
+        assert main([*bayes, "--no-figures", "--out", str(directory / "bayes")]) == 0
+    mle, post = str(directory / "mle"), str(directory / "bayes")
+    return ["compare", "--mle", mle, "--bayes", post, "--no-figures"]
+
+
 #: (id, input -> command, expected exit code, phrase of the message[, warning issued first]).
 CATALOGUE: list[tuple] = [
     # --- panels (moved from test_cli_foundation) ---
@@ -355,6 +382,13 @@ CATALOGUE: list[tuple] = [
     ),
     ("log-not-in-x", small(None, None, "--log", "logz"), 2, "--log names ['logz']"),
     (
+        "compare-across-weights",
+        lambda d: _two_fits_on_different_weights(d),
+        2,
+        "the spatial weights differ; fit both on the same panel, weights and model; to "
+        "compare across weights on purpose pass force=True (--force)",
+    ),
+    (
         "compare-no-fit",
         command("compare", "--mle", "{dir}", "--bayes", "{dir}"),
         2,
@@ -393,8 +427,23 @@ def test_bad_input_exits_with_one_line_and_writes_nothing(
     assert sorted(p.name for p in tmp_path.iterdir()) == ["in"]
 
 
+def test_an_out_in_a_place_that_cannot_be_written_is_one_line(tmp_path, capsys, monkeypatch):
+    """A read-only place (simulated: the tests may run as root, who may write anywhere)."""
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    write_inputs(tmp_path)
+    monkeypatch.setattr(tempfile, "mkdtemp", refuse)
+    assert main([*fit_command(tmp_path), "--out", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "cannot be created (Permission denied)" in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
 def test_the_catalogue_covers_every_case_of_the_issue():
-    assert len(CATALOGUE) == 31
+    assert len(CATALOGUE) == 32 and len(WARNINGS) == 4 and FAST_CASES == 38
 
 
 # --- usable inputs that must be said --------------------------------------------------------
@@ -496,3 +545,119 @@ def test_explore_takes_the_users_unit_and_period_columns(tmp_path):
     args += ["--no-figures", "--unit", "province", "--time", "year"]
     assert main([*args, "--out", str(tmp_path / "explore")]) == 0
     assert (tmp_path / "explore" / "moran_global.csv").is_file()
+
+
+# --- fuzz: randomly corrupted panels and weights --------------------------------------------
+
+#: Corruptions of the panel and of the weights: ``True`` when harmless (the fit must give the
+#: numbers of the clean input), ``False`` when the command must exit 2 with one line.
+CORRUPTIONS: dict[str, bool] = {
+    "panel-text": False,
+    "panel-nan": False,
+    "panel-inf": False,
+    "panel-huge": False,
+    "panel-drop-row": False,
+    "panel-duplicate-row": False,
+    "panel-shuffle-rows": True,
+    "panel-shuffle-columns": True,
+    "panel-semicolon-decimal-comma": True,
+    "panel-tab": True,
+    "weights-text": False,
+    "weights-nan": False,
+    "weights-inf": False,
+    "weights-huge": False,
+    "weights-drop-row": False,
+    "weights-duplicate-row": False,
+    "weights-permute-labels": True,
+    "weights-shuffle-columns": True,
+    "weights-semicolon": True,
+}
+#: Cases of the fast fuzz test (every corruption twice) and of the slow one.
+FAST_CASES = 2 * len(CORRUPTIONS)
+SLOW_CASES = 300
+
+
+def corrupt(directory: Path, kind: str, rng: np.random.Generator) -> None:
+    """Write p.csv and W.csv into ``directory`` with one corruption ``kind`` at random."""
+    panel, weights = small_panel(), small_weights().astype(object)
+    sep, wsep, decimal = ",", ",", "."
+    row = int(rng.integers(len(panel)))
+    cell = (row, str(rng.choice(panel.columns)))
+    i, j = (str(u) for u in rng.choice(UNITS, size=2, replace=False))
+    bad = {"text": "abc", "nan": "NaN", "inf": "inf", "huge": "1e300"}
+    what = kind.split("-", 1)[1]
+    if kind.startswith("panel-") and what in bad:
+        panel = _set(panel, *cell, bad[what])
+    elif kind == "panel-drop-row":
+        panel = panel.drop(index=row)
+    elif kind == "panel-duplicate-row":
+        panel = pd.concat([panel, panel.iloc[[row]]])
+    elif kind == "panel-shuffle-rows":
+        panel = panel.iloc[rng.permutation(len(panel))]
+    elif kind == "panel-shuffle-columns":
+        panel = panel[list(rng.permutation(panel.columns))]
+    elif kind == "panel-semicolon-decimal-comma":
+        sep, decimal = ";", ","
+    elif kind == "panel-tab":
+        sep = "\t"
+    elif kind.startswith("weights-") and what in bad:
+        weights.loc[i, j] = bad[what]
+    elif kind == "weights-drop-row":
+        weights = weights.drop(index=i)
+    elif kind == "weights-duplicate-row":
+        weights = pd.concat([weights, weights.loc[[i]]])
+    elif kind == "weights-permute-labels":
+        order = list(rng.permutation(UNITS))
+        weights = weights.loc[order, order]
+    elif kind == "weights-shuffle-columns":
+        weights = weights[list(rng.permutation(UNITS))]
+    elif kind == "weights-semicolon":
+        wsep = ";"
+    panel.to_csv(directory / "p.csv", sep=sep, decimal=decimal, index=False)
+    weights.to_csv(directory / "W.csv", sep=wsep)
+
+
+@pytest.fixture(scope="module")
+def clean_fit(tmp_path_factory) -> pd.DataFrame:
+    """The coefficients of the uncorrupted small panel and weights."""
+    directory = tmp_path_factory.mktemp("clean")
+    write_inputs(directory)
+    assert main([*fit_command(directory), "--out", str(directory / "out")]) == 0
+    return pd.read_csv(directory / "out" / "coefficients.csv")
+
+
+def _fuzz(case: int, kind: str, clean: pd.DataFrame, tmp_path: Path, capsys) -> None:
+    directory = tmp_path / f"case{case}"
+    directory.mkdir()
+    corrupt(directory, kind, np.random.default_rng(case))
+    out = directory / "out"
+    capsys.readouterr()
+    code = main([*fit_command(directory), "--out", str(out)])  # a traceback fails the test
+    err = capsys.readouterr().err
+    if CORRUPTIONS[kind]:
+        assert code == 0, f"{kind}: {err}"
+        fitted = pd.read_csv(out / "coefficients.csv")
+        pd.testing.assert_frame_equal(fitted, clean, rtol=1e-8, check_exact=False)
+    else:
+        assert code == 2, f"{kind}: {err}"
+        errors = [line for line in err.splitlines() if not line.startswith("[bayes-ccd]")]
+        assert len(errors) == 1 and errors[0].startswith("bayes-ccd fit: error: "), err
+        assert not out.exists() and sorted(p.name for p in directory.iterdir()) == [
+            "W.csv",
+            "p.csv",
+        ]
+
+
+@pytest.mark.parametrize("case", range(FAST_CASES))
+def test_fuzz(case, clean_fit, tmp_path, capsys):
+    """Every corruption twice, at random places (38 cases)."""
+    _fuzz(case, list(CORRUPTIONS)[case % len(CORRUPTIONS)], clean_fit, tmp_path, capsys)
+
+
+@pytest.mark.slow
+def test_fuzz_many(clean_fit, tmp_path, capsys):
+    """300 random corruptions of random kinds at random places."""
+    rng = np.random.default_rng(14)
+    kinds = rng.choice(list(CORRUPTIONS), size=SLOW_CASES)
+    for case, kind in enumerate(kinds):
+        _fuzz(1000 + case, str(kind), clean_fit, tmp_path, capsys)

@@ -207,7 +207,9 @@ def read_panel(
     """Read a long-format CSV panel and validate it (see :func:`validate_panel`).
 
     Line numbers in error messages are those of the file (the header is line 1);
-    ``notice`` is carried by the panel into every output made from it.
+    ``notice`` is carried by the panel into every output made from it. Periods that are
+    not equally spaced are warned about (``gaps="warn"``) or refused (``"error"``), see
+    :func:`check_spacing`: a panel read for the analysis treats them as steps.
     """
     raw = read_csv_cells(path, what="panel file")
     panel = validate_panel(
@@ -220,8 +222,8 @@ def read_panel(
         periods=periods,
         source=str(path),
         lines=raw.index.to_numpy(),
-        gaps=gaps,
     )
+    check_spacing(panel.periods, gaps=gaps, source=str(path))
     return dataclasses.replace(panel, notice=notice) if notice else panel
 
 
@@ -236,7 +238,6 @@ def validate_panel(
     periods: Sequence[int] | None = None,
     source: str = "<DataFrame>",
     lines: Sequence[int] | None = None,
-    gaps: GapPolicy = "warn",
 ) -> Panel:
     """Check a long table against the data contract and return a :class:`Panel`.
 
@@ -264,9 +265,6 @@ def validate_panel(
     lines
         The file line of each row (:func:`read_csv_cells`); ``None`` for in-memory
         frames, where unit and period locate the row.
-    gaps
-        Periods that are not equally spaced: a :class:`DataWarning` naming the gaps
-        (``"warn"``) or a :class:`DataError` (``"error"``); see :func:`check_spacing`.
     """
 
     def where(row: int) -> int | None:
@@ -330,7 +328,6 @@ def validate_panel(
         )
 
     _check_coverage(frame, unit, time, units, periods, source, where)
-    check_spacing(frame[time].unique(), gaps=gaps, source=source)
     values = _numeric_cells(frame, unit, time, columns, source, where)
     filled = pd.DataFrame(columns=[UNIT, PERIOD, "column", "value"])
     if values.isna().any().any():
@@ -370,7 +367,9 @@ def _integer_periods(
     values: pd.Series, source: str, where, column: str, units: pd.Series
 ) -> pd.Series:
     numbers = pd.to_numeric(values, errors="coerce")
-    bad = numbers.isna() | (numbers != np.round(numbers))
+    with np.errstate(invalid="ignore"):
+        bad = numbers.isna() | ~np.isfinite(numbers) | (numbers.abs() > 1e9)
+        bad |= numbers != np.round(numbers)
     if bad.any():
         row = int(np.flatnonzero(bad)[0])
         raise DataError(
@@ -504,7 +503,8 @@ def check_spacing(periods: Sequence[int], *, gaps: GapPolicy = "warn", source: s
     )
     if gaps == "error":
         raise DataError(
-            message + '; fill the missing periods, or allow gaps (gaps = "warn")',
+            message + '; fill the missing periods, or allow gaps ([data] gaps = "warn", '
+            "--gaps warn)",
             file=source or None,
         )
     warn(f"{source + ': ' if source else ''}{message}", DataWarning)

@@ -31,15 +31,17 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
 import pandas as pd
-from libpysal.graph import Graph
 
-from bayes_ccd.data.panel import read_csv_cells
+from bayes_ccd.data.panel import HUGE, read_csv_cells
 from bayes_ccd.data.regions import province_table
 from bayes_ccd.exceptions import SpecificationError, WeightsError, WeightsWarning, warn
+
+if TYPE_CHECKING:
+    from libpysal.graph import Graph
 
 Transform = Literal["r", "o"]
 BUNDLED_CONTIGUITY = "bundled:province-contiguity"
@@ -319,6 +321,9 @@ def from_dense(
     matrix = np.asarray(matrix, dtype=float)
     ids = [str(u) for u in units]
     _validate_matrix(matrix, ids, source)
+    # libpysal takes seconds to import: only when weights are built, not to check a run.
+    from libpysal.graph import Graph
+
     return _finish(Graph.from_dense(matrix, ids=ids), ids, transform, source)
 
 
@@ -398,6 +403,12 @@ def _validate_matrix(matrix: np.ndarray, ids: Sequence[str], source: str) -> Non
     if not np.all(np.isfinite(matrix)):
         i, j = np.argwhere(~np.isfinite(matrix))[0]
         raise WeightsError(f"weights {source}: cell ({ids[i]}, {ids[j]}) is not a finite number")
+    if np.any(np.abs(matrix) > HUGE):
+        i, j = np.argwhere(np.abs(matrix) > HUGE)[0]
+        raise WeightsError(
+            f"weights {source}: cell ({ids[i]}, {ids[j]}) = {matrix[i, j]:.3g} is too large "
+            f"to compute with (beyond {HUGE:.0e}); rescale the weights"
+        )
     if np.any(matrix < 0):
         i, j = np.argwhere(matrix < 0)[0]
         raise WeightsError(f"weights {source}: cell ({ids[i]}, {ids[j]}) is negative")
