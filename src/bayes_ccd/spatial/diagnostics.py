@@ -47,8 +47,8 @@ ESS_MIN: Final = 400
 #: Smallest acceptable E-BFMI of a chain.
 BFMI_MIN: Final = 0.3
 #: Variables diagnosed by default (``sigma`` is a monotone function of ``sigma2`` and
-#: has the same rank diagnostics).
-DIAGNOSED: Final = ("rho", "lambda", "beta", "sigma2", "effects")
+#: has the same rank diagnostics; ``nu`` are the Student-t degrees of freedom).
+DIAGNOSED: Final = ("rho", "lambda", "beta", "sigma2", "nu", "effects")
 #: Columns of :attr:`Diagnostics.table`.
 DIAGNOSTIC_COLUMNS: Final = (
     "quantity",
