@@ -377,6 +377,12 @@ def test_student_t_fit_stores_loo_densities_and_round_trips(t3_fit, tmp_path) ->
     loaded = PosteriorFit.load(t3_fit.save(tmp_path / "posterior.nc"))
     assert loaded.settings.errors == "student_t"
     np.testing.assert_allclose(loaded.tree["log_likelihood"]["y"], loo)
+    assert "Student-t" in t3_fit.summary().facts["errors"]
+    import matplotlib.pyplot as plt
+
+    figure = t3_fit.plot_trace()
+    assert "nu" in {axis.get_xlabel() for axis in figure.axes}
+    plt.close(figure)
 
 
 @pytest.mark.slow

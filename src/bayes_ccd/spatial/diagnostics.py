@@ -321,10 +321,15 @@ def _spatial_name(tree: xr.DataTree) -> str:
 
 
 def plot_trace(tree: xr.DataTree) -> Figure:
-    """Trace and marginal density of the spatial parameter, ``sigma2`` and ``beta``."""
+    """Trace and marginal density of the spatial parameter, ``sigma2``, ``nu`` and ``beta``.
+
+    ``nu`` (Student-t degrees of freedom) only when the posterior has it.
+    """
     import arviz_plots as azp
 
     names = [_spatial_name(tree), "sigma2", "beta"]
+    if "nu" in tree["posterior"].data_vars:
+        names.insert(2, "nu")
     return azp.plot_trace_dist(tree, var_names=names, backend="matplotlib").get_viz("figure")
 
 
