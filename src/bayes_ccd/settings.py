@@ -46,6 +46,7 @@ INFORMATION: Final = ("expected", "observed")
 SAMPLERS: Final = ("exact", "nuts")
 #: Models of the model comparison (SLX: the spatial Durbin model without a spatial lag of y).
 MODEL_CHOICES: Final = ("sar", "sem", "sdm", "sdem", "slx")
+ERROR_DISTRIBUTIONS: Final = ("normal", "student_t")
 PRIOR_PRESETS: Final = ("default", "reference")
 ORIENTATIONS: Final = ("input", "output")
 RTS_CHOICES: Final = ("crs", "vrs", "both")
@@ -344,6 +345,19 @@ class BayesSettings(Settings):
         high=1e6,
         integer=True,
         text="an integer of at least 65",
+    )
+    errors: str = setting(
+        "normal",
+        "error distribution: normal, or Student-t on the unit-period cells (NUTS only)",
+        choices=ERROR_DISTRIBUTIONS,
+    )
+    nu: float = setting(
+        0.0,
+        "Student-t degrees of freedom: 0 estimates them (prior Gamma(2, 0.1)), "
+        "a positive value fixes them",
+        low=0,
+        high=1e6,
+        text="0 (estimate) or a positive number of degrees of freedom",
     )
 
 

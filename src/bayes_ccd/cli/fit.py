@@ -27,7 +27,17 @@ ESTIMATOR_SETTINGS: dict[str, tuple[type, tuple[str, ...]]] = {
     "mle": (MLESettings, ("effects_inference", "effects_draws", "fixed_effects", "tests")),
     "bayes": (
         BayesSettings,
-        ("sampler", "prior", "draws", "chains", "tune", "target_accept", "ppc_draws"),
+        (
+            "sampler",
+            "prior",
+            "draws",
+            "chains",
+            "tune",
+            "target_accept",
+            "ppc_draws",
+            "errors",
+            "nu",
+        ),
     ),
 }
 

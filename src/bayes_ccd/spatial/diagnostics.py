@@ -47,8 +47,8 @@ ESS_MIN: Final = 400
 #: Smallest acceptable E-BFMI of a chain.
 BFMI_MIN: Final = 0.3
 #: Variables diagnosed by default (``sigma`` is a monotone function of ``sigma2`` and
-#: has the same rank diagnostics).
-DIAGNOSED: Final = ("rho", "lambda", "beta", "sigma2", "effects")
+#: has the same rank diagnostics; ``nu`` are the Student-t degrees of freedom).
+DIAGNOSED: Final = ("rho", "lambda", "beta", "sigma2", "nu", "effects")
 #: Columns of :attr:`Diagnostics.table`.
 DIAGNOSTIC_COLUMNS: Final = (
     "quantity",
@@ -333,10 +333,15 @@ def _spatial_name(tree: xr.DataTree) -> str:
 
 
 def plot_trace(tree: xr.DataTree) -> Figure:
-    """Trace and marginal density of the spatial parameter, ``sigma2`` and ``beta``."""
+    """Trace and marginal density of the spatial parameter, ``sigma2``, ``nu`` and ``beta``.
+
+    ``nu`` (Student-t degrees of freedom) only when the posterior has it.
+    """
     import arviz_plots as azp
 
     names = [_spatial_name(tree), "sigma2", "beta"]
+    if "nu" in tree["posterior"].data_vars:
+        names.insert(2, "nu")
     return azp.plot_trace_dist(tree, var_names=names, backend="matplotlib").get_viz("figure")
 
 

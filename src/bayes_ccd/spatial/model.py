@@ -193,13 +193,28 @@ class SpatialPanel:
         """Return the transformed design of the whole sample (built once)."""
         return self._design
 
-    def build_model(self, prior: str | Path | Prior = "default") -> pm.Model:
+    def build_model(
+        self,
+        prior: str | Path | Prior = "default",
+        *,
+        errors: str = BayesSettings.errors,
+        nu: float = BayesSettings.nu,
+    ) -> pm.Model:
         """Build the PyMC model of the whole sample under ``prior``.
 
         Use it to inspect the model, sample its prior predictive, or sample it yourself.
+        ``errors="student_t"`` builds the Student-t model
+        (:func:`~bayes_ccd.spatial.bayes.student.build_student_model`; ``nu = 0``
+        estimates the degrees of freedom).
         """
-        from bayes_ccd.spatial.bayes.nuts import build_pymc_model
         from bayes_ccd.spatial.bayes.priors import resolve_prior
+
+        settings = BayesSettings(errors=errors, nu=nu)  # validates both
+        if settings.errors == "student_t":
+            from bayes_ccd.spatial.bayes.student import build_student_model
+
+            return build_student_model(self.design(), resolve_prior(prior), settings.nu)
+        from bayes_ccd.spatial.bayes.nuts import build_pymc_model
 
         return build_pymc_model(self.design(), resolve_prior(prior))
 

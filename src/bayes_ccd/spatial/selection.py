@@ -401,12 +401,15 @@ def _sample_rows(
     prior_weights = dict(zip(models, weights or [1.0] * len(models), strict=True))
     if known:
         check_evidence_comparable([evidences[m] for m in known])
+    # Probabilities and Bayes factors compare every model, or none (a model without a
+    # marginal likelihood would otherwise be left out in silence).
+    if known == models:
         probs = model_probabilities(
             [evidences[m].log_marginal_likelihood for m in known],
             [prior_weights[m] for m in known],
         )
         probabilities |= dict(zip(known, probs, strict=True))
-    best_log = max((evidences[m].log_marginal_likelihood for m in known), default=math.nan)
+    best_log = max(logs) if known == models else math.nan
     loos = {m: psis_loo(tree, independent=independent[m]) for m, tree in trees.items()}
     warn_high_pareto_k(label, loos)
     best_loo = max(loos, key=lambda m: loos[m].elpd) if loos else None
@@ -591,12 +594,13 @@ def _compare_fits(
     notes = []
     evidences = {}
     for label, fit in zip(labels, fits, strict=True):
-        if fit.prior.conjugate and "nu" not in fit.posterior.data_vars:
+        if fit.prior.conjugate and fit.settings.errors == "normal":
             evidences[label] = log_marginal_likelihood(fit.design, fit.prior)
         else:
             notes.append(
                 f"{label}: no marginal likelihood (it is computed in closed form only under "
-                "conjugate priors with normal errors)"
+                "conjugate priors with normal errors), so no model probabilities or Bayes "
+                "factors; compare by elpd_loo"
             )
     priors = {f.prior.name for f in fits}
     prior_name = priors.pop() if len(priors) == 1 else "mixed"
@@ -624,5 +628,5 @@ def _compare_fits(
 
 
 def _fit_label(fit: PosteriorFit) -> str:
-    errors = "-t" if "nu" in fit.posterior.data_vars else ""
+    errors = "-t" if fit.settings.errors == "student_t" else ""
     return f"{fit.spec.model}{errors}"

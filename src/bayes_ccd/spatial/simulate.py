@@ -23,6 +23,7 @@ def simulate_panel(
     sigma2: float = 1.0,
     model: Model = "sdm",
     fe: FixedEffects = "both",
+    nu: float | None = None,
     seed: int,
 ) -> PanelArrays:
     """Draw a panel from the model of the module docstring (Monte Carlo, tests, benchmarks).
@@ -32,7 +33,8 @@ def simulate_panel(
     normal; without fixed effects the intercept is 1. ``y_t = (I - rho W)^{-1}
     (X_t beta + W X_t theta + mu + alpha_t 1 + e_t)`` for SAR/SDM and
     ``y_t = X_t beta + W X_t theta + mu + alpha_t 1 + (I - lambda W)^{-1} e_t`` for
-    SEM/SDEM, with ``e_t ~ N(0, sigma2 I)``.
+    SEM/SDEM, with ``e_t ~ N(0, sigma2 I)``, or with ``nu`` iid ``sqrt(sigma2) t_nu``
+    errors (Student-t; ``sigma2`` is then the squared scale).
 
     Returns
     -------
@@ -49,7 +51,10 @@ def simulate_panel(
     mean = x @ beta_arr + mu + alpha[:, None] + (1.0 if fe == "none" else 0.0)
     if theta is not None:
         mean = mean + spatial_lag(W, x) @ np.asarray(theta, dtype=float)
-    noise = np.sqrt(sigma2) * rng.standard_normal((n_periods, n))
+    if nu is None:
+        noise = np.sqrt(sigma2) * rng.standard_normal((n_periods, n))
+    else:
+        noise = np.sqrt(sigma2) * rng.standard_t(nu, (n_periods, n))
     system = np.eye(n) - spatial * W
     if model in LAG_MODELS:
         y = np.linalg.solve(system, (mean + noise).T).T

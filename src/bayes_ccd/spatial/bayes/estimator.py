@@ -47,7 +47,8 @@ class SpatialPanelBayes:
     Raises
     ------
     SpecificationError
-        The exact sampler is asked for with a prior that is not conjugate.
+        The exact sampler is asked for with a prior that is not conjugate, or with
+        Student-t errors (``errors="student_t"``, NUTS only).
     """
 
     def __init__(
@@ -67,6 +68,11 @@ class SpatialPanelBayes:
                 f"'{self.prior.coefficients.kind}', sigma '{self.prior.sigma.kind}'); "
                 "use sampler='nuts'"
             )
+        if self.settings.sampler == "exact" and self.settings.errors == "student_t":
+            raise SpecificationError(
+                "Student-t errors have no conjugate posterior, so the exact sampler cannot "
+                "draw from it; use sampler='nuts' with errors='student_t'"
+            )
 
     def design(self, data: Panel | PanelArrays, weights: SpatialWeights) -> SpatialPanelDesign:
         """Build the transformed design of :attr:`spec` on ``data``."""
@@ -75,8 +81,13 @@ class SpatialPanelBayes:
     def build_model(self, design: SpatialPanelDesign) -> pm.Model:
         """Build the PyMC model of ``design`` under :attr:`prior`.
 
-        See :func:`~bayes_ccd.spatial.bayes.nuts.build_pymc_model`.
+        See :func:`~bayes_ccd.spatial.bayes.nuts.build_pymc_model`, or
+        :func:`~bayes_ccd.spatial.bayes.student.build_student_model` with Student-t errors.
         """
+        if self.settings.errors == "student_t":
+            from bayes_ccd.spatial.bayes.student import build_student_model
+
+            return build_student_model(design, self.prior, self.settings.nu)
         from bayes_ccd.spatial.bayes.nuts import build_pymc_model
 
         return build_pymc_model(design, self.prior)
@@ -94,7 +105,10 @@ class SpatialPanelBayes:
 
         The exact sampler draws independently from the conjugate decomposition
         (:class:`~bayes_ccd.spatial.bayes.exact.ExactPosterior`); NUTS runs nutpie on
-        the PyMC model (imported only then). The same seed gives the same draws.
+        the PyMC model (imported only then). The same seed gives the same draws. With
+        Student-t errors the posterior adds ``nu``, ``mu`` and ``alpha`` and the tree a
+        ``log_likelihood`` group of pointwise leave-one-out log densities
+        (:mod:`bayes_ccd.spatial.bayes.student`).
         """
         settings = self.settings
         params = prior_parameters(self.prior, design)
@@ -108,6 +122,10 @@ class SpatialPanelBayes:
                 {"density": ("grid", density)}, coords={"grid": grid}
             )
             timings = {"compile_seconds": 0.0, "sampling_seconds": time.perf_counter() - start}
+        elif settings.errors == "student_t":
+            from bayes_ccd.spatial.bayes.student import sample_student
+
+            draws, groups["sample_stats"], timings = sample_student(design, params, settings, seed)
         else:
             from bayes_ccd.spatial.bayes.nuts import sample_nuts
 
@@ -116,6 +134,13 @@ class SpatialPanelBayes:
         groups["posterior"] = posterior_dataset(design, draws)
         groups["observed_data"] = observed_dataset(design)
         timings["effects_seconds"] = time.perf_counter() - start
+        if settings.errors == "student_t":
+            from bayes_ccd.spatial.bayes.student import log_likelihood_dataset, student_dataset
+
+            groups["posterior"] = groups["posterior"].merge(student_dataset(design, draws))
+            start = time.perf_counter()
+            groups["log_likelihood"] = log_likelihood_dataset(design, draws)
+            timings["loo_seconds"] = time.perf_counter() - start
         tree = xr.DataTree.from_dict({f"/{k}": v for k, v in groups.items()})
         return PosteriorFit(
             design,

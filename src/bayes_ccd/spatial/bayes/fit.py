@@ -182,6 +182,11 @@ class PosteriorFit(SpatialFit):
             "interval_prob": INTERVAL_PROB,
             "fingerprint": self.fingerprint.to_dict(),
         }
+        if settings.errors == "student_t":
+            posterior = self.posterior
+            info["errors"] = settings.errors
+            info["nu"] = float(posterior["nu"].mean()) if "nu" in posterior else settings.nu
+            info["nu_estimated"] = "nu" in posterior
         if self.ppc is not None:
             info["ppc_pvalues"] = dict(self.ppc)
         return info
@@ -197,7 +202,10 @@ class PosteriorFit(SpatialFit):
         """
         n_draws = self.settings.ppc_draws if n_draws is None else n_draws
         seed = self.seed if seed is None else seed
-        replicated = posterior_predictive(self.design, self.posterior, n_draws=n_draws, seed=seed)
+        nu = self.settings.nu if self.settings.errors == "student_t" else None
+        replicated = posterior_predictive(
+            self.design, self.posterior, n_draws=n_draws, seed=seed, nu=nu
+        )
         tree = self.tree.copy()
         tree["posterior_predictive"] = xr.DataTree(replicated)
         return _refreshed(self, tree=tree, ppc=ppc_pvalues(self.design, replicated))
@@ -295,6 +303,7 @@ class PosteriorFit(SpatialFit):
                 "sampler": self.settings.sampler,
                 "chains x draws": f"{self.settings.chains} x {self.settings.draws}",
                 "prior": self.prior.name,
+                **({"errors": self._errors_label()} if self.settings.errors == "student_t" else {}),
                 "seed": self.seed,
                 "verdict": diagnosis.verdict,
                 "warnings": self.warnings,
@@ -310,6 +319,15 @@ class PosteriorFit(SpatialFit):
             ],
         )
 
+    def _errors_label(self) -> str:
+        """Name the error distribution: ``normal``, ``Student-t (nu = 4.1)`` or fixed ``nu``."""
+        if self.settings.errors != "student_t":
+            return "normal"
+        posterior = self.posterior
+        if "nu" in posterior:
+            return f"Student-t (posterior mean nu = {float(posterior['nu'].mean()):.3g})"
+        return f"Student-t (nu = {self.settings.nu:g}, fixed)"
+
     def sample_tables(self) -> dict[str, pd.DataFrame]:
         """Coefficients, effects and diagnostics (stacked by region by a collection)."""
         return super().sample_tables() | {"diagnostics": self.diagnostics().table}
@@ -322,7 +340,12 @@ class PosteriorFit(SpatialFit):
             "effects": f"Direct, indirect and total effects (posterior): {model}",
             "notes": (
                 f"Posterior means; {INTERVAL_PROB:.0%} central posterior intervals below. "
-                f"Sampler: {self.settings.sampler}; prior: {self.prior.name}."
+                f"Sampler: {self.settings.sampler}; prior: {self.prior.name}"
+                + (
+                    f"; errors: {self._errors_label()}."
+                    if self.settings.errors == "student_t"
+                    else "."
+                )
             ),
         }
 

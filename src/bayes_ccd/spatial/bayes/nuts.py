@@ -98,29 +98,45 @@ def build_pymc_model(design: SpatialPanelDesign, prior: Prior | PriorParameters)
             "log_likelihood",
             -data["n_effective"] * log_sigma - 0.5 * (a @ data["gram"] @ a) * inv_sigma2,
         )
-        modulus2 = (1.0 - spatial * data["eigenvalues_real"]) ** 2 + (
-            spatial * data["eigenvalues_imag"]
-        ) ** 2
-        pm.Potential("log_jacobian", 0.5 * data["jacobian_scale"] * pt.sum(pt.log(modulus2)))
-        dev2 = (beta - data["prior_mean"]) ** 2
-        pm.Potential(
-            "coefficient_prior",
-            -0.5 * pt.sum(data["prior_conditional_precision"] * dev2) * inv_sigma2
-            - data["prior_n_conditional"] * log_sigma
-            - 0.5 * pt.sum(data["prior_independent_precision"] * dev2),
-        )
-        pm.Potential(
-            "sigma_prior",
-            data["prior_sigma_power"] * log_sigma
-            - data["prior_sigma_rate"] * inv_sigma2
-            - data["prior_sigma_quadratic"] / inv_sigma2,
-        )
-        pm.Potential(
-            "spatial_prior",
-            (data["prior_spatial_a"] - 1.0) * pt.log(spatial - data["lower"])
-            + (data["prior_spatial_b"] - 1.0) * pt.log(data["upper"] - spatial),
-        )
+        add_prior_potentials(data, spatial, beta, log_sigma)
     return model
+
+
+def add_prior_potentials(data: dict[str, Any], spatial: Any, beta: Any, log_sigma: Any) -> None:
+    """Add the log-Jacobian and the three log priors as potentials of the model in context.
+
+    ``data`` holds the ``pm.Data`` of :func:`model_data` (eigenvalues, Jacobian scale,
+    bounds, prior parameters); the Student-t model (:mod:`bayes_ccd.spatial.bayes.student`)
+    shares them. The log-Jacobian is ``c sum_i log|1 - rho lambda_i|``, ``log|.|`` of
+    complex eigenvalues as ``1/2 log((1 - rho Re)^2 + (rho Im)^2)``; the priors are those
+    of :class:`PriorParameters`.
+    """
+    import pymc as pm
+    import pytensor.tensor as pt
+
+    inv_sigma2 = pt.exp(-2.0 * log_sigma)
+    modulus2 = (1.0 - spatial * data["eigenvalues_real"]) ** 2 + (
+        spatial * data["eigenvalues_imag"]
+    ) ** 2
+    pm.Potential("log_jacobian", 0.5 * data["jacobian_scale"] * pt.sum(pt.log(modulus2)))
+    dev2 = (beta - data["prior_mean"]) ** 2
+    pm.Potential(
+        "coefficient_prior",
+        -0.5 * pt.sum(data["prior_conditional_precision"] * dev2) * inv_sigma2
+        - data["prior_n_conditional"] * log_sigma
+        - 0.5 * pt.sum(data["prior_independent_precision"] * dev2),
+    )
+    pm.Potential(
+        "sigma_prior",
+        data["prior_sigma_power"] * log_sigma
+        - data["prior_sigma_rate"] * inv_sigma2
+        - data["prior_sigma_quadratic"] / inv_sigma2,
+    )
+    pm.Potential(
+        "spatial_prior",
+        (data["prior_spatial_a"] - 1.0) * pt.log(spatial - data["lower"])
+        + (data["prior_spatial_b"] - 1.0) * pt.log(data["upper"] - spatial),
+    )
 
 
 def compiled_model(design: SpatialPanelDesign, params: PriorParameters) -> tuple[Any, float]:
@@ -165,9 +181,23 @@ def sample_nuts(
     Returns the draws on the data scale, nutpie's sampler statistics and timings
     (``compile_seconds``, ``sampling_seconds``).
     """
+    compiled, compile_seconds = compiled_model(design, params)
+    trace, sampling_seconds = run_nutpie(compiled, settings, seed)
+    post = trace["posterior"].to_dataset()
+    s, s_y = params.column_scale, params.y_scale
+    draws = {
+        "rho": post[design.spec.spatial_parameter].to_numpy(),
+        "beta": post["beta"].to_numpy() * s_y / s,
+        "sigma2": (s_y * np.exp(post["log_sigma"].to_numpy())) ** 2,
+    }
+    timings = {"compile_seconds": compile_seconds, "sampling_seconds": sampling_seconds}
+    return draws, sampler_statistics(trace), timings
+
+
+def run_nutpie(compiled: Any, settings: BayesSettings, seed: int) -> tuple[Any, float]:
+    """Sample a nutpie-compiled model with ``settings``; return the trace and the seconds."""
     import nutpie
 
-    compiled, compile_seconds = compiled_model(design, params)
     start = time.perf_counter()
     trace = nutpie.sample(
         compiled,
@@ -180,15 +210,10 @@ def sample_nuts(
         progress_bar=False,
         target_accept=settings.target_accept,
     )
-    sampling_seconds = time.perf_counter() - start
-    post = trace["posterior"].to_dataset()
-    s, s_y = params.column_scale, params.y_scale
-    draws = {
-        "rho": post[design.spec.spatial_parameter].to_numpy(),
-        "beta": post["beta"].to_numpy() * s_y / s,
-        "sigma2": (s_y * np.exp(post["log_sigma"].to_numpy())) ** 2,
-    }
+    return trace, time.perf_counter() - start
+
+
+def sampler_statistics(trace: Any) -> xr.Dataset:
+    """Return the numeric sampler statistics of a nutpie trace kept in the result."""
     stats = trace["sample_stats"].to_dataset()
-    stats = stats[[v for v in _SAMPLE_STATS if v in stats.data_vars]]
-    timings = {"compile_seconds": compile_seconds, "sampling_seconds": sampling_seconds}
-    return draws, stats.drop_attrs(), timings
+    return stats[[v for v in _SAMPLE_STATS if v in stats.data_vars]].drop_attrs()

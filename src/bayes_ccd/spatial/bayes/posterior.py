@@ -127,7 +127,12 @@ def reduced_form_solve(W: np.ndarray, spatial: np.ndarray, values: np.ndarray) -
 
 
 def posterior_predictive(
-    design: SpatialPanelDesign, posterior: xr.Dataset, *, n_draws: int, seed: int
+    design: SpatialPanelDesign,
+    posterior: xr.Dataset,
+    *,
+    n_draws: int,
+    seed: int,
+    nu: float | None = None,
 ) -> xr.Dataset:
     """Replicated data from the reduced form, in the space the model is fitted in.
 
@@ -141,7 +146,8 @@ def posterior_predictive(
     design does (:meth:`SpatialPanelDesign.project`). A row-stochastic ``W`` maps
     constants to constants, so the fixed effects of ``y`` drop out and ``y_rep`` has the
     distribution of the observed demeaned ``y`` (``observed_data``) under the model. The
-    check compares the two.
+    check compares the two. With Student-t errors (``nu`` given, or a ``nu`` variable in
+    the posterior) the errors are ``sigma t_nu`` instead.
 
     Returns
     -------
@@ -160,7 +166,13 @@ def posterior_predictive(
     sigma = post["sigma"].to_numpy().reshape(-1)
     t, n = design.y.shape
     mean = np.einsum("tnk,dk->dtn", design.X, beta)
-    noise = sigma[:, None, None] * rng.standard_normal((spatial.size, t, n))
+    if "nu" in post.data_vars:
+        dof = post["nu"].to_numpy().reshape(-1)[:, None, None]
+        noise = sigma[:, None, None] * rng.standard_t(dof, (spatial.size, t, n))
+    elif nu is not None:
+        noise = sigma[:, None, None] * rng.standard_t(nu, (spatial.size, t, n))
+    else:
+        noise = sigma[:, None, None] * rng.standard_normal((spatial.size, t, n))
     if design.spec.is_lag:
         replicated = reduced_form_solve(design.W, spatial, mean + noise)
     else:
