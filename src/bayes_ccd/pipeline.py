@@ -252,19 +252,11 @@ class RunResult:
 
     def summary(self) -> Summary:
         """Summarise what was run on what, and every stage's headline lines (``summary.md``)."""
-        config, inputs = self.config, self.inputs
-        panel = inputs.panel
         return Summary(
-            title=f"bayes_ccd run '{config.run.name}'",
-            facts={
-                "Panel": f"{panel.source} ({panel.n_units} units x {panel.n_periods} periods, "
-                f"{panel.periods[0]}-{panel.periods[-1]})",
-                "Indicator system": inputs.system.source,
-                "Spatial weights": f"{inputs.weights.source} ({inputs.weights.transform})",
-                "Seed": config.run.seed,
-            },
+            title=f"bayes_ccd run '{self.config.run.name}'",
+            facts=run_facts(self.config, self.inputs),
             sections=self.stage_lines(),
-            notice=panel.notice,
+            notice=self.inputs.panel.notice,
         )
 
     def write(self, directory: str | Path | None = None, *, figures: bool | None = None) -> Path:
@@ -294,6 +286,18 @@ class RunResult:
             )
             write_json(meta(weights=inputs.weights.summary()), staging / "metadata.json")
         return target
+
+
+def run_facts(config: RunConfig, inputs: Inputs) -> dict[str, Any]:
+    """Return what a run summary states first: panel, indicator system, weights, seed."""
+    panel = inputs.panel
+    return {
+        "Panel": f"{panel.source} ({panel.n_units} units x {panel.n_periods} periods, "
+        f"{panel.periods[0]}-{panel.periods[-1]})",
+        "Indicator system": inputs.system.source,
+        "Spatial weights": f"{inputs.weights.source} ({inputs.weights.transform})",
+        "Seed": config.run.seed,
+    }
 
 
 #: The section of ``summary.md`` of each stage.

@@ -35,6 +35,7 @@ from bayes_ccd.pipeline import (
     enabled_stages,
     prepare,
     protected_inputs,
+    run_facts,
     stage_lines,
     write_stage,
 )
@@ -333,13 +334,7 @@ def _summary(prepared: Prepared, outcomes: dict[str, StageOutcome]) -> Summary:
         sections[SECTION_TITLES[name]] = lines
     return Summary(
         title=f"bayes_ccd run '{config.run.name}'",
-        facts={
-            "Panel": f"{panel.source} ({panel.n_units} units x {panel.n_periods} periods, "
-            f"{panel.periods[0]}-{panel.periods[-1]})",
-            "Indicator system": inputs.system.source,
-            "Spatial weights": f"{inputs.weights.source} ({inputs.weights.transform})",
-            "Seed": config.run.seed,
-        },
+        facts=run_facts(config, inputs),
         sections=sections,
         notice=panel.notice,
     )
