@@ -69,15 +69,6 @@ def test_the_true_sar_is_chosen_by_its_marginal_likelihood(comparison):
     assert comparison.best()["probability"] == "sar"
 
 
-def test_user_prior_weights_shift_the_probabilities(weights, comparison):
-    logs = comparison.table()["log_marginal_likelihood"].to_numpy()
-    w = np.array([1.0, 1.0, 4.0, 1.0, 1.0])
-    expected = w * np.exp(logs - logs.max())
-    np.testing.assert_allclose(
-        bc.spatial.bayes.evidence.model_probabilities(logs, w), expected / expected.sum()
-    )
-
-
 def test_models_of_different_dimension_are_refused_under_the_reference_prior(weights):
     panel = bc.SpatialPanel(data=simulate("sar", weights, 3), weights=weights)
     with pytest.raises(bc.SpecificationError, match="different numbers of flat"):

@@ -20,7 +20,6 @@ import pandas as pd
 
 from bayes_ccd.config import load_run_config
 from bayes_ccd.conventions import PERIOD, UNIT
-from bayes_ccd.data.builders import weights_from_spec
 from bayes_ccd.data.demo import SYNTHETIC_NOTICE, bundled_demo_path
 from bayes_ccd.data.factors import Factor
 from bayes_ccd.data.panel import Panel, read_csv_cells, read_panel
@@ -159,16 +158,9 @@ def load_inputs(config: RunConfig) -> Inputs:
     regions = units_regions(
         panel, read_regions(data.regions, unit=data.region_unit_column, region=data.region_column)
     )
-    weights = weights_from_spec(
-        config.weights.source,
-        units=panel.units,
-        panel=panel,
-        coordinates=config.weights.coordinates,
-        contiguity=config.weights.contiguity,
-        boundary_id=config.weights.boundary_id,
-        transform=config.weights.transform,  # type: ignore[arg-type]
-    )
-    return Inputs(panel, system, regions, weights)
+    from bayes_ccd.data.builders import weights_from_settings  # imports libpysal
+
+    return Inputs(panel, system, regions, weights_from_settings(config.weights, panel))
 
 
 def validate(config: RunConfig, inputs: Inputs) -> None:

@@ -122,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
     int
         The exit code (0).
     """
-    from bayes_ccd.data.builders import weights_from_spec
+    from bayes_ccd.data.builders import weights_from_settings
     from bayes_ccd.data.regions import read_regions
     from bayes_ccd.exceptions import ConfigError
     from bayes_ccd.exploration.stage import explore, read_ccd
@@ -160,14 +160,7 @@ def run(args: argparse.Namespace) -> int:
     weights_settings = WeightsSettings().replace(
         source=args.weights, coordinates=args.coordinates, contiguity=args.contiguity
     )
-    weights = weights_from_spec(
-        weights_settings.source,
-        units=panel.units,
-        panel=panel,
-        coordinates=weights_settings.coordinates,
-        contiguity=weights_settings.contiguity,
-        boundary_id=settings.boundary_id,
-    )
+    weights = weights_from_settings(weights_settings, panel, boundary_id=settings.boundary_id)
     regions = ccd_regions if args.regions is None else read_regions(args.regions)
     inputs = {
         "ccd": str(args.ccd),

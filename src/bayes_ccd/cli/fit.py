@@ -152,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
     if unknown:
         raise ConfigError(f"--log names {unknown}, which are not among --x {args.x}")
 
-    from bayes_ccd.data.builders import weights_from_spec
+    from bayes_ccd.data.builders import weights_from_settings
     from bayes_ccd.data.factors import Factor
     from bayes_ccd.data.panel import read_panel
     from bayes_ccd.data.weights_spec import spec_variable
@@ -190,15 +190,7 @@ def run(args: argparse.Namespace) -> int:
         missing=missing,
         gaps=data_settings.gaps,
     )
-    weights = weights_from_spec(
-        weights_settings.source,
-        units=panel.units,
-        panel=panel,
-        coordinates=weights_settings.coordinates,
-        contiguity=weights_settings.contiguity,
-        boundary_id=weights_settings.boundary_id,
-        transform=weights_settings.transform,  # type: ignore[arg-type]
-    )
+    weights = weights_from_settings(weights_settings, panel)
     model = SpatialPanel(
         data=panel,
         weights=weights,

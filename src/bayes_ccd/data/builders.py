@@ -68,6 +68,7 @@ from bayes_ccd.exceptions import WeightsError
 
 if TYPE_CHECKING:
     from bayes_ccd.data.panel import Panel
+    from bayes_ccd.settings import WeightsSettings
 
 CoordinatesLike = Coordinates | pd.DataFrame | str | Path | None
 ContiguityLike = SpatialWeights | str | Path | None
@@ -458,6 +459,25 @@ def economic_weights(
         transform,
         f"economic:{name}{built_on}",
         (f"1/|xbar_i - xbar_j| of the unit means of {name}",),
+    )
+
+
+def weights_from_settings(
+    settings: WeightsSettings, panel: Panel, *, boundary_id: str | None = None
+) -> SpatialWeights:
+    """Return the weights ``[weights]`` (or its command-line flags) names for ``panel``.
+
+    :func:`weights_from_spec` with the settings' source, coordinates, contiguity,
+    boundary id (``boundary_id`` overrides it) and transform, over the panel's units.
+    """
+    return weights_from_spec(
+        settings.source,
+        units=panel.units,
+        panel=panel,
+        coordinates=settings.coordinates,
+        contiguity=settings.contiguity,
+        boundary_id=settings.boundary_id if boundary_id is None else boundary_id,
+        transform=settings.transform,  # type: ignore[arg-type]
     )
 
 
