@@ -1,5 +1,6 @@
 # bayes_ccd: the two commands of the README do all set-up.
 #   make demo   create .venv if missing, install, run the default analysis into results/demo/
+#               and its robustness checks into results/demo-robustness/
 #   make test   same set-up, then the whole test suite (fast, integration and slow tiers)
 # Other targets: make test-fast (skips `slow`), make bench, make lint, make clean.
 
@@ -22,6 +23,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: $(STAMP)
 	$(VENV)/bin/bayes-ccd run models/demo.toml
+	$(VENV)/bin/bayes-ccd robustness models/demo.toml --workers 2
 
 test: $(STAMP)
 	$(PY) -m pytest

@@ -81,6 +81,11 @@ def load_run_config(path: str | Path) -> RunConfig:
         prior = getattr(config, section).prior
         if prior not in PRIOR_PRESETS:
             changes.setdefault(section, {})["prior"] = resolve_path(prior, base)
+    robustness = config.robustness
+    changes["robustness"] = {
+        "weights": [resolve_path(w, base) for w in robustness.weights],
+        "priors": [p if p in PRIOR_PRESETS else resolve_path(p, base) for p in robustness.priors],
+    }
     changes.setdefault("run", {})["name"] = config.run.name or path.stem
     sections = {name: getattr(config, name).replace(**values) for name, values in changes.items()}
     return dataclasses.replace(config, **sections, source=source)

@@ -155,6 +155,8 @@ def load_inputs(config: RunConfig) -> Inputs:
         notice=SYNTHETIC_NOTICE if demo else "",
         gaps=data.gaps,  # type: ignore[arg-type]
     )
+    if data.exclude_units or data.exclude_periods:
+        panel = panel.without(data.exclude_units, data.exclude_periods)
     regions = units_regions(
         panel, read_regions(data.regions, unit=data.region_unit_column, region=data.region_column)
     )

@@ -47,13 +47,14 @@ SAMPLERS: Final = ("exact", "nuts")
 #: Models of the model comparison (SLX: the spatial Durbin model without a spatial lag of y).
 MODEL_CHOICES: Final = ("sar", "sem", "sdm", "sdem", "slx")
 ERROR_DISTRIBUTIONS: Final = ("normal", "student_t")
-PRIOR_PRESETS: Final = ("default", "reference")
+PRIOR_PRESETS: Final = ("default", "reference", "tight", "wide")
 ORIENTATIONS: Final = ("input", "output")
 RTS_CHOICES: Final = ("crs", "vrs", "both")
 CALIBRATIONS: Final = ("percentiles", "none")
 HALF_MEMBERSHIP_RULES: Final = ("nudge", "keep", "raise")
 CRITERIA: Final = ("terms", "literals")
 SOLUTION_KINDS: Final = ("conservative", "intermediate", "parsimonious")
+ROBUSTNESS_DESIGNS: Final = ("one-at-a-time", "grid")
 
 Sampler = Literal["exact", "nuts"]
 
@@ -103,6 +104,12 @@ class DataSettings(Settings):
         choices=GAP_POLICIES,
     )
     regions: str = setting("bundled:provinces", "CSV with columns unit,region")
+    exclude_units: tuple[str, ...] = setting(
+        [], "units left out of the whole analysis (after reading and filling the panel)"
+    )
+    exclude_periods: tuple[int, ...] = setting(
+        [], "periods left out of the whole analysis (after reading and filling the panel)"
+    )
     region_unit_column: str = setting("unit", "unit column of the region file")
     region_column: str = setting("region", "region column of the region file")
 
@@ -307,7 +314,8 @@ class BayesSettings(Settings):
         choices=SAMPLERS,
     )
     prior: str = setting(
-        "default", "prior: default, reference, or a TOML file (see models/priors.toml)"
+        "default",
+        "prior: default, reference, tight, wide, or a TOML file (see models/priors.toml)",
     )
     draws: int = setting(
         2000, "posterior draws per chain", low=1, high=1e7, integer=True, text="a positive integer"
@@ -567,6 +575,80 @@ class QCASettings(Settings):
             )
 
 
+@dataclass(frozen=True)
+class RobustnessSettings(Settings):
+    """``[robustness]``: the Bayesian model refitted over variations of its specification.
+
+    The base specification is the run's own ([weights], [bayes], [regression], [data],
+    [coupling], [entropy]); each list names alternatives along one dimension (see
+    :mod:`bayes_ccd.sensitivity.specification`). ``workers`` and ``scheduler`` say where
+    the fits run and do not change any result.
+    """
+
+    section: ClassVar[str] = "robustness"
+    design: str = setting(
+        "one-at-a-time",
+        "vary one dimension at a time around the base, or every combination",
+        choices=ROBUSTNESS_DESIGNS,
+    )
+    weights: tuple[str, ...] = setting([], "alternative weights (as [weights] source)")
+    priors: tuple[str, ...] = setting(
+        [], "alternative priors: default, reference, tight, wide or TOML files"
+    )
+    errors: tuple[str, ...] = setting([], "error distributions (student_t samples with NUTS)")
+    fe: tuple[str, ...] = setting([], "fixed effects (as [regression] fe)")
+    models: tuple[str, ...] = setting([], "models (as [regression] model)")
+    samples: tuple[str, ...] = setting(
+        [],
+        "sub-samples: drop-each-period, drop-each-region, drop-period:P, drop-region:R, "
+        "drop-first:K, drop-last:K, drop-units:A,B",
+    )
+    coupling: tuple[str, ...] = setting([], "coupling formulas (as [coupling] formula)")
+    entropy: tuple[str, ...] = setting([], "entropy weighting (as [entropy] scope)")
+    nuts_draws: int = setting(
+        1000,
+        "draws per chain of the specifications sampled with NUTS (Student-t errors)",
+        low=1,
+        high=1e7,
+        integer=True,
+        text="a positive integer",
+    )
+    workers: int = setting(
+        0,
+        "local Dask worker processes (0: in this process)",
+        low=0,
+        high=1024,
+        integer=True,
+        text="a non-negative integer",
+    )
+    scheduler: str = setting("", "address of a Dask distributed scheduler, tcp://host:8786")
+
+    def check(self) -> None:
+        """Check every alternative against the choices or grammar of its dimension."""
+        from bayes_ccd.data.weights_spec import looks_like_spec, parse_checked
+        from bayes_ccd.sensitivity.samples import parse_sample
+
+        choices = {
+            "errors": ERROR_DISTRIBUTIONS,
+            "fe": FIXED_EFFECTS,
+            "models": MODELS,
+            "coupling": COUPLING_FORMULAS,
+            "entropy": ENTROPY_SCOPES,
+        }
+        for key, allowed in choices.items():
+            bad = [v for v in getattr(self, key) if v not in allowed]
+            if bad:
+                raise ConfigError(f"[robustness] {key}: unknown {bad}; use some of {list(allowed)}")
+        for key in ("weights", "priors", "samples"):
+            if not all(isinstance(v, str) and v.strip() for v in getattr(self, key)):
+                raise ConfigError(f"[robustness] {key} must be a list of non-empty strings")
+        for value in self.samples:
+            parse_sample(value)
+        for value in self.weights:
+            if looks_like_spec(value):
+                parse_checked(value, f"[robustness] weights {value!r}")
+
+
 #: The sections of a run configuration, in the order of the analysis.
 SECTIONS: Final[dict[str, type[Settings]]] = {
     cls.section: cls
@@ -584,6 +666,7 @@ SECTIONS: Final[dict[str, type[Settings]]] = {
         ModelChoiceSettings,
         DEASettings,
         QCASettings,
+        RobustnessSettings,
     )
 }
 
@@ -619,6 +702,7 @@ class RunConfig:
     # switches them on by having a [dea] / [qca] section.
     dea: DEASettings = field(default_factory=lambda: DEASettings(enabled=False))
     qca: QCASettings = field(default_factory=lambda: QCASettings(enabled=False))
+    robustness: RobustnessSettings = field(default_factory=RobustnessSettings)
     source: str = "<memory>"
 
     @classmethod

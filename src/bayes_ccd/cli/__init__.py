@@ -28,6 +28,7 @@ COMMANDS = (
     "fit",
     "compare",
     "compare_models",
+    "robustness",
     "dea",
     "qca",
     "demo_data",

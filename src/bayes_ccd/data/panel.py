@@ -107,6 +107,35 @@ class Panel:
         filled = self.filled[self.filled[UNIT].isin(wanted)].reset_index(drop=True)
         return Panel(frame, self.source, filled, self.notice)
 
+    def without(self, units: Sequence[str] = (), periods: Sequence[int] = ()) -> Panel:
+        """Return the panel without ``units`` and ``periods`` (a sub-sample).
+
+        Raises
+        ------
+        DataError
+            A unit or period that is not in the panel, or nothing left.
+        """
+        units, periods = [str(u) for u in units], list(periods)
+        checks = (("units", units, self.units), ("periods", periods, self.periods))
+        for what, given, known in checks:
+            unknown = [v for v in given if v not in known]
+            if unknown:
+                raise DataError(
+                    f"[data] exclude_{what}: {unknown} are not in the panel "
+                    f"(its {what}: {known[:8]}{'...' if len(known) > 8 else ''})",
+                    file=self.source,
+                )
+        if len(set(units)) >= self.n_units or len(set(periods)) >= self.n_periods:
+            raise DataError("leaving out these units or periods leaves no data", file=self.source)
+        keep = ~self.frame[UNIT].isin(units) & ~self.frame[PERIOD].isin(periods)
+        dropped = self.filled[UNIT].isin(units) | self.filled[PERIOD].isin(periods)
+        return Panel(
+            self.frame[keep].reset_index(drop=True),
+            self.source,
+            self.filled[~dropped].reset_index(drop=True),
+            self.notice,
+        )
+
 
 def read_csv_cells(
     path: str | Path, *, what: str = "file", error: type[BayesCCDError] = DataError
