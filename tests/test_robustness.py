@@ -235,7 +235,7 @@ def demo_result(tmp_path_factory):
     path.write_text(
         _config_text(
             'weights = ["knn:4"]\npriors = ["reference"]\nfe = ["individual"]\n'
-            'samples = ["drop-period:2015"]\n'
+            'samples = ["drop-period:2015", "drop-region:west"]\n'
         ),
         encoding="utf-8",
     )
@@ -245,7 +245,7 @@ def demo_result(tmp_path_factory):
 
 def test_each_specification_equals_a_separate_fit(demo_result):
     config, result = demo_result
-    assert list(result.specifications["status"]) == ["ok"] * 5
+    assert list(result.specifications["status"]) == ["ok"] * 6
     _assert_same_effects(result, "base", _separate_fit(config))
     knn = bc.knn_weights(k=4, units=bc.demo_panel().units)
     _assert_same_effects(result, "weights-knn-4", _separate_fit(config, weights=knn))
@@ -256,6 +256,17 @@ def test_each_specification_equals_a_separate_fit(demo_result):
     without_2015 = bc.Panel(frame, full.source, full.filled, full.notice)
     _assert_same_effects(
         result, "sample-drop-period-2015", _separate_fit(config, panel=without_2015)
+    )
+    regions = bc.read_regions()
+    east_and_central = [u for u in full.units if regions[u] != "west"]
+    _assert_same_effects(
+        result,
+        "sample-drop-region-west",
+        _separate_fit(
+            config,
+            panel=full.subset(east_and_central),
+            weights=bc.province_contiguity().subset(east_and_central),
+        ),
     )
 
 
@@ -372,3 +383,27 @@ def test_a_killed_run_resumes_with_what_finished(config_file, tmp_path):
     resumed = pd.read_csv(out / "robustness.csv")
     uninterrupted = bc.robustness(path).table()
     pd.testing.assert_frame_equal(resumed, uninterrupted, check_dtype=False)
+
+
+def test_command_line_overrides_the_alternatives(config_file, tmp_path, capsys):
+    from bayes_ccd.cli import main
+
+    path = config_file('weights = ["contiguity:2"]\n')
+    out = tmp_path / "out"
+    code = main(["robustness", str(path), "--weights", "knn:4", "--no-figures", "--out", str(out)])
+    assert code == 0
+    table = pd.read_csv(out / "specifications.csv")
+    assert list(table["id"]) == ["base", "weights-knn-4"]
+    assert not (out / "forest_total.png").exists()
+    assert "Total effect of ln_gdp_pc" in capsys.readouterr().out
+
+
+def test_command_line_bad_sample_writes_nothing(config_file, tmp_path, capsys):
+    from bayes_ccd.cli import main
+
+    path = config_file("")
+    out = tmp_path / "out"
+    code = main(["robustness", str(path), "--samples", "drop-period:1999", "--out", str(out)])
+    assert code == 2
+    assert "1999 is not a period" in capsys.readouterr().err
+    assert not out.exists()

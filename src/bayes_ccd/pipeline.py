@@ -155,14 +155,19 @@ def load_inputs(config: RunConfig) -> Inputs:
         notice=SYNTHETIC_NOTICE if demo else "",
         gaps=data.gaps,  # type: ignore[arg-type]
     )
-    if data.exclude_units or data.exclude_periods:
-        panel = panel.without(data.exclude_units, data.exclude_periods)
+    if data.exclude_periods:
+        panel = panel.without(periods=data.exclude_periods)
+    from bayes_ccd.data.builders import weights_from_settings  # imports libpysal
+
+    weights = weights_from_settings(config.weights, panel)
+    if data.exclude_units:
+        # W of every unit, then cut and re-standardised: as for a region's sub-sample.
+        panel = panel.without(units=data.exclude_units)
+        weights = weights.subset(panel.units)
     regions = units_regions(
         panel, read_regions(data.regions, unit=data.region_unit_column, region=data.region_column)
     )
-    from bayes_ccd.data.builders import weights_from_settings  # imports libpysal
-
-    return Inputs(panel, system, regions, weights_from_settings(config.weights, panel))
+    return Inputs(panel, system, regions, weights)
 
 
 def validate(config: RunConfig, inputs: Inputs) -> None:

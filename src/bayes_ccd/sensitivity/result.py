@@ -61,6 +61,21 @@ def _state(mean: float, credible: bool) -> str:
     return f"{sign}, {'credible' if credible else 'not credible'}"
 
 
+def _axis_range(rows: pd.DataFrame) -> tuple[float, float]:
+    """Return the x range of a forest panel: the intervals of the typical specifications.
+
+    A specification is typical when its interval is at most five times the median width;
+    one far wider interval (a weakly identified W, say) would otherwise shrink every
+    other to a dot. Zero is always in range.
+    """
+    width = rows["upper"] - rows["lower"]
+    typical = rows[width <= 5 * width.median()]
+    lo = min(float(typical["lower"].min()), 0.0)
+    hi = max(float(typical["upper"].max()), 0.0)
+    pad = 0.05 * (hi - lo) or 1.0
+    return lo - pad, hi + pad
+
+
 @dataclass(frozen=True)
 class RobustnessResult:
     """Effects of every robustness specification, and how stable they are.
@@ -203,7 +218,9 @@ class RobustnessResult:
 
         Posterior means with their central intervals; the base in black at the top,
         specifications that change the effect (see :meth:`stability`) as red diamonds,
-        the others grey; open markers for specifications that did not converge.
+        the others grey; open markers for specifications that did not converge. The axis
+        spans the intervals of the typical specifications (:func:`_axis_range`); a wider
+        interval is clipped with an arrowhead, a mean outside is written at the edge.
         """
         from matplotlib.figure import Figure
         from matplotlib.ticker import MaxNLocator
@@ -226,6 +243,7 @@ class RobustnessResult:
         for ax, variable in zip(axes[: len(variables)], variables, strict=True):
             rows = table[table["variable"] == variable]
             changed = set(stability.loc[(effect, variable), "changed"].split("; "))
+            lo, hi = _axis_range(rows)
             for row in rows.itertuples(index=False):
                 y = positions[row.specification]
                 if row.specification == BASE_ID:
@@ -235,8 +253,23 @@ class RobustnessResult:
                 else:
                     colour, marker = "0.45", "o"
                 face = colour if row.converged else "white"
-                ax.plot([row.lower, row.upper], [y, y], color=colour, lw=1.4)
-                ax.plot(row.mean, y, marker=marker, color=colour, mfc=face, ms=5)
+                ax.plot([max(row.lower, lo), min(row.upper, hi)], [y, y], color=colour, lw=1.4)
+                for end, edge, head in ((row.lower, lo, "<"), (row.upper, hi, ">")):
+                    if (end < edge) if head == "<" else (end > edge):
+                        ax.plot(edge, y, marker=head, color=colour, ms=5)
+                if lo <= row.mean <= hi:
+                    ax.plot(row.mean, y, marker=marker, color=colour, mfc=face, ms=5)
+                else:
+                    ax.annotate(
+                        f"mean {_number(row.mean)}",
+                        (lo if row.mean < lo else hi, y),
+                        xytext=(0, 4),
+                        textcoords="offset points",
+                        ha="left" if row.mean < lo else "right",
+                        fontsize=7,
+                        color=colour,
+                    )
+            ax.set_xlim(lo, hi)
             ax.axvline(0.0, color="0.6", lw=0.8, ls="--")
             ax.set_title(variable, fontsize=10)
             ax.set_xlabel(f"{effect} effect on {self.config.get('regression', {}).get('y', 'y')}")
@@ -247,7 +280,8 @@ class RobustnessResult:
         figure.suptitle(
             f"{effect.capitalize()} effects across {len(specs)} specifications: posterior "
             f"mean and {self.prob:.0%} central interval\n(red diamonds: sign or credibility "
-            "differs from the base; open markers: not converged)",
+            "differs from the base; open markers: not converged; arrowheads: interval "
+            "clipped)",
             fontsize=10,
         )
         if self.notice:
