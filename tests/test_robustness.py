@@ -407,3 +407,32 @@ def test_command_line_bad_sample_writes_nothing(config_file, tmp_path, capsys):
     assert code == 2
     assert "1999 is not a period" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_by_region_adds_each_region_s_fit(config_file, tmp_path):
+    path = config_file('by_region = true\nfe = ["individual"]\n')
+    result = bc.robustness(path, tmp_path / "out", figures=True)
+    assert result.samples == ["national", "east", "central", "west"]
+    config = load_run_config(path)
+    system = bc.read_indicator_system(config.indicators.file)
+    coupling = bc.ccd(bc.demo_panel(), system)
+    model = bc.SpatialPanel(
+        data=coupling.panel,
+        weights=bc.province_contiguity(),
+        y="D",
+        x=list(system.factors),
+        regions=bc.read_regions(),
+    )
+    with pytest.warns(bc.WeightsWarning):  # the central region's W has two components
+        fits = model.fit(
+            "bayes", by_region=True, seed=config.run.seed, draws=DRAWS, chains=CHAINS, ppc_draws=0
+        )
+    for region in ("east", "central", "west"):
+        expected = fits[region].effects().set_index(["effect", "variable"])
+        table = result.table(sample=region).query("specification == 'base'")
+        table = table.set_index(["effect", "variable"]).loc[expected.index]
+        np.testing.assert_allclose(table["mean"], expected["mean"], rtol=1e-12)
+    stability = result.stability()
+    assert set(stability["sample"]) == set(result.samples)
+    names = {p.name for p in (tmp_path / "out").iterdir()}
+    assert {"forest_total_east.png", "effects_direct_west.tex", "effects_total.md"} <= names

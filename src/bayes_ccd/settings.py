@@ -605,6 +605,7 @@ class RobustnessSettings(Settings):
     )
     coupling: tuple[str, ...] = setting([], "coupling formulas (as [coupling] formula)")
     entropy: tuple[str, ...] = setting([], "entropy weighting (as [entropy] scope)")
+    by_region: bool = setting(False, "also fit each region's sub-sample in every specification")
     nuts_draws: int = setting(
         1000,
         "draws per chain of the specifications sampled with NUTS (Student-t errors)",

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from bayes_ccd.conventions import INTERVAL_PROB
+from bayes_ccd.conventions import INTERVAL_PROB, NATIONAL
 from bayes_ccd.report.figures import save_figure
 from bayes_ccd.report.output import write_json
 from bayes_ccd.report.summary import Summary, SummaryTable
@@ -34,6 +34,7 @@ TABLE_COLUMNS = (
     "specification",
     "dimension",
     "change",
+    "sample",
     "effect",
     "variable",
     "mean",
@@ -54,6 +55,10 @@ def _number(value: float) -> str:
     if value == 0 or abs(value) >= 1e-3:
         return f"{value:.3f}"
     return f"{value:.2e}"
+
+
+def _file_part(label: str) -> str:
+    return "".join(ch if ch.isalnum() or ch in "-_" else "-" for ch in label)
 
 
 def _state(mean: float, credible: bool) -> str:
@@ -110,17 +115,25 @@ class RobustnessResult:
         rows = self.specifications[self.specifications["status"] != "ok"]
         return dict(zip(rows["id"], rows["notes"], strict=True))
 
-    def table(self, effect: str | None = None) -> pd.DataFrame:
-        """Return the tidy table, optionally of one effect."""
-        if effect is None:
-            return self.effects.copy()
-        return self.effects[self.effects["effect"] == effect].reset_index(drop=True)
+    @property
+    def samples(self) -> list[str]:
+        """The samples of the table: ``national``, then the regions (``by_region``)."""
+        return list(dict.fromkeys(self.effects["sample"]))
+
+    def table(self, effect: str | None = None, sample: str | None = None) -> pd.DataFrame:
+        """Return the tidy table, optionally of one effect and of one sample."""
+        keep = pd.Series(True, index=self.effects.index)
+        if effect is not None:
+            keep &= self.effects["effect"] == effect
+        if sample is not None:
+            keep &= self.effects["sample"] == sample
+        return self.effects[keep].reset_index(drop=True)
 
     def stability(self) -> pd.DataFrame:
-        """Return, per effect and covariate, how the alternatives compare with the base.
+        """Return, per sample, effect and covariate, how the alternatives compare with the base.
 
-        Columns: ``effect``, ``variable``, ``base`` (sign and credibility), ``base_mean``,
-        ``alternatives`` (finished specifications other than the base), ``same_sign``
+        Columns: ``sample``, ``effect``, ``variable``, ``base`` (sign and credibility),
+        ``base_mean``, ``alternatives`` (finished specifications other than the base), ``same_sign``
         and ``same_credibility`` (their shares), and ``changed`` (the ids of the
         specifications that change the effect, see the module docstring).
         """
@@ -128,12 +141,13 @@ class RobustnessResult:
             credible=(self.effects["lower"] > 0) | (self.effects["upper"] < 0),
             positive=self.effects["mean"] > 0,
         )
-        base = frame[frame["specification"] == BASE_ID].set_index(["effect", "variable"])
+        keys = ["sample", "effect", "variable"]
+        base = frame[frame["specification"] == BASE_ID].set_index(keys)
         rows = []
-        for (effect, variable), group in frame.groupby(["effect", "variable"], sort=False):
-            if (effect, variable) not in base.index:
+        for (sample, effect, variable), group in frame.groupby(keys, sort=False):
+            if (sample, effect, variable) not in base.index:
                 continue
-            ref = base.loc[(effect, variable)]
+            ref = base.loc[(sample, effect, variable)]
             others = group[group["specification"] != BASE_ID]
             same_sign = others["positive"] == ref["positive"]
             same_credible = others["credible"] == ref["credible"]
@@ -141,6 +155,7 @@ class RobustnessResult:
             n = len(others)
             rows.append(
                 {
+                    "sample": sample,
                     "effect": effect,
                     "variable": variable,
                     "base": _state(ref["mean"], bool(ref["credible"])),
@@ -151,19 +166,22 @@ class RobustnessResult:
                     "changed": "; ".join(changed),
                 }
             )
-        order = {e: i for i, e in enumerate(EFFECTS)}
+        effects = {e: i for i, e in enumerate(EFFECTS)}
+        samples = {s: i for i, s in enumerate(self.samples)}
         out = pd.DataFrame(rows)
-        return out.sort_values("effect", key=lambda s: s.map(order), kind="stable").reset_index(
-            drop=True
-        )
+        out = out.sort_values("effect", key=lambda c: c.map(effects), kind="stable")
+        out = out.sort_values("sample", key=lambda c: c.map(samples), kind="stable")
+        return out.reset_index(drop=True)
 
     def headline_lines(self) -> list[str]:
         """One line per effect and covariate: its base state and what changes it."""
         lines = []
+        several = len(self.samples) > 1
         for row in self.stability().itertuples(index=False):
             n = row.alternatives
             line = (
-                f"{row.effect.capitalize()} effect of {row.variable}: {row.base} in the base; "
+                (f"{row.sample}: " if several else "")
+                + f"{row.effect.capitalize()} effect of {row.variable}: {row.base} in the base; "
                 f"same sign in {round(row.same_sign * n)} of {n} alternatives, same "
                 f"credibility in {round(row.same_credibility * n)} of {n}"
             )
@@ -191,9 +209,9 @@ class RobustnessResult:
             notice=self.notice,
         )
 
-    def paper_table(self, effect: str) -> pd.DataFrame:
+    def paper_table(self, effect: str, sample: str = NATIONAL) -> pd.DataFrame:
         """One effect across specifications: posterior mean, interval on the line below."""
-        table = self.table(effect)
+        table = self.table(effect, sample)
         variables = list(dict.fromkeys(table["variable"]))
         rows = []
         for _, group in table.groupby("specification", sort=False):
@@ -213,7 +231,7 @@ class RobustnessResult:
             )
         return pd.DataFrame(rows, columns=["specification", *variables])
 
-    def plot_forest(self, effect: str = "total") -> Figure:
+    def plot_forest(self, effect: str = "total", sample: str = NATIONAL) -> Figure:
         """Draw one effect across specifications: a panel per covariate.
 
         Posterior means with their central intervals; the base in black at the top,
@@ -225,11 +243,11 @@ class RobustnessResult:
         from matplotlib.figure import Figure
         from matplotlib.ticker import MaxNLocator
 
-        table = self.table(effect)
+        table = self.table(effect, sample)
         variables = list(dict.fromkeys(table["variable"]))
         specs = list(dict.fromkeys(table["specification"]))
         labels = dict(zip(table["specification"], table["change"], strict=False))
-        stability = self.stability().set_index(["effect", "variable"])
+        stability = self.stability().set_index(["sample", "effect", "variable"])
         ncols = min(3, len(variables))
         nrows = math.ceil(len(variables) / ncols)
         figure = Figure(
@@ -242,7 +260,7 @@ class RobustnessResult:
         positions = {s: len(specs) - 1 - i for i, s in enumerate(specs)}
         for ax, variable in zip(axes[: len(variables)], variables, strict=True):
             rows = table[table["variable"] == variable]
-            changed = set(stability.loc[(effect, variable), "changed"].split("; "))
+            changed = set(stability.loc[(sample, effect, variable), "changed"].split("; "))
             lo, hi = _axis_range(rows)
             for row in rows.itertuples(index=False):
                 y = positions[row.specification]
@@ -278,10 +296,10 @@ class RobustnessResult:
         axes[0].set_yticks(list(positions.values()), [labels[s] for s in positions])
         axes[0].set_ylim(-0.7, len(specs) - 0.3)
         figure.suptitle(
-            f"{effect.capitalize()} effects across {len(specs)} specifications: posterior "
-            f"mean and {self.prob:.0%} central interval\n(red diamonds: sign or credibility "
-            "differs from the base; open markers: not converged; arrowheads: interval "
-            "clipped)",
+            f"{effect.capitalize()} effects ({sample}) across {len(specs)} specifications: "
+            f"posterior mean and {self.prob:.0%} central interval\n(red diamonds: sign or "
+            "credibility differs from the base; open markers: not converged; arrowheads: "
+            "interval clipped)",
             fontsize=10,
         )
         if self.notice:
@@ -303,8 +321,8 @@ class RobustnessResult:
         """Write the tables (CSV, Markdown, LaTeX), figures (PNG, PDF) and summary.
 
         ``robustness.csv`` (the tidy table), ``specifications.csv``, ``stability.*``,
-        ``effects_<effect>.md/.tex`` (paper tables), ``forest_<effect>.png/.pdf`` and
-        ``summary.md``.
+        ``effects_<effect>.md/.tex`` (paper tables), ``forest_<effect>.png/.pdf`` (with
+        ``_<region>`` for the regional samples) and ``summary.md``.
         """
         directory = Path(directory)
         directory.mkdir(parents=True, exist_ok=True)
@@ -319,19 +337,22 @@ class RobustnessResult:
             notes=f"{note}Credible: the {self.prob:.0%} central interval excludes 0. Shares "
             "are over the finished alternatives to the base.",
         )
-        for effect in EFFECTS:
-            if (self.effects["effect"] == effect).any():
+        for sample in self.samples:
+            suffix = "" if sample == NATIONAL else f"_{_file_part(sample)}"
+            for effect in EFFECTS:
+                if self.table(effect, sample).empty:
+                    continue
                 write_table(
-                    self.paper_table(effect),
+                    self.paper_table(effect, sample),
                     directory,
-                    f"effects_{effect}",
+                    f"effects_{effect}{suffix}",
                     formats=("md", "tex"),
-                    caption=f"{effect.capitalize()} effects across specifications",
+                    caption=f"{effect.capitalize()} effects ({sample}) across specifications",
                     notes=f"{note}Posterior mean, {self.prob:.0%} central interval beneath.",
                 )
                 if figures:
-                    figure = self.plot_forest(effect)
-                    save_figure(figure, directory / f"forest_{effect}.png", pdf=pdf)
+                    figure = self.plot_forest(effect, sample)
+                    save_figure(figure, directory / f"forest_{effect}{suffix}.png", pdf=pdf)
         (directory / "summary.md").write_text(self.summary().to_markdown(level=1), encoding="utf-8")
         write_json(self.to_dict(), directory / "robustness.json")
         return directory

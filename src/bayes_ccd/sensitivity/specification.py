@@ -169,12 +169,13 @@ def specification_config(
 ) -> RunConfig:
     """Return the run configuration of one specification.
 
-    Only the coupling stage and the Bayesian fit of the whole sample are switched on;
+    Only the coupling stage and the Bayesian fit (of the whole sample, and of each
+    region with ``[robustness] by_region``) are switched on;
     Student-t errors switch the sampler to NUTS, with ``[robustness] nuts_draws`` draws
     per chain.
     """
     changes: dict[str, dict[str, Any]] = {
-        "regression": {"by_region": False},
+        "regression": {"by_region": config.robustness.by_region},
         "mle": {"enabled": False},
         # The table needs the effects, not the posterior predictive check.
         "bayes": {"enabled": True, "ppc_draws": 0},

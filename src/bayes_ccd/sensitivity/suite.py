@@ -215,13 +215,9 @@ def _result(
             }
         )
         if outcome.status == "ok" and outcome.effects is not None:
-            facts = outcome.facts
             tables.append(
                 outcome.effects.assign(
-                    specification=spec.id,
-                    dimension=spec.dimension,
-                    change=spec.label,
-                    converged=bool(facts.get("converged")),
+                    specification=spec.id, dimension=spec.dimension, change=spec.label
                 )
             )
     effects = (

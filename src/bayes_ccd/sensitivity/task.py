@@ -10,6 +10,8 @@ complete.
 
 from __future__ import annotations
 
+import os
+import socket
 import time
 import traceback
 import warnings
@@ -18,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 
+from bayes_ccd.conventions import NATIONAL
 from bayes_ccd.exceptions import BayesCCDError
 
 if TYPE_CHECKING:
@@ -52,6 +55,8 @@ class Outcome:
 def fit_specification(config: RunConfig) -> Outcome:
     """Fit the Bayesian spatial panel of one specification's run configuration.
 
+    The whole sample, and each region's when ``[regression] by_region`` is on.
+
     The seed is the run's (``[run] seed``), so a specification refitted anywhere, by
     ``bayes-ccd robustness`` or by a separate ``fit`` with the same settings, gives the
     same draws.
@@ -63,8 +68,22 @@ def fit_specification(config: RunConfig) -> Outcome:
         warnings.simplefilter("always")
         try:
             prepared = prepare(config)
-            fit = prepared.model.fit("bayes", seed=config.run.seed, settings=config.bayes)
-            effects = fit.effects()
+            fits = prepared.model.fit(
+                "bayes",
+                by_region=prepared.by_region,
+                seed=config.run.seed,
+                settings=config.bayes,
+            )
+            samples = {label: fits[label] for label in fits} if prepared.by_region else {}
+            samples = samples or {NATIONAL: fits}
+            effects = pd.concat(
+                [
+                    fit.effects().assign(sample=label, converged=fit.diagnostics().converged)
+                    for label, fit in samples.items()
+                ],
+                ignore_index=True,
+            )
+            fit = samples[NATIONAL]
             diagnosis = fit.diagnostics()
             name = fit.spatial_parameter
             spatial = fit.coefficients().set_index("term").loc[name]
@@ -75,18 +94,20 @@ def fit_specification(config: RunConfig) -> Outcome:
             reason = f"{type(error).__name__}: {error} ({where.filename}:{where.lineno})"
             return Outcome("failed", notes=[reason], seconds=time.perf_counter() - start)
     info = fit.design.facts()
+    unconverged = [label for label, f in samples.items() if not f.diagnostics().converged]
     facts: dict[str, object] = {
         "spatial_parameter": name,
         "spatial_mean": float(spatial["mean"]),
         "spatial_sd": float(spatial["sd"]),
         "spatial_lower": float(spatial["lower"]),
         "spatial_upper": float(spatial["upper"]),
-        "converged": bool(diagnosis.converged),
-        "verdict": diagnosis.verdict,
+        "converged": not unconverged,
+        "verdict": "converged" if not unconverged else f"not converged: {', '.join(unconverged)}",
         "divergences": None if diagnosis.divergences is None else int(diagnosis.divergences),
         "sampler": config.bayes.sampler,
         "N": int(info["N"]),
         "T": int(info["T"]),
+        "worker": f"{socket.gethostname()}:{os.getpid()}",
     }
     notes = list(dict.fromkeys(str(w.message) for w in caught))
     return Outcome("ok", effects, facts, notes, time.perf_counter() - start)
