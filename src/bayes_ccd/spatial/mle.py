@@ -122,6 +122,18 @@ class MLEFit(SpatialFit):
             "fingerprint": self.fingerprint.to_dict(),
         }
 
+    def estimation_facts(self) -> dict[str, str]:
+        """Estimator, information matrix and effect inference (draws and seed if simulated)."""
+        settings = self.settings
+        inference = settings.effects_inference
+        if inference == "simulation":
+            inference += f" ({settings.effects_draws} draws, seed {self.seed})"
+        return {
+            "estimator": "maximum likelihood",
+            "information": str(self.result.information),
+            "effects inference": inference,
+        }
+
     def coefficients(self, prob: float = INTERVAL_PROB) -> pd.DataFrame:
         """Return the estimated coefficients with standard errors and Wald intervals at ``prob``.
 

@@ -102,6 +102,15 @@ class SpatialFit(ABC):
         """Facts of the fit, as written to ``fit.json``."""
 
     @abstractmethod
+    def estimation_facts(self) -> dict[str, str]:
+        """How the fit was made: estimator, and its settings that change the estimates.
+
+        These are what two fits of the same data and model may differ in on purpose (a
+        prior, an error distribution, a sampler, a seed); a comparison states the
+        differences (:func:`bayes_ccd.spatial.compare.compare`).
+        """
+
+    @abstractmethod
     def coefficients(self, prob: float = INTERVAL_PROB) -> pd.DataFrame:
         """One row per coefficient, the spatial parameter and ``sigma2``."""
 

@@ -138,6 +138,23 @@ class PosteriorFit(SpatialFit):
         """``"rho"`` (lag models) or ``"lambda"`` (error models)."""
         return self.spec.spatial_parameter
 
+    def estimation_facts(self) -> dict[str, str]:
+        """Sampler, prior, error distribution, chains x draws and seed."""
+        settings = self.settings
+        errors = "normal"
+        if settings.errors == "student_t":
+            errors = (
+                f"Student-t (nu = {settings.nu:g})" if settings.nu else "Student-t (nu estimated)"
+            )
+        return {
+            "estimator": "Bayes",
+            "sampler": settings.sampler,
+            "prior": self.prior.name,
+            "errors": errors,
+            "chains x draws": f"{settings.chains} x {settings.draws}",
+            "seed": str(self.seed),
+        }
+
     def coefficients(self, prob: float = INTERVAL_PROB) -> pd.DataFrame:
         """Return the posterior summary of every coefficient.
 
