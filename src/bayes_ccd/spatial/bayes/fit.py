@@ -74,6 +74,8 @@ class PosteriorFit(SpatialFit):
     effect_columns: ClassVar[tuple[str, ...]] = BAYES_EFFECT_COLUMNS
     paper_cells = staticmethod(interval_cells)
     paper_second: ClassVar[str] = "interval"
+    paper_spread: ClassVar[str] = "sd"
+    paper_extra: ClassVar[tuple[tuple[str, str], ...]] = (("P(>0)", "prob_positive"),)
 
     design: SpatialPanelDesign
     tree: xr.DataTree
@@ -356,7 +358,8 @@ class PosteriorFit(SpatialFit):
             "regression": f"Posterior estimates: {model}",
             "effects": f"Direct, indirect and total effects (posterior): {model}",
             "notes": (
-                f"Posterior means; {INTERVAL_PROB:.0%} central posterior intervals below. "
+                f"Posterior means; {INTERVAL_PROB:.0%} central posterior intervals below; "
+                "P(>0): posterior probability of a positive value. "
                 f"Sampler: {self.settings.sampler}; prior: {self.prior.name}"
                 + (
                     f"; errors: {self._errors_label()}."
