@@ -275,8 +275,12 @@ def _latex_cell(text: str, *, breaks: bool = False) -> str:
 #: margins (29.7 - 5 cm = 24.7 cm = 703 pt), less a safety margin.
 LATEX_TEXT_WIDTH_PT = 680.0
 #: Lines of a table part: a landscape A4 text block is 16 cm (455 pt) high, 41 lines of
-#: ``\small`` type, of which caption, rules, header and notes take about ten.
-LATEX_PART_LINES = 30
+#: ``\small`` type, of which caption, rules, a one-line header and notes take about
+#: nine (a header of more lines takes them from the body).
+LATEX_PART_LINES = 32
+#: A header longer than its column's cells breaks at ``_`` and spaces into lines of at
+#: least this many characters.
+_HEADER_CHARS = 10
 #: Average width of a character of ``\small`` Computer Modern (9 pt; digits are 4.6 pt),
 #: and the padding of a column (``2 \tabcolsep``).
 _CHAR_PT = 5.0
@@ -335,6 +339,31 @@ def _wrapping(
     return wrap, width / _CHAR_PT
 
 
+def _header_lines(name: str, cells: list[str]) -> list[str]:
+    """Break a column name at ``_`` and spaces into lines no wider than the column's cells.
+
+    Lines are at least :data:`_HEADER_CHARS` characters; a name without a break, or one
+    that is not wider than its cells, stays on one line.
+    """
+    width = max([_HEADER_CHARS, *map(len, cells)])
+    if len(name) <= width:
+        return [name]
+    lines = [""]
+    for piece in re.findall(r"[^_ ]+[_ ]?", name):
+        if lines[-1] and len(lines[-1]) + len(piece.rstrip("_ ")) > width:
+            lines.append("")
+        lines[-1] += piece
+    return [line.rstrip(" ") for line in lines]
+
+
+def _latex_header(name: str, cells: list[str], align: str) -> str:
+    """Return the header cell: escaped, stacked in a one-column tabular when it breaks."""
+    lines = [latex_escape(line) for line in _header_lines(name, cells)]
+    if len(lines) == 1:
+        return lines[0]
+    return rf"\begin{{tabular}}[b]{{@{{}}{align}@{{}}}}{r' \\ '.join(lines)}\end{{tabular}}"
+
+
 def _latex_parts(
     header: list[str], body: list[list[str]], text: list[bool], keys: int, groups: list[int]
 ) -> list[_Part]:
@@ -345,7 +374,8 @@ def _latex_parts(
     ``groups``) into parts of at most :data:`LATEX_PART_LINES` lines.
     """
     n = len(header)
-    chars = [max([len(header[j]), *(len(row[j]) for row in body)]) for j in range(n)]
+    stacked = [_header_lines(header[j], [row[j] for row in body]) for j in range(n)]
+    chars = [max([*map(len, stacked[j]), *(len(row[j]) for row in body)]) for j in range(n)]
     words = [max([1, *(len(w) for row in body for w in _BREAKS.split(row[j]))]) for j in range(n)]
     widths = [c * _CHAR_PT + _COLUMN_PT for c in chars]
     budget = LATEX_TEXT_WIDTH_PT
@@ -360,7 +390,7 @@ def _latex_parts(
         used = 0
         for start, stop in zip(groups, [*groups[1:], len(body)], strict=True):
             size = sum(lines[start:stop])
-            if chunk and used + size > LATEX_PART_LINES:
+            if chunk and used + size > LATEX_PART_LINES + 1 - max(len(stacked[j]) for j in columns):
                 parts.append(_Part(columns, chunk, wrap))
                 chunk, used = [], 0
             chunk += list(range(start, stop))
@@ -420,7 +450,11 @@ def to_latex(
         else:
             lines.append(rf"\begin{{tabular}}{{{align}}}")
         lines.append(r"\toprule")
-        lines.append(" & ".join(latex_escape(header[j]) for j in part.columns) + r" \\")
+        heads = [
+            _latex_header(header[j], [row[j] for row in body], "r" if numeric[j] else "l")
+            for j in part.columns
+        ]
+        lines.append(" & ".join(heads) + r" \\")
         lines.append(r"\midrule")
         for i in part.rows:
             cells = [_latex_cell(body[i][j], breaks=j in part.wrap) for j in part.columns]
