@@ -184,10 +184,6 @@ def test_fits_of_different_weights_data_or_models_are_refused(fits) -> None:
         compare(mle[NATIONAL], shifted)
     with pytest.raises(SpecificationError, match="no sample was fitted by both"):
         compare(mle["east"], bayes[NATIONAL])
-    with pytest.raises(
-        SpecificationError, match="expected a maximum-likelihood fit and a Bayesian"
-    ):
-        compare(mle, mle)
 
 
 def test_cli_compare_refuses_fits_on_different_weights(fits, tmp_path, capsys) -> None:

@@ -161,3 +161,44 @@ def test_a_fit_writes_its_figures_and_closes_them(exact_fit, tmp_path) -> None:
     assert not [
         p for p in exact_fit.write_sample(tmp_path / "t", figures=False) if p.suffix == ".png"
     ]
+
+
+def _texts(figure: Figure) -> list[str]:
+    """Every title, axis label, tick label and legend entry of a figure."""
+    texts = [t.get_text() for t in figure.findobj(match=lambda a: hasattr(a, "get_text"))]
+    return [t for t in texts if t]
+
+
+def test_figures_are_labelled_for_a_paper(exact_fit) -> None:
+    forest = exact_fit.plot_effects()
+    texts = _texts(forest)
+    assert "Direct, indirect and total effects (LeSage-Pace): posterior" in texts
+    assert {"direct effects", "indirect effects", "total effects"} <= set(texts)
+    assert "effect on y" in texts and "95% interval (central)" in texts
+    # The interval drawn is the 95% central interval of the draws: quantiles of x1's total.
+    total = exact_fit.posterior["effects"].sel(effect="total", covariate="x1").to_numpy().ravel()
+    segments = forest.axes[2].collections[0].get_segments()
+    np.testing.assert_allclose(segments[0][:, 0], np.quantile(total, [0.025, 0.975]))
+    ppc = exact_fit.plot_ppc()
+    texts = _texts(ppc)
+    assert "Posterior predictive check" in texts and "density" in texts
+    # Moran's I of the observed y: each period's (n/S0) z'Wz/z'z, averaged over periods.
+    W, y = exact_fit.design.W, exact_fit.design.y
+    z = y - y.mean(axis=1, keepdims=True)
+    moran = np.mean([(len(row) / W.sum()) * row @ W @ row / (row @ row) for row in z])
+    assert f"observed I = {moran:.3f}" in texts
+    assert f"Spatial dependence: P(I_rep >= I_obs) = {exact_fit.ppc['moran_i']:.2f}" in texts
+    mcmc = xr.DataTree.from_dict(
+        {"posterior": exact_fit.tree["posterior"].to_dataset(), "sample_stats": xr.Dataset()}
+    )
+    figures = diagnostic_figures(mcmc)
+    for stem in ("trace", "rank"):
+        texts = _texts(figures[stem])
+        # one panel per parameter, grouped, with the chains in a legend
+        assert {"Spatial parameter and error variance", "Coefficients of the covariates"} <= set(
+            texts
+        )
+        assert "Coefficients of the spatial lags W*x" in texts
+        assert {f"chain {c}" for c in range(4)} <= set(texts)
+    assert {"rho", "sigma2", "x1", "W*x1"} <= set(_texts(figures["rank"]))
+    plt.close("all")

@@ -381,7 +381,7 @@ def test_student_t_fit_stores_loo_densities_and_round_trips(t3_fit, tmp_path) ->
     import matplotlib.pyplot as plt
 
     figure = t3_fit.plot_trace()
-    assert "nu" in {axis.get_xlabel() for axis in figure.axes}
+    assert "nu" in {axis.get_ylabel() for axis in figure.axes}  # a row of its own
     plt.close(figure)
 
 

@@ -35,6 +35,9 @@ def input_paths(args: argparse.Namespace) -> list[Path]:
     The output directory may not contain them (replacing it would delete them).
     """
     values = [v for k, v in vars(args).items() if k != "out" and isinstance(v, (str, Path))]
+    values += [
+        p for v in vars(args).values() if isinstance(v, list) for p in v if isinstance(p, Path)
+    ]
     return [Path(v) for v in values if Path(v).exists()]
 
 

@@ -24,6 +24,7 @@ written.
 
 from __future__ import annotations
 
+import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -33,7 +34,7 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 
-from bayes_ccd.conventions import INTERVAL_PROB
+from bayes_ccd.conventions import COVARIATE, EFFECT, INTERVAL_PROB, TERM
 from bayes_ccd.exceptions import ConvergenceWarning
 from bayes_ccd.exceptions import warn as warn_user
 
@@ -332,70 +333,255 @@ def _spatial_name(tree: xr.DataTree) -> str:
     return next(v for v in ("rho", "lambda") if v in tree["posterior"].data_vars)
 
 
-def plot_trace(tree: xr.DataTree) -> Figure:
-    """Trace and marginal density of the spatial parameter, ``sigma2``, ``nu`` and ``beta``.
+def parameter_groups(tree: xr.DataTree) -> list[tuple[str, list[tuple[str, np.ndarray]]]]:
+    """Split the sampled parameters into the groups the trace and rank plots show.
 
-    ``nu`` (Student-t degrees of freedom) only when the posterior has it.
+    ``[(title, [(label, draws (chain, draw)), ...]), ...]``: the spatial parameter, the
+    error variance (and Student-t ``nu``); the coefficients of the covariates; those of
+    their spatial lags ``W*x`` (Durbin models).
     """
-    import arviz_plots as azp
+    posterior = tree["posterior"]
+    first = [_spatial_name(tree), "sigma2", *(["nu"] if "nu" in posterior.data_vars else [])]
+    scale = [(name, posterior[name].to_numpy()) for name in first]
+    beta = posterior["beta"]
+    terms = [str(t) for t in beta[TERM].to_numpy()]
+    by_term = {t: beta.sel({TERM: t}).to_numpy() for t in terms}
+    groups = [("Spatial parameter and error variance", scale)]
+    own = [(t, by_term[t]) for t in terms if not t.startswith("W*")]
+    lags = [(t, by_term[t]) for t in terms if t.startswith("W*")]
+    groups += [
+        (title, part)
+        for title, part in (
+            ("Coefficients of the covariates", own),
+            ("Coefficients of the spatial lags W*x", lags),
+        )
+        if part
+    ]
+    return groups
 
-    names = [_spatial_name(tree), "sigma2", "beta"]
-    if "nu" in tree["posterior"].data_vars:
-        names.insert(2, "nu")
-    return azp.plot_trace_dist(tree, var_names=names, backend="matplotlib").get_viz("figure")
+
+def _chain_colours(n: int) -> list[Any]:
+    from matplotlib import colormaps
+
+    return [colormaps["tab10"](c % 10) for c in range(n)]
+
+
+def plot_trace(tree: xr.DataTree) -> Figure:
+    """Trace and per-chain density of every sampled parameter, in panels per group.
+
+    One row per parameter (:func:`parameter_groups`): the density of each chain's
+    draws (left) and the draws in sampling order (right, at most 1000 per chain shown);
+    chains that mix overlap everywhere. Returns a :class:`~matplotlib.figure.Figure`.
+    """
+    from matplotlib.figure import Figure
+    from scipy.stats import gaussian_kde
+
+    groups = parameter_groups(tree)
+    rows = [len(params) for _, params in groups]
+    chains = groups[0][1][0][1].shape[0]
+    colours = _chain_colours(chains)
+    figure = Figure(
+        figsize=(10.0, 1.05 * sum(rows) + 0.9 * len(groups) + 0.6), layout="constrained"
+    )
+    blocks = figure.subfigures(len(groups), 1, height_ratios=[r + 0.9 for r in rows], squeeze=False)
+    for block, (title, params) in zip(blocks[:, 0], groups, strict=True):
+        axes = block.subplots(len(params), 2, squeeze=False, width_ratios=[1, 2.2])
+        for (density_ax, trace_ax), (label, draws) in zip(axes, params, strict=True):
+            step = max(1, draws.shape[1] // 1000)
+            grid = np.linspace(*np.quantile(draws, [0.001, 0.999]), 200)
+            for c in range(chains):
+                values = draws[c]
+                if np.ptp(values) > 0:
+                    density_ax.plot(grid, gaussian_kde(values)(grid), color=colours[c], lw=1)
+                trace_ax.plot(
+                    np.arange(0, values.size, step),
+                    values[::step],
+                    color=colours[c],
+                    lw=0.5,
+                    alpha=0.8,
+                    label=f"chain {c}",
+                )
+            density_ax.set_ylabel(label, rotation=0, ha="right", va="center", fontsize=9)
+            density_ax.set_yticks([])
+            for ax in (density_ax, trace_ax):
+                ax.tick_params(labelsize=8)
+                ax.ticklabel_format(
+                    axis="both" if ax is density_ax else "y", style="sci", scilimits=(-3, 4)
+                )
+        axes[-1, 0].set_xlabel("value", fontsize=9)
+        axes[-1, 1].set_xlabel("draw", fontsize=9)
+        block.suptitle(title, fontsize=10)
+    handles, labels = blocks[0, 0].axes[1].get_legend_handles_labels()
+    figure.legend(
+        handles, labels, loc="outside lower center", ncol=min(chains, 8), fontsize=8, frameon=False
+    )
+    figure.suptitle("Trace plots: density by chain (left) and draws (right)", fontsize=11)
+    return figure
+
+
+#: Bins of the rank histograms.
+RANK_BINS: Final = 20
 
 
 def plot_rank(tree: xr.DataTree) -> Figure:
-    """Plot the rank ECDF (difference from uniform) of every chain.
+    """Rank histograms of every chain (Vehtari et al. 2021), in panels per group.
 
-    Chains that mix well have ranks uniform within the simultaneous envelope
-    (Saeilynoja et al. 2022).
+    The draws of all chains are ranked together; a chain that mixes with the others has
+    ranks spread uniformly, so each chain's histogram (one line per chain) stays in the
+    grey band, the central 99% of a bin count under uniformity. Bins outside it by
+    chance are about 1% of all: the verdict rests on R-hat and ESS
+    (:func:`diagnose`), which summarise the same ranks. Returns a
+    :class:`~matplotlib.figure.Figure`.
     """
-    import arviz_plots as azp
+    from matplotlib.figure import Figure
+    from matplotlib.patches import Patch
+    from scipy.stats import binom, rankdata
 
-    names = [_spatial_name(tree), "sigma2", "beta"]
-    posterior = tree["posterior"]
-    # The simultaneous envelope costs O(draws) per chain and quantity; about 2000 draws
-    # in all show non-uniform ranks as well as 8000 and take a quarter of the time.
-    thin = max(1, posterior.sizes["chain"] * posterior.sizes["draw"] // 2000)
-    collection = azp.plot_rank(tree, var_names=names, thin=thin, backend="matplotlib")
-    return collection.get_viz("figure")
-
-
-def plot_effects_forest(tree: xr.DataTree, *, prob: float = INTERVAL_PROB) -> Figure:
-    """Draw the forest plot of the direct, indirect and total effects.
-
-    The plot shows the posterior median and the 50% and ``prob`` central intervals,
-    chains combined.
-    """
-    import arviz_plots as azp
-
-    collection = azp.plot_forest(
-        tree,
-        var_names=["effects"],
-        combined=True,
-        ci_kind="eti",
-        ci_probs=[0.5, prob],
-        backend="matplotlib",
+    groups = parameter_groups(tree)
+    chains, draws_per_chain = groups[0][1][0][1].shape
+    colours = _chain_colours(chains)
+    columns = 4
+    rows = [math.ceil(len(params) / columns) for _, params in groups]
+    expected = draws_per_chain / RANK_BINS
+    band = binom.ppf([0.005, 0.995], draws_per_chain, 1 / RANK_BINS)
+    figure = Figure(figsize=(10.0, 1.9 * sum(rows) + 0.7 * len(groups) + 0.6), layout="constrained")
+    blocks = figure.subfigures(
+        len(groups), 1, height_ratios=[r + 0.35 for r in rows], squeeze=False
     )
-    return collection.get_viz("figure")
-
-
-def plot_ppc(tree: xr.DataTree) -> Figure:
-    """Plot the posterior predictive check.
-
-    The plot sets the distribution of the observed demeaned ``y`` against that of
-    replicates from the reduced form (see
-    :func:`bayes_ccd.spatial.bayes.posterior.posterior_predictive`).
-    """
-    import arviz_plots as azp
-
-    replicated = tree["posterior_predictive"]
-    available = replicated.sizes["chain"] * replicated.sizes["draw"]
-    collection = azp.plot_ppc_dist(
-        tree, var_names=["y"], num_samples=min(50, available), backend="matplotlib"
+    edges = np.linspace(0, 1, RANK_BINS + 1)
+    for block, (title, params), n_rows in zip(blocks[:, 0], groups, rows, strict=True):
+        axes = block.subplots(n_rows, columns, squeeze=False, sharex=True)
+        for ax in axes.ravel()[len(params) :]:
+            ax.set_visible(False)
+        for ax, (label, draws) in zip(axes.ravel(), params, strict=False):
+            ranks = (rankdata(draws.ravel()).reshape(draws.shape) - 0.5) / draws.size
+            ax.axhspan(*band, color="0.88", lw=0)
+            ax.axhline(expected, color="0.5", lw=0.8, ls=":")
+            counts = np.stack([np.histogram(ranks[c], bins=edges)[0] for c in range(chains)])
+            for c in range(chains):
+                ax.stairs(
+                    counts[c], edges, baseline=None, color=colours[c], lw=1.1, label=f"chain {c}"
+                )
+            low, high = min(band[0], counts.min()), max(band[1], counts.max())
+            ax.set_ylim(low - 0.15 * (high - low), high + 0.15 * (high - low))
+            ax.set_title(label, fontsize=9)
+            ax.set_yticks([])
+            ax.tick_params(labelsize=8)
+        for ax in axes[-1]:
+            ax.set_xlabel("rank (fraction)", fontsize=8)
+        block.suptitle(title, fontsize=10)
+    handles, labels = blocks[0, 0].axes[0].get_legend_handles_labels()
+    handles.append(Patch(color="0.88"))
+    labels.append("99% band of a uniform bin")
+    figure.legend(
+        handles,
+        labels,
+        loc="outside lower center",
+        ncol=min(chains + 1, 8),
+        fontsize=8,
+        frameon=False,
     )
-    return collection.get_viz("figure")
+    figure.suptitle("Rank plots: ranks of each chain among all draws", fontsize=11)
+    return figure
+
+
+def plot_effects_forest(
+    tree: xr.DataTree, *, prob: float = INTERVAL_PROB, y_name: str = "y"
+) -> Figure:
+    """Draw the forest plot of the direct, indirect and total effects, one panel each.
+
+    Every covariate shows its posterior median (circle), 50% central interval (thick)
+    and ``prob`` central interval (thin), chains combined; ``y_name`` names the
+    dependent variable on the axis. Returns a :class:`~matplotlib.figure.Figure`.
+    """
+    from matplotlib.figure import Figure
+
+    effects = tree["posterior"]["effects"]
+    draws = effects.stack(sample=("chain", "draw")).transpose(EFFECT, COVARIATE, "sample")
+    tails = (1 - prob) / 2
+    lo, q1, median, q3, hi = np.quantile(
+        draws.to_numpy(), [tails, 0.25, 0.5, 0.75, 1 - tails], axis=-1
+    )
+    kinds = [str(k) for k in effects[EFFECT].to_numpy()]
+    covariates = [str(c) for c in effects[COVARIATE].to_numpy()]
+    y = np.arange(len(covariates))[::-1].astype(float)
+    figure = Figure(figsize=(10.0, 0.42 * len(covariates) + 2.0), layout="constrained")
+    axes = figure.subplots(1, len(kinds), sharey=True, squeeze=False)[0]
+    for k, (ax, kind) in enumerate(zip(axes, kinds, strict=True)):
+        ax.axvline(0.0, color="0.6", linewidth=0.8, linestyle=":")
+        ax.hlines(y, lo[k], hi[k], color="tab:blue", linewidth=1.2, label=f"{prob:.0%} interval")
+        ax.hlines(y, q1[k], q3[k], color="tab:blue", linewidth=4.0, label="50% interval")
+        ax.plot(median[k], y, "o", color="tab:blue", markerfacecolor="white", label="median")
+        ax.set_title(f"{kind} effects", fontsize=10)
+        ax.set_xlabel(f"effect on {y_name}")
+        ax.grid(axis="x", color="0.92")
+    axes[0].set_yticks(y, covariates)
+    axes[0].set_ylim(-0.7, len(covariates) - 0.3)
+    figure.suptitle("Direct, indirect and total effects (LeSage-Pace): posterior", fontsize=11)
+    handles, labels = axes[0].get_legend_handles_labels()
+    figure.legend(
+        handles,
+        [f"posterior {label}" if label == "median" else f"{label} (central)" for label in labels],
+        loc="outside lower center",
+        ncol=3,
+        fontsize=8,
+        frameon=False,
+    )
+    return figure
+
+
+def plot_ppc(
+    tree: xr.DataTree,
+    *,
+    statistics: Mapping[str, tuple[float, np.ndarray]] | None = None,
+    y_name: str = "y",
+    n_lines: int = 50,
+) -> Figure:
+    """Plot the posterior predictive check: densities of the observed and replicated ``y``.
+
+    The observed demeaned ``y`` (black) is set against ``n_lines`` replicates from the
+    reduced form (blue; see
+    :func:`bayes_ccd.spatial.bayes.posterior.posterior_predictive`). With
+    ``statistics`` (:func:`~bayes_ccd.spatial.bayes.posterior.ppc_statistics`) a second
+    panel shows the replicated Moran's I against the observed one, with the predictive
+    p-value ``P(I_rep >= I_obs)``: a spatial model that reproduces the spatial
+    dependence of ``y`` puts the observed value inside the replicated ones.
+    Returns a :class:`~matplotlib.figure.Figure`.
+    """
+    from matplotlib.figure import Figure
+    from scipy.stats import gaussian_kde
+
+    observed = tree["observed_data"]["y"].to_numpy().ravel()
+    replicated = tree["posterior_predictive"]["y"]
+    reps = replicated.stack(sample=("chain", "draw")).transpose("sample", ...).to_numpy()
+    reps = reps.reshape(reps.shape[0], -1)
+    shown = reps[np.unique(np.linspace(0, len(reps) - 1, n_lines).round().astype(int))]
+    span = np.concatenate([observed, shown.ravel()])
+    grid = np.linspace(*np.quantile(span, [0.0005, 0.9995]), 256)
+    panels = 2 if statistics is not None and "moran_i" in statistics else 1
+    figure = Figure(figsize=(5.2 * panels + 0.6, 3.6), layout="constrained")
+    axes = figure.subplots(1, panels, squeeze=False)[0]
+    ax = axes[0]
+    for k, values in enumerate(shown):
+        label = f"replicated ({len(shown)} posterior draws)" if k == 0 else None
+        ax.plot(grid, gaussian_kde(values)(grid), color="tab:blue", alpha=0.25, lw=0.8, label=label)
+    ax.plot(grid, gaussian_kde(observed)(grid), color="black", linewidth=1.6, label="observed")
+    ax.set_xlabel(f"{y_name}, fixed effects removed (transformed)")
+    ax.set_ylabel("density")
+    ax.set_title("Distribution of the dependent variable", fontsize=10)
+    ax.legend(fontsize=8, loc="upper left")
+    if panels == 2:
+        obs, rep = statistics["moran_i"]  # type: ignore[index]
+        ax = axes[1]
+        ax.hist(rep, bins=30, color="tab:blue", alpha=0.6, label=f"replicated ({rep.size})")
+        ax.axvline(obs, color="black", linewidth=1.6, label=f"observed I = {obs:.3f}")
+        p_value = float(np.mean(rep >= obs))
+        ax.set_xlabel(f"Moran's I of {y_name} (mean over periods)")
+        ax.set_ylabel("replicates")
+        ax.set_title(f"Spatial dependence: P(I_rep >= I_obs) = {p_value:.2f}", fontsize=10)
+        ax.legend(fontsize=8, loc="upper left")
+    figure.suptitle("Posterior predictive check", fontsize=11)
+    return figure
 
 
 def plot_spatial_marginal(tree: xr.DataTree) -> Figure:
@@ -422,13 +608,20 @@ def plot_spatial_marginal(tree: xr.DataTree) -> Figure:
     return figure
 
 
-def diagnostic_figures(tree: xr.DataTree, *, prob: float = INTERVAL_PROB) -> dict[str, Figure]:
+def diagnostic_figures(
+    tree: xr.DataTree,
+    *,
+    prob: float = INTERVAL_PROB,
+    y_name: str = "y",
+    ppc_statistics: Mapping[str, tuple[float, np.ndarray]] | None = None,
+) -> dict[str, Figure]:
     """Draw the diagnostic figures of a posterior, by file stem.
 
     MCMC draws (with ``sample_stats``) get ``trace`` and ``rank`` plots, which diagnose
     mixing; independent draws of the exact sampler have none to diagnose and get the
     ``spatial_marginal`` instead. Every posterior gets ``effects_forest`` and, with a
-    ``posterior_predictive`` group, ``ppc``.
+    ``posterior_predictive`` group, ``ppc`` (with its Moran's I given
+    ``ppc_statistics``). ``y_name`` names the dependent variable on the axes.
     """
     figures = {}
     if "sample_stats" in tree.children:
@@ -436,7 +629,7 @@ def diagnostic_figures(tree: xr.DataTree, *, prob: float = INTERVAL_PROB) -> dic
         figures["rank"] = plot_rank(tree)
     if "spatial_marginal" in tree.children:
         figures["spatial_marginal"] = plot_spatial_marginal(tree)
-    figures["effects_forest"] = plot_effects_forest(tree, prob=prob)
+    figures["effects_forest"] = plot_effects_forest(tree, prob=prob, y_name=y_name)
     if "posterior_predictive" in tree.children:
-        figures["ppc"] = plot_ppc(tree)
+        figures["ppc"] = plot_ppc(tree, statistics=ppc_statistics, y_name=y_name)
     return figures

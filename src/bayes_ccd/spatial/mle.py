@@ -20,7 +20,7 @@ import xarray as xr
 
 from bayes_ccd.conventions import DEFAULT_SEED, INTERVAL_PROB, NATIONAL, TERM
 from bayes_ccd.report.summary import Summary, SummaryTable
-from bayes_ccd.report.tables import standard_error_cells
+from bayes_ccd.report.tables import standard_error_cells, write_table
 from bayes_ccd.settings import MLESettings
 from bayes_ccd.spatial import archive
 from bayes_ccd.spatial.design import SpatialPanelDesign
@@ -60,6 +60,7 @@ class MLEFit(SpatialFit):
     effect_columns: ClassVar[tuple[str, ...]] = EFFECT_COLUMNS
     paper_cells = staticmethod(standard_error_cells)
     paper_second: ClassVar[str] = "se"
+    paper_spread: ClassVar[str] = "std_error"
 
     result: MLResult
     settings: MLESettings = field(default_factory=MLESettings)
@@ -120,6 +121,18 @@ class MLEFit(SpatialFit):
             "dropped_units": list(self.dropped_units),
             "warnings": self.warnings,
             "fingerprint": self.fingerprint.to_dict(),
+        }
+
+    def estimation_facts(self) -> dict[str, str]:
+        """Estimator, information matrix and effect inference (draws and seed if simulated)."""
+        settings = self.settings
+        inference = settings.effects_inference
+        if inference == "simulation":
+            inference += f" ({settings.effects_draws} draws, seed {self.seed})"
+        return {
+            "estimator": "maximum likelihood",
+            "information": str(self.result.information),
+            "effects inference": inference,
         }
 
     def coefficients(self, prob: float = INTERVAL_PROB) -> pd.DataFrame:
@@ -218,13 +231,25 @@ class MLEFit(SpatialFit):
         """Write the sample's tables and saved fit into ``directory``.
 
         The files are ``coefficients.csv``, ``effects.csv``, ``tests.csv`` (empty when
-        the tests are off), ``fit.json``, ``fit.nc`` (:meth:`save`), and
-        ``fixed_effects.csv`` and ``filled_cells.csv`` when they apply.
+        the tests are off; with them also ``tests.md`` and ``tests.tex``), ``fit.json``,
+        ``fit.nc`` (:meth:`save`), and ``fixed_effects.csv`` and ``filled_cells.csv``
+        when they apply.
         """
         paths = self._write_common(directory)
         tests = self.tests() if self.settings.tests else pd.DataFrame(columns=list(TEST_COLUMNS))
         paths.append(directory / "tests.csv")
         tests.reindex(columns=list(TEST_COLUMNS)).to_csv(paths[-1], index=False)
+        if self.settings.tests:
+            paths += write_table(
+                tests.reindex(columns=list(TEST_COLUMNS)),
+                directory,
+                "tests",
+                formats=("md", "tex"),
+                caption=f"Specification tests: {self.spec.label()}, sample {self.label}",
+                notes="LM tests on the model without spatial terms (robust: Anselin et al. "
+                "1996); LR and Wald tests of the restrictions of the SDM; LR tests of the "
+                "fixed effects.",
+            )
         if self.settings.fixed_effects:
             paths.append(directory / "fixed_effects.csv")
             self.fixed_effects().to_csv(paths[-1], index=False)

@@ -41,7 +41,13 @@ from bayes_ccd.exceptions import (
 )
 from bayes_ccd.report.output import write_json
 from bayes_ccd.report.summary import Summary, SummaryTable
-from bayes_ccd.report.tables import format_number, paper_table, write_table
+from bayes_ccd.report.tables import (
+    Digits,
+    format_number,
+    format_readable,
+    paper_table,
+    write_table,
+)
 from bayes_ccd.spatial.design import FILLED_COLUMNS, ModelSpec, SpatialPanelDesign
 from bayes_ccd.spatial.fingerprint import Fingerprint
 
@@ -72,14 +78,18 @@ class SpatialFit(ABC):
     Subclasses declare their table schema: :attr:`coefficient_columns` and
     :attr:`effect_columns` (the columns of ``coefficients.csv`` and ``effects.csv``),
     :attr:`paper_cells` and :attr:`paper_second` (the two lines of each cell of a paper
-    table).
+    table), :attr:`paper_spread` (the column that sets a row's decimals in Markdown and
+    LaTeX) and :attr:`paper_extra` (further lines there, e.g. the probability of a
+    positive value).
     """
 
     estimator: ClassVar[str]
     coefficient_columns: ClassVar[tuple[str, ...]]
     effect_columns: ClassVar[tuple[str, ...]]
-    paper_cells: ClassVar[Callable[[pd.DataFrame, int], tuple[list[str], list[str]]]]
+    paper_cells: ClassVar[Callable[[pd.DataFrame, Digits], tuple[list[str], ...]]]
     paper_second: ClassVar[str]
+    paper_spread: ClassVar[str]
+    paper_extra: ClassVar[tuple[tuple[str, str], ...]] = ()
 
     label: str
     dropped_units: tuple[str, ...]
@@ -100,6 +110,15 @@ class SpatialFit(ABC):
     @abstractmethod
     def info(self) -> dict[str, Any]:
         """Facts of the fit, as written to ``fit.json``."""
+
+    @abstractmethod
+    def estimation_facts(self) -> dict[str, str]:
+        """How the fit was made: estimator, and its settings that change the estimates.
+
+        These are what two fits of the same data and model may differ in on purpose (a
+        prior, an error distribution, a sampler, a seed); a comparison states the
+        differences (:func:`bayes_ccd.spatial.compare.compare`).
+        """
 
     @abstractmethod
     def coefficients(self, prob: float = INTERVAL_PROB) -> pd.DataFrame:
@@ -131,6 +150,22 @@ class SpatialFit(ABC):
     def paper_stats(self) -> dict[str, Any]:
         """Rows below the coefficients of a regression table (label -> value)."""
         return {}
+
+    def paper_sample(self) -> dict[str, Any]:
+        """Rows that describe the model and sample, as Stata's ``esttab`` prints them.
+
+        Unit and time fixed effects (yes/no), ``N`` units, ``T`` periods and the
+        effective observations the likelihood counts (``N (T - 1)`` after the Lee-Yu
+        transformation of unit effects, ``(N - 1)(T - 1)`` with time effects too).
+        """
+        fe, facts = self.spec.fe, self.design.facts()
+        return {
+            "Unit fixed effects": "yes" if fe in ("individual", "both") else "no",
+            "Time fixed effects": "yes" if fe in ("time", "both") else "no",
+            "N (units)": facts["N"],
+            "T (periods)": facts["T"],
+            "Effective observations": facts["n_effective"],
+        }
 
     @abstractmethod
     def paper_notes(self) -> dict[str, str]:
@@ -303,32 +338,41 @@ class FitCollection(Mapping[str, SpatialFit]):
             )
         return self._fits
 
-    def regression_table(self, *, digits: int = 3) -> pd.DataFrame:
+    def _paper_options(self, digits: int, readable: bool) -> dict[str, Any]:
+        main = type(self.main)
+        options = {"cells": main.paper_cells, "second": main.paper_second, "digits": digits}
+        if readable:
+            options |= {"spread": main.paper_spread, "extra": main.paper_extra}
+        return options
+
+    def regression_table(self, *, digits: int = 3, readable: bool = False) -> pd.DataFrame:
         """Tabulate the coefficients in the layout of the seed paper's Tables 7-8.
 
         The table has one column per sample, each estimate above its standard error or
         interval, then the fit statistics of the estimator (R-squared, log-likelihood,
-        observations).
+        observations). ``digits`` decimals throughout, as ``regression_table.csv`` has
+        them; ``readable`` (Markdown, LaTeX, summaries) gives each row the decimals its
+        smallest spread needs (scientific notation for ``sigma2`` and other tiny
+        values), adds the probability of a positive value under each posterior mean, and
+        rows for the fixed effects, ``N``, ``T`` and the effective observations (like
+        Stata's ``esttab``).
         """
-        main = self.main
         long = pd.concat(
             [f.coefficients().assign(sample=label) for label, f in self._fits.items()],
             ignore_index=True,
         )
         table = paper_table(
-            long,
-            row="term",
-            column="sample",
-            cells=type(main).paper_cells,
-            second=main.paper_second,
-            digits=digits,
+            long, row="term", column="sample", **self._paper_options(digits, readable)
         )
-        stats = [f.paper_stats() for f in self._fits.values()]
+        fmt = format_readable if readable else format_number
+        stats = [
+            (f.paper_sample() if readable else {}) | f.paper_stats() for f in self._fits.values()
+        ]
         rows = {}
         for label in dict.fromkeys(k for s in stats for k in s):
             values = [s.get(label) for s in stats]
             if any(v is not None for v in values):
-                rows[(label, "")] = [format_number(v, digits) for v in values]
+                rows[(label, "")] = [fmt(v, digits) for v in values]
         if rows:
             extra = pd.DataFrame(
                 list(rows.values()), columns=list(self._fits), index=pd.MultiIndex.from_tuples(rows)
@@ -337,18 +381,18 @@ class FitCollection(Mapping[str, SpatialFit]):
             table.index.names = ["term", " "]
         return table
 
-    def effects_table(self, *, digits: int = 3) -> pd.DataFrame:
+    def effects_table(self, *, digits: int = 3, readable: bool = False) -> pd.DataFrame:
         """Tabulate the effects in the layout of the seed paper's Tables 7-8.
 
         Variables by direct/indirect/total for one sample (Table 7); (effect, variable)
-        by sample with several (Table 8).
+        by sample with several (Table 8). ``readable`` as in :meth:`regression_table`
+        (without the rows of the sample).
         """
-        main = self.main
         long = pd.concat(
             [f.effects().assign(sample=label) for label, f in self._fits.items()],
             ignore_index=True,
         )
-        options = {"cells": type(main).paper_cells, "second": main.paper_second, "digits": digits}
+        options = self._paper_options(digits, readable)
         if len(self._fits) == 1:
             return paper_table(long, row="variable", column="effect", **options)
         order = long["effect"].map({kind: k for k, kind in enumerate(EFFECT_KINDS)})
@@ -364,8 +408,12 @@ class FitCollection(Mapping[str, SpatialFit]):
             facts={"estimator": self.estimator, "samples": list(self._fits)},
             lines=lines,
             tables=[
-                SummaryTable(self.regression_table(), notes["regression"], notes["notes"], True),
-                SummaryTable(self.effects_table(), notes["effects"], notes["notes"], True),
+                SummaryTable(
+                    self.regression_table(readable=True), notes["regression"], notes["notes"], True
+                ),
+                SummaryTable(
+                    self.effects_table(readable=True), notes["effects"], notes["notes"], True
+                ),
             ],
         )
 
@@ -387,7 +435,8 @@ class FitCollection(Mapping[str, SpatialFit]):
           ``effects.csv``, ``fit.json``, the NetCDF file that reloads the fit, and the
           estimator's own files (tests, diagnostics, figures; see ``write_sample``);
         - ``regression_table`` and ``effects_table`` (``.csv``, ``.md``, ``.tex``) in the
-          paper layout, one column per sample;
+          paper layout, one column per sample (Markdown and LaTeX ``readable``, see
+          :meth:`regression_table`);
         - with several samples, ``<table>_by_region.csv`` (long, ``region`` first);
         - ``metadata.json`` when ``metadata`` is given.
         """
@@ -397,19 +446,21 @@ class FitCollection(Mapping[str, SpatialFit]):
         for label, fit in self._fits.items():
             written += fit.write_sample(sample_directory(directory, label, main), figures=figures)
         notes = self.main.paper_notes()
-        for stem, table, caption in (
-            ("regression_table", self.regression_table(digits=digits), notes["regression"]),
-            ("effects_table", self.effects_table(digits=digits), notes["effects"]),
+        for stem, build, caption in (
+            ("regression_table", self.regression_table, notes["regression"]),
+            ("effects_table", self.effects_table, notes["effects"]),
         ):
-            written += write_table(
-                table,
-                directory,
-                stem,
-                index=True,
-                digits=digits,
-                caption=caption,
-                notes=notes["notes"],
-            )
+            for formats, readable in ((("csv",), False), (("md", "tex"), True)):
+                written += write_table(
+                    build(digits=digits, readable=readable),
+                    directory,
+                    stem,
+                    formats=formats,
+                    index=True,
+                    digits=digits,
+                    caption=caption,
+                    notes=notes["notes"],
+                )
         if len(self._fits) > 1:
             tables = {label: fit.sample_tables() for label, fit in self._fits.items()}
             for name in tables[main]:

@@ -17,6 +17,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
+import numpy as np
 import pandas as pd
 import xarray as xr
 
@@ -34,6 +35,7 @@ from bayes_ccd.spatial.bayes.posterior import (
     effect_table,
     posterior_predictive,
     ppc_pvalues,
+    ppc_statistics,
 )
 from bayes_ccd.spatial.bayes.priors import Prior
 from bayes_ccd.spatial.design import SpatialPanelDesign
@@ -74,6 +76,8 @@ class PosteriorFit(SpatialFit):
     effect_columns: ClassVar[tuple[str, ...]] = BAYES_EFFECT_COLUMNS
     paper_cells = staticmethod(interval_cells)
     paper_second: ClassVar[str] = "interval"
+    paper_spread: ClassVar[str] = "sd"
+    paper_extra: ClassVar[tuple[tuple[str, str], ...]] = (("P(>0)", "prob_positive"),)
 
     design: SpatialPanelDesign
     tree: xr.DataTree
@@ -137,6 +141,23 @@ class PosteriorFit(SpatialFit):
     def spatial_parameter(self) -> str:
         """``"rho"`` (lag models) or ``"lambda"`` (error models)."""
         return self.spec.spatial_parameter
+
+    def estimation_facts(self) -> dict[str, str]:
+        """Sampler, prior, error distribution, chains x draws and seed."""
+        settings = self.settings
+        errors = "normal"
+        if settings.errors == "student_t":
+            errors = (
+                f"Student-t (nu = {settings.nu:g})" if settings.nu else "Student-t (nu estimated)"
+            )
+        return {
+            "estimator": "Bayes",
+            "sampler": settings.sampler,
+            "prior": self.prior.name,
+            "errors": errors,
+            "chains x draws": f"{settings.chains} x {settings.draws}",
+            "seed": str(self.seed),
+        }
 
     def coefficients(self, prob: float = INTERVAL_PROB) -> pd.DataFrame:
         """Return the posterior summary of every coefficient.
@@ -255,13 +276,20 @@ class PosteriorFit(SpatialFit):
 
     def plot_effects(self, prob: float = INTERVAL_PROB) -> Figure:
         """Forest plot of the direct, indirect and total effects."""
-        return diagnostics.plot_effects_forest(self.tree, prob=prob)
+        return diagnostics.plot_effects_forest(self.tree, prob=prob, y_name=self.design.data.y_name)
 
     def plot_ppc(self) -> Figure:
         """Posterior predictive check (needs :meth:`posterior_predictive` first)."""
         if "posterior_predictive" not in self.tree.children:
             raise DataError("no replicated data: call posterior_predictive() first")
-        return diagnostics.plot_ppc(self.tree)
+        return diagnostics.plot_ppc(
+            self.tree, statistics=self._ppc_statistics(), y_name=self.design.data.y_name
+        )
+
+    def _ppc_statistics(self) -> dict[str, tuple[float, np.ndarray]] | None:
+        if "posterior_predictive" not in self.tree.children:
+            return None
+        return ppc_statistics(self.design, self.tree["posterior_predictive"].to_dataset())
 
     def plot_spatial_marginal(self) -> Figure:
         """Plot the exact sampler's gridded marginal posterior of the spatial parameter."""
@@ -274,7 +302,12 @@ class PosteriorFit(SpatialFit):
 
         See :func:`~bayes_ccd.spatial.diagnostics.diagnostic_figures`.
         """
-        return diagnostics.diagnostic_figures(self.tree, prob=prob)
+        return diagnostics.diagnostic_figures(
+            self.tree,
+            prob=prob,
+            y_name=self.design.data.y_name,
+            ppc_statistics=self._ppc_statistics(),
+        )
 
     # --- reporting -----------------------------------------------------------------------
 
@@ -339,7 +372,8 @@ class PosteriorFit(SpatialFit):
             "regression": f"Posterior estimates: {model}",
             "effects": f"Direct, indirect and total effects (posterior): {model}",
             "notes": (
-                f"Posterior means; {INTERVAL_PROB:.0%} central posterior intervals below. "
+                f"Posterior means; {INTERVAL_PROB:.0%} central posterior intervals below; "
+                "P(>0): posterior probability of a positive value. "
                 f"Sampler: {self.settings.sampler}; prior: {self.prior.name}"
                 + (
                     f"; errors: {self._errors_label()}."

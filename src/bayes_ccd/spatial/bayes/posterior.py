@@ -204,20 +204,30 @@ def _moran(values: np.ndarray, W: np.ndarray) -> np.ndarray:
     return (n / W.sum()) * np.mean(num / den, axis=-1)
 
 
-def ppc_pvalues(design: SpatialPanelDesign, replicated: xr.Dataset) -> dict[str, float]:
-    """Compute posterior predictive p-values ``P(T(y_rep) >= T(y))`` (Gelman et al. 2013, ch. 6).
+def ppc_statistics(
+    design: SpatialPanelDesign, replicated: xr.Dataset
+) -> dict[str, tuple[float, np.ndarray]]:
+    """Return the test statistics ``T`` of the observed and of every replicated ``y``.
 
-    The statistics ``T`` are the standard deviation of the demeaned ``y`` and its mean
-    Moran's I across periods; values near 0 or 1 flag a feature the model does not
-    reproduce.
+    ``name -> (T(y), T(y_rep) of every replicate)``: ``sd``, the standard deviation of
+    the demeaned ``y``, and ``moran_i``, its Moran's I averaged across periods.
     """
     rep = replicated["y"].to_numpy()
     observed = design.y
-    stats = {
-        "sd": (np.std(rep, axis=(-2, -1)), np.std(observed)),
-        "moran_i": (_moran(rep, design.W), _moran(observed, design.W)),
+    return {
+        "sd": (float(np.std(observed)), np.std(rep, axis=(-2, -1)).ravel()),
+        "moran_i": (float(_moran(observed, design.W)), _moran(rep, design.W).ravel()),
     }
-    return {key: float(np.mean(rep_stat >= obs)) for key, (rep_stat, obs) in stats.items()}
+
+
+def ppc_pvalues(design: SpatialPanelDesign, replicated: xr.Dataset) -> dict[str, float]:
+    """Compute posterior predictive p-values ``P(T(y_rep) >= T(y))`` (Gelman et al. 2013, ch. 6).
+
+    The statistics ``T`` are those of :func:`ppc_statistics`; values near 0 or 1 flag a
+    feature the model does not reproduce.
+    """
+    stats = ppc_statistics(design, replicated)
+    return {key: float(np.mean(rep >= obs)) for key, (obs, rep) in stats.items()}
 
 
 # --- summaries ----------------------------------------------------------------------------
