@@ -8,6 +8,7 @@ Dask runs are checked against the in-process run; a killed run is resumed.
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -436,3 +437,15 @@ def test_by_region_adds_each_region_s_fit(config_file, tmp_path):
     assert set(stability["sample"]) == set(result.samples)
     names = {p.name for p in (tmp_path / "out").iterdir()}
     assert {"forest_total_east.png", "effects_direct_west.tex", "effects_total.md"} <= names
+
+
+@pytest.mark.skipif(shutil.which("pdflatex") is None, reason="pdflatex is not installed")
+def test_latex_tables_compile_and_fit_the_page(demo_result, tmp_path):
+    from test_latex_tables import assert_fits, compile_table
+
+    _, result = demo_result
+    result.write(tmp_path / "w", figures=False)
+    tables = sorted((tmp_path / "w").glob("*.tex"))
+    assert {t.name for t in tables} >= {"stability.tex", "effects_total.tex"}
+    for tex in tables:
+        assert_fits(compile_table(tex, tmp_path), tex.name)

@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from bayes_ccd.settings import RunConfig
 
 STORE_DIR = "specifications"
+#: The layout of an entry; part of every key, so entries of another layout are refitted.
+STORE_FORMAT = 2
 RECORD = "record.json"
 EFFECTS = "effects.csv"
 #: Settings that name the run or where it writes, not what a specification fits.
@@ -53,7 +55,8 @@ def specification_key(config: RunConfig) -> str:
     """Return the key of a specification's fit (16 hex digits).
 
     A SHA-256 digest of its configuration (without ``[robustness]`` and the run's name
-    and output directory), of the bytes of its input files and of the package version.
+    and output directory), of the bytes of its input files, of the package version and
+    of the store's layout (:data:`STORE_FORMAT`).
     """
     import bayes_ccd
 
@@ -72,6 +75,7 @@ def specification_key(config: RunConfig) -> str:
         config.bayes.prior,
     ]
     record = {
+        "format": STORE_FORMAT,
         "version": bayes_ccd.__version__,
         "settings": settings,
         "inputs": {f: _file_digest(f) for f in files},
