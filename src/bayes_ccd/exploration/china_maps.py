@@ -14,11 +14,13 @@ for :func:`bayes_ccd.exploration.maps.plot_choropleth` and
 - Taiwan, Hong Kong and Macao (no data in a mainland panel) drawn as hatched light grey
   "no data" (``others="grey"``) or left out (``others="omit"``).
 
-Each panel shows the mainland and Hainan (latitudes from 17.6 N); the South China Sea
-islands, which belong to Hainan and reach 4 N, would shrink the mainland to a third of
-the panel, so they are drawn in an inset in the lower right corner, as national atlases
-do. Every China map names the boundaries' source and licence
-(:func:`~bayes_ccd.data.boundaries.boundary_source`) and the projection.
+Each panel of a national map shows the mainland and Hainan (latitudes from 17.6 N);
+the South China Sea islands, which belong to Hainan and reach 4 N, would shrink the
+mainland to a third of the panel, so they are drawn in an inset in the lower right
+corner, as national atlases do. Units covering less than half the country (one
+province's prefectures) are framed on their own extent. Every China map names the
+boundaries' source and licence (:func:`~bayes_ccd.data.boundaries.boundary_source`) and
+the projection.
 
 The shapes are read and prepared once per level and process (about 1 s for the
 provinces, 3 s for the prefectures, 8 s for the counties).
@@ -131,20 +133,29 @@ def china_level(boundary: Any) -> str | None:
     return attrs.get(CHINA_LEVEL) if isinstance(attrs, dict) else None
 
 
-def frame_china(ax: Any, draw: Any) -> None:
-    """Set the mainland extent on ``ax`` and draw the South China Sea inset with ``draw``.
+def frame_china(ax: Any, draw: Any, boundary: Any) -> None:
+    """Frame ``ax`` on the mainland with the South China Sea inset, or on a region.
 
     ``draw(axes)`` fills the polygons on the axes it is given (the same call draws the
-    main panel and the inset).
+    main panel and the inset). Units with data that span less than half the mainland's
+    width and height (a province's prefectures) are framed on their own extent, with
+    no inset.
     """
     x0, y0, x1, y1 = _extent(_MAINLAND)
+    shown = boundary[boundary[UNIT] != ""]
+    bx0, by0, bx1, by1 = (float(b) for b in shown.total_bounds)
+    ax.set_aspect("equal")
+    ax.set_axis_off()
+    if bx1 - bx0 < 0.5 * (x1 - x0) and by1 - by0 < 0.5 * (y1 - y0):
+        margin = 0.03 * max(bx1 - bx0, by1 - by0)
+        ax.set_xlim(bx0 - margin, bx1 + margin)
+        ax.set_ylim(by0 - margin, by1 + margin)
+        return
     pad = 0.01 * (x1 - x0)
     # The panel reaches a fifth further east, over the sea, so that the inset in the
     # lower right corner sits east of Taiwan instead of on it.
     ax.set_xlim(x0 - pad, x1 + _INSET_ROOM * (x1 - x0))
     ax.set_ylim(y0 - pad, y1 + pad)
-    ax.set_aspect("equal")
-    ax.set_axis_off()
     inset = ax.inset_axes((0.835, 0.0, 0.165, 0.3))
     draw(inset)
     inset.set_xlabel("")
@@ -162,7 +173,7 @@ def frame_china(ax: Any, draw: Any) -> None:
 
 def china_note() -> str:
     """Source, licence and projection, for the foot of a China map."""
-    return f"{boundary_source()}. {PROJECTION_NOTE}; South China Sea islands inset."
+    return f"{boundary_source()}. {PROJECTION_NOTE}."
 
 
 def no_data_mask(boundary: Any) -> np.ndarray:

@@ -669,7 +669,7 @@ def _draw_shapes(
 
     draw(ax)
     if level:
-        frame_china(ax, draw)
+        frame_china(ax, draw, boundary)
         return
     ax.set_aspect("equal")
     ax.set_axis_off()
