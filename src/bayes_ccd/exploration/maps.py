@@ -77,6 +77,7 @@ from bayes_ccd.exploration.china_maps import (
     NO_DATA_STYLE,
     china_level,
     china_note,
+    context_mask,
     frame_china,
     no_data_mask,
 )
@@ -648,16 +649,21 @@ def _draw_shapes(
     level = china_level(boundary)
     units = boundary[UNIT].to_numpy()
     styles = [(faces.get(u, _NO_DATA), *(hatches or {}).get(u, ("", "black"))) for u in units]
+    context = np.zeros(len(units), dtype=bool)
     if level:
         styles = [
             NO_DATA_STYLE if blank else style
             for style, blank in zip(styles, no_data_mask(boundary), strict=True)
         ]
+        context = context_mask(boundary)
     width = EDGE_WIDTH[level] if level else 0.5
+    kinds = dict.fromkeys(s[1:] for s, c in zip(styles, context, strict=True) if not c)
 
     def draw(axes: Any) -> None:
-        for hatch, hatch_colour in dict.fromkeys(style[1:] for style in styles):
-            mask = np.array([style[1:] == (hatch, hatch_colour) for style in styles])
+        if context.any():
+            boundary[context].plot(ax=axes, color="white", edgecolor="0.7", linewidth=width)
+        for hatch, hatch_colour in kinds:
+            mask = ~context & np.array([style[1:] == (hatch, hatch_colour) for style in styles])
             boundary[mask].plot(
                 ax=axes,
                 color=[style[0] for style, keep in zip(styles, mask, strict=True) if keep],
