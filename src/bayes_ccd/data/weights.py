@@ -91,11 +91,17 @@ class SpatialWeights:
 
     @cached_property
     def graph(self) -> Graph:
-        """The transformed libpysal graph (row-standardised for ``transform="r"``)."""
+        """The transformed libpysal graph (row-standardised for ``transform="r"``).
+
+        ``transform="o"`` is the raw graph itself: libpysal refuses to transform a
+        binary ("B") graph back to "O", and the weights as given need no transform.
+        """
+        if self.transform != "r":
+            return self.raw
         with warnings.catch_warnings():
             # libpysal warns about islands itself; _finish reports them once, with names.
             warnings.simplefilter("ignore")
-            return self.raw.transform("R" if self.transform == "r" else "O")
+            return self.raw.transform("R")
 
     @property
     def n(self) -> int:

@@ -10,7 +10,9 @@ specification*::
 =================== ================ ==================================================
 kind                main key         other keys
 =================== ================ ==================================================
-``contiguity``      ``order`` (1)    ``cumulative`` (false): orders 1..k together
+``contiguity``      ``order`` (1)    ``cumulative`` (false): orders 1..k together;
+                                     ``rook`` (false): a shared edge, not a point
+                                     (polygons: a boundary file, ``bundled:china-*``)
 ``knn``             ``k``            (none)
 ``inverse-distance`` ``power`` (1)   ``cutoff``: zero weight beyond this distance
 ``distance-band``   ``threshold``    ``islands`` (``error``/``keep``)
@@ -18,7 +20,7 @@ kind                main key         other keys
                                      ``power``, ``cutoff`` (of the geographic part)
 =================== ================ ==================================================
 
-Examples: ``contiguity:2``, ``contiguity:2,cumulative``, ``knn:6``,
+Examples: ``contiguity:2``, ``contiguity:2,cumulative``, ``contiguity:rook``, ``knn:6``,
 ``inverse-distance:power=2,cutoff=1000``, ``distance-band:800``,
 ``economic:gdp_per_capita,geo=inverse-distance``. Distances are great-circle kilometres
 for longitude/latitude coordinates and coordinate units for projected ones
@@ -44,7 +46,10 @@ GEO_PARTS: Final = ("none", "contiguity", "inverse-distance")
 #: kind -> (main key, {key: (type, default)}); a default of ``None`` means optional,
 #: ``...`` required.
 KINDS: Final[dict[str, tuple[str, dict[str, tuple[type, Any]]]]] = {
-    "contiguity": ("order", {"order": (int, 1), "cumulative": (bool, False)}),
+    "contiguity": (
+        "order",
+        {"order": (int, 1), "cumulative": (bool, False), "rook": (bool, False)},
+    ),
     "knn": ("k", {"k": (int, ...)}),
     "inverse-distance": ("power", {"power": (float, 1.0), "cutoff": (float, None)}),
     "distance-band": ("threshold", {"threshold": (float, ...), "islands": (str, "error")}),

