@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from bayes_ccd.conventions import INTERVAL_PROB, NATIONAL
-from bayes_ccd.report.figures import save_figure
+from bayes_ccd.report.figures import save_figure, stamp_notice
 from bayes_ccd.report.output import write_json
 from bayes_ccd.report.summary import Summary, SummaryTable
 from bayes_ccd.report.tables import write_table
@@ -302,11 +302,7 @@ class RobustnessResult:
             "interval clipped)",
             fontsize=10,
         )
-        if self.notice:
-            figure.supxlabel(
-                "SYNTHETIC DATA (bundled demo panel): not findings", fontsize=8, color="tab:red"
-            )
-        return figure
+        return stamp_notice(figure, self.notice)
 
     def to_dict(self) -> dict[str, Any]:
         """Return the specifications and stability as plain data (``robustness.json``)."""

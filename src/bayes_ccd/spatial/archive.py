@@ -60,6 +60,7 @@ def constant_data(design: SpatialPanelDesign) -> xr.Dataset:
         attrs={
             "y_name": data.y_name,
             "source": data.source,
+            "notice": data.notice,
             "filled_cells": json.dumps(data.filled_cells(), default=json_default),
             "weights_source": weights.source,
             "weights_transform": weights.transform,
@@ -82,6 +83,7 @@ def restore_data(group: xr.Dataset) -> tuple[PanelArrays, SpatialWeights]:
         tuple(str(c) for c in group[COVARIATE].to_numpy()),
         str(attrs["source"]),
         filled,
+        str(attrs.get("notice", "")),  # fits saved by earlier versions carry none
     )
     raw = np.zeros((len(units), len(units)))
     raw[group["w_row"].to_numpy(), group["w_col"].to_numpy()] = group["w_value"].to_numpy()

@@ -58,7 +58,7 @@ import numpy as np
 import pandas as pd
 
 from bayes_ccd.exceptions import SpecificationError
-from bayes_ccd.report.figures import save_figure
+from bayes_ccd.report.figures import save_figure, stamp_notice
 from bayes_ccd.report.output import write_json
 from bayes_ccd.report.summary import Summary, SummaryTable
 from bayes_ccd.report.tables import write_table
@@ -367,11 +367,14 @@ class Comparison:
     estimators
         The estimators of the first and the second fit (the MLE first for a posterior
         versus an MLE).
+    notice
+        What every output must say about the data (the bundled panel: synthetic).
     """
 
     tables: Mapping[str, pd.DataFrame]
     notes: tuple[str, ...] = ()
     estimators: tuple[str, str] = ("mle", "bayes")
+    notice: str = ""
 
     @property
     def layout(self) -> PairLayout:
@@ -451,7 +454,9 @@ class Comparison:
             )
             if figures:
                 written += save_figure(
-                    plot_comparison(table, title=label, layout=self.layout),
+                    stamp_notice(
+                        plot_comparison(table, title=label, layout=self.layout), self.notice
+                    ),
                     target / "compare_forest",
                 )
         if len(self.tables) > 1:
@@ -511,7 +516,8 @@ def compare(
             differences.setdefault(difference, []).append(label)
         tables[label] = compare_estimates(a[label], b[label])
     notes += _difference_notes(differences, common, layout.names)
-    return Comparison(tables, tuple(notes), layout.estimators)
+    notice = a[common[0]].design.data.notice
+    return Comparison(tables, tuple(notes), layout.estimators, notice)
 
 
 def _difference_notes(

@@ -192,7 +192,8 @@ class PanelArrays:
     Rows are periods, columns units (the layout of :meth:`Panel.matrix`). ``filled``
     lists the cells of the panel the arrays came from that its missing-value policy
     filled (``unit, period, column, value``; :attr:`bayes_ccd.data.panel.Panel.filled`), so
-    that every fit can report them.
+    that every fit can report them; ``notice`` (the bundled panel: synthetic) goes on
+    every figure of a fit.
     """
 
     y: np.ndarray
@@ -203,6 +204,7 @@ class PanelArrays:
     x_names: tuple[str, ...] = ()
     source: str = "<arrays>"
     filled: pd.DataFrame = field(default_factory=_no_filled_cells)
+    notice: str = ""
 
     def __post_init__(self) -> None:
         """Check shapes, labels and finiteness, and store the arrays as floats and tuples."""
@@ -295,6 +297,7 @@ class PanelArrays:
             tuple(x),
             panel.source,
             panel.filled,
+            panel.notice,
         )
 
     @property

@@ -522,8 +522,8 @@ def plot_effects_forest(
     figure.legend(
         handles,
         [f"posterior {label}" if label == "median" else f"{label} (central)" for label in labels],
-        loc="outside lower center",
-        ncol=3,
+        loc="outside right upper",
+        ncol=1,
         fontsize=8,
         frameon=False,
     )

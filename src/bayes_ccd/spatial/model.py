@@ -180,7 +180,7 @@ class SpatialPanel:
         panel = self.panel
         frame = transform_factors(panel, [self.response, *self.covariates])
         return PanelArrays.from_panel(
-            Panel(frame, panel.source, panel.filled),
+            Panel(frame, panel.source, panel.filled, panel.notice),
             self.spec.y,
             self.spec.x,  # type: ignore[arg-type]
         )

@@ -36,7 +36,7 @@ import xarray as xr
 
 from bayes_ccd.conventions import DEFAULT_SEED, NATIONAL
 from bayes_ccd.exceptions import SpecificationError
-from bayes_ccd.report.figures import save_figure
+from bayes_ccd.report.figures import save_figure, stamp_notice
 from bayes_ccd.report.output import run_metadata, write_json
 from bayes_ccd.report.summary import Summary, SummaryTable
 from bayes_ccd.report.tables import format_number, write_table
@@ -135,6 +135,8 @@ class ModelComparison:
         non-conjugate fit), and the notes of the samples' weights.
     settings
         The models, draws and chains compared (recorded in ``metadata.json``).
+    notice
+        What every output must say about the data (the bundled panel: synthetic).
     """
 
     frame: pd.DataFrame
@@ -142,6 +144,7 @@ class ModelComparison:
     seed: int = DEFAULT_SEED
     notes: tuple[str, ...] = ()
     settings: dict[str, Any] = field(default_factory=dict)
+    notice: str = ""
 
     def table(self) -> pd.DataFrame:
         """Return the comparison, one row per sample and model (a copy)."""
@@ -256,7 +259,7 @@ class ModelComparison:
         if figures:
             import matplotlib.pyplot as plt
 
-            figure = self.plot()
+            figure = stamp_notice(self.plot(), self.notice)
             try:
                 paths += save_figure(figure, directory / "model_comparison", pdf=True)
             finally:
@@ -571,6 +574,7 @@ def _compare_specifications(
         seed,
         tuple(notes),
         {"models": list(models), "draws": settings.draws, "chains": settings.chains},
+        panel.arrays.notice,
     )
 
 
@@ -624,6 +628,7 @@ def _compare_fits(
         prior_name,
         fits[0].seed,
         tuple(notes),
+        notice=fits[0].design.data.notice,
     )
 
 

@@ -23,7 +23,7 @@ import xarray as xr
 
 from bayes_ccd.conventions import DEFAULT_SEED, INTERVAL_PROB, NATIONAL
 from bayes_ccd.exceptions import DataError
-from bayes_ccd.report.figures import save_figure
+from bayes_ccd.report.figures import save_figure, stamp_notice
 from bayes_ccd.report.summary import Summary, SummaryTable
 from bayes_ccd.report.tables import interval_cells
 from bayes_ccd.settings import BayesSettings
@@ -268,22 +268,26 @@ class PosteriorFit(SpatialFit):
 
     def plot_trace(self) -> Figure:
         """Trace and marginal densities of the spatial parameter, ``sigma2`` and ``beta``."""
-        return diagnostics.plot_trace(self.tree)
+        return self._stamped(diagnostics.plot_trace(self.tree))
 
     def plot_rank(self) -> Figure:
         """Rank ECDF plots per chain (mixing of MCMC chains)."""
-        return diagnostics.plot_rank(self.tree)
+        return self._stamped(diagnostics.plot_rank(self.tree))
 
     def plot_effects(self, prob: float = INTERVAL_PROB) -> Figure:
         """Forest plot of the direct, indirect and total effects."""
-        return diagnostics.plot_effects_forest(self.tree, prob=prob, y_name=self.design.data.y_name)
+        return self._stamped(
+            diagnostics.plot_effects_forest(self.tree, prob=prob, y_name=self.design.data.y_name)
+        )
 
     def plot_ppc(self) -> Figure:
         """Posterior predictive check (needs :meth:`posterior_predictive` first)."""
         if "posterior_predictive" not in self.tree.children:
             raise DataError("no replicated data: call posterior_predictive() first")
-        return diagnostics.plot_ppc(
-            self.tree, statistics=self._ppc_statistics(), y_name=self.design.data.y_name
+        return self._stamped(
+            diagnostics.plot_ppc(
+                self.tree, statistics=self._ppc_statistics(), y_name=self.design.data.y_name
+            )
         )
 
     def _ppc_statistics(self) -> dict[str, tuple[float, np.ndarray]] | None:
@@ -295,19 +299,24 @@ class PosteriorFit(SpatialFit):
         """Plot the exact sampler's gridded marginal posterior of the spatial parameter."""
         if "spatial_marginal" not in self.tree.children:
             raise DataError("only the exact sampler grids the marginal of the spatial parameter")
-        return diagnostics.plot_spatial_marginal(self.tree)
+        return self._stamped(diagnostics.plot_spatial_marginal(self.tree))
 
     def figures(self, prob: float = INTERVAL_PROB) -> dict[str, Figure]:
         """Draw the diagnostic figures written with the fit, by file stem.
 
         See :func:`~bayes_ccd.spatial.diagnostics.diagnostic_figures`.
         """
-        return diagnostics.diagnostic_figures(
+        figures = diagnostics.diagnostic_figures(
             self.tree,
             prob=prob,
             y_name=self.design.data.y_name,
             ppc_statistics=self._ppc_statistics(),
         )
+        return {stem: self._stamped(figure) for stem, figure in figures.items()}
+
+    def _stamped(self, figure: Figure) -> Figure:
+        """Return the figure with the data's notice at its foot (the synthetic demo panel)."""
+        return stamp_notice(figure, self.design.data.notice)
 
     # --- reporting -----------------------------------------------------------------------
 
