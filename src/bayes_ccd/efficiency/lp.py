@@ -414,7 +414,7 @@ def _frontier_reference(
     rts: str,
     labels: Sequence[Any],
     period: Any = None,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     r"""Return the candidates that are efficient: a reference set that spans the technology.
 
     Hierarchical decomposition (Barr & Durchholz 1997): split the candidates into
@@ -427,6 +427,13 @@ def _frontier_reference(
     :math:`\sum\mu = 1` under VRS and :math:`\le 1` under NIRS), so the technology of
     the survivors is that of all units, and so are every score and every max-slack
     optimum. A VRS reference also spans the NIRS technology (the same argument).
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        The efficient candidates and their radial optimum (theta or phi) from the last
+        pass, which scored them against a set spanning the technology: their phase-one
+        optimum, so :func:`_two_phase` need not solve it again.
     """
     survivors = np.asarray(candidates, dtype=int)
     group = _HIERARCHY_GROUP
@@ -434,6 +441,7 @@ def _frontier_reference(
         single = len(survivors) <= group
         size = len(survivors) if single else group
         keep = np.ones(len(survivors), dtype=bool)
+        radials = np.empty(len(survivors))
         for start in range(0, len(survivors), size):
             members = survivors[start : start + size]
             radial, _ = _radial_batch(
@@ -447,11 +455,12 @@ def _frontier_reference(
                 what=f"{rts.upper()} {orientation}-oriented",
                 period=period,
             )
+            radials[start : start + size] = radial
             score = _to_efficiency(radial, orientation)
             keep[start : start + size] = ~(score < 1 - TOLERANCE)
-        survivors = survivors[keep]
         if single:
-            return survivors
+            return survivors[keep], radials[keep]
+        survivors = survivors[keep]
         group *= 2
 
 
@@ -498,6 +507,7 @@ class _TwoPhase:
     slack_x: np.ndarray  # (n, m), data units
     slack_y: np.ndarray  # (n, s)
     peers: list[tuple[np.ndarray, np.ndarray]]  # per unit: (peer indices, lambdas)
+    intensity: np.ndarray  # (n,) sum of each unit's lambdas (phase two)
 
 
 def _two_phase(
@@ -509,25 +519,33 @@ def _two_phase(
     rts: str,
     labels: Sequence[Any],
     period: Any = None,
+    settled: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> _TwoPhase:
     """Radial score (phase one) then max slacks (phase two) of every unit.
 
     ``reference`` is a set of units whose technology is that of all units (the
     undominated units, or :func:`_frontier_reference`); both phases are solved in
-    block-diagonal batches (:func:`_block_lp`).
+    block-diagonal batches (:func:`_block_lp`). ``settled`` (units, radial optimum)
+    are phase-one optima already known (from :func:`_frontier_reference`); phase one
+    is solved for the other units only.
     """
     m = x.shape[1]
     labels = list(labels)
     x_ref, y_ref = x[reference], y[reference]
     model = rts.upper()
-    radial, _ = _radial_batch(
+    radial = np.full(len(x), np.nan)
+    todo = np.arange(len(x))
+    if settled is not None:
+        radial[settled[0]] = settled[1]
+        todo = np.setdiff1d(todo, settled[0])
+    radial[todo], _ = _radial_batch(
         x_ref,
         y_ref,
-        x,
-        y,
+        x[todo],
+        y[todo],
         orientation=orientation,
         rts=rts,
-        labels=labels,
+        labels=[labels[i] for i in todo],
         what=f"{model} {orientation}-oriented",
         period=period,
     )
@@ -571,4 +589,4 @@ def _two_phase(
     # units are their own data.
     at_one = np.abs(efficiency - 1) <= TOLERANCE
     efficiency[at_one], radial[at_one] = 1.0, 1.0
-    return _TwoPhase(efficiency, radial, slack_x, slack_y, peers)
+    return _TwoPhase(efficiency, radial, slack_x, slack_y, peers, lam.sum(axis=1))
