@@ -22,6 +22,8 @@ Silverman, B. W. (1986). Density Estimation for Statistics and Data Analysis.
 Chapman and Hall.
 Simar, L. & Wilson, P. W. (1998). Sensitivity analysis of efficiency scores: how to
 bootstrap in nonparametric frontier models. Management Science 44(1), 49-61.
+Simar, L. & Wilson, P. W. (2000). A general methodology for bootstrapping in
+non-parametric frontier models. Journal of Applied Statistics 27(6), 779-802.
 """
 
 from __future__ import annotations
@@ -198,6 +200,25 @@ def dea_bootstrap(
         :class:`~bayes_ccd.settings.DEASettings`.
     DataError
         Invalid data, or fewer than two inefficient units in a model.
+
+    Notes
+    -----
+    The intervals under-cover at the sample sizes of applied work. On data simulated
+    from a known CRS frontier (two inputs, one output, half-normal inefficiency
+    independent of the inputs, the homogeneous case the method assumes; B = 300,
+    ``benchmarks/study_bootstrap_coverage.py``) the 95% intervals cover the true
+    efficiency of 0.827 of the units at n = 100 (Monte Carlo standard error 0.029
+    over 24 data sets), and about 0.77 at n = 50 and 0.80 at n = 200 (20 and 10
+    data sets, standard errors about 0.03 and 0.045). The rate varies much between
+    data sets (sd 0.14): the intervals are narrow beside the error of the estimated
+    frontier, which all units of a data set share, so they miss together where the
+    DEA bias of that data set departs from its bootstrap estimate. Simar & Wilson
+    (2000) report the same kind of under-coverage at small n, worse with more inputs
+    and outputs. This is the method's, not an error of this implementation: its
+    steps are those of Benchmarking's ``boot.sw98`` (bandwidth, reflection, variance
+    correction, pseudo data on the estimated frontier, the interval of eq. 4.10), and
+    it agrees with an independent one-LP-at-a-time implementation within Monte Carlo
+    error (``tests/test_dea_bootstrap.py``).
     """
     _check_options(orientation, rts)
     DEASettings(replications=replications)
