@@ -122,7 +122,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "bayes_ccd.exploration.maps": ("plot_choropleth", "plot_lisa_map", "read_boundary"),
     "bayes_ccd.efficiency.model": ("dea", "dea_panel", "returns_to_scale"),
     "bayes_ccd.efficiency.malmquist": ("malmquist",),
-    "bayes_ccd.efficiency.bootstrap": ("dea_bootstrap", "DEABootstrap"),
+    "bayes_ccd.efficiency.bootstrap": ("dea_bootstrap", "DEABootstrap", "rts_test", "RTSTest"),
     "bayes_ccd.efficiency.result": ("Efficiency", "DEAResult", "MalmquistIndex"),
     "bayes_ccd.efficiency.analysis": ("efficiency_analysis",),
     "bayes_ccd.efficiency.data": ("read_dea_table",),
