@@ -112,19 +112,27 @@ def test_fast_path_equals_simple_reference(
         )
 
 
-def test_an_infeasible_block_leaves_the_others_of_its_batch_solved() -> None:
+def test_infeasible_blocks_leave_the_others_of_their_batch_solved(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # Under VRS, input orientation, a point producing more than any reference unit has
-    # no solution; it makes the whole block-diagonal LP infeasible, which is bisected
-    # until that point stands alone (NaN) and the others are solved as usual.
+    # no solution and makes the whole block-diagonal LP infeasible. The feasibility LP
+    # of the batch names the three such points (NaN) and the others are solved in one
+    # more call, as they would be alone: three HiGHS calls in all, not a bisection.
     inputs, outputs = random_cross_section(30, seed=4)
     x, y = inputs.to_numpy(), outputs.to_numpy()
     x_eval, y_eval = x.copy(), y.copy()
-    y_eval[13] = y.max(axis=0) * 1.5
+    bad = [3, 13, 21]
+    y_eval[bad] = y.max(axis=0) * np.array([[1.5, 1.0], [1.0, 2.0], [1.2, 1.2]])
+    calls = []
+    solve = dea_lp._solve
+    monkeypatch.setattr(dea_lp, "_solve", lambda lp: calls.append(1) or solve(lp))
     radial, _ = dea_lp._radial_batch(
         x, y, x_eval, y_eval, orientation="input", rts="vrs", labels=list(inputs.index), what="t"
     )
-    assert np.isnan(radial[13])
-    others = np.delete(np.arange(30), 13)
+    assert np.isnan(radial[bad]).all()
+    assert len(calls) == 3
+    others = np.delete(np.arange(30), bad)
     scores, _, _ = simple_two_phase(x, y, "input", "vrs")
     np.testing.assert_allclose(radial[others], scores[others], atol=SCORE_TOL)
 

@@ -6,8 +6,9 @@ hierarchical search of the frontier that shrink the reference sets.
 The LPs of different units are independent, so many of them are solved as one
 block-diagonal LP (:func:`_block_lp`): its objective is the sum of the blocks', so its
 optimum puts every block at its own optimum. One HiGHS call then replaces up to 256,
-which removes the per-call overhead that dominates LPs of a few rows; an infeasible or
-failed batch is bisected until the unit responsible stands alone (:func:`_solve_blocks`).
+which removes the per-call overhead that dominates LPs of a few rows; the blocks of an
+infeasible batch are found by one feasibility LP of the batch, and a failed batch is
+bisected until the unit responsible stands alone (:func:`_solve_blocks`).
 At county scale the reference sets are cut to the efficient units first
 (:func:`_frontier_reference`; Barr & Durchholz 1997), which leaves the technology, and so
 every score and max-slack optimum, unchanged.
@@ -159,6 +160,8 @@ def _block_lp(
     rts: str,
     allowed: np.ndarray | None,
     radial: np.ndarray | None = None,
+    *,
+    elastic: bool = False,
 ) -> dict[str, Any]:
     r"""Return the block-diagonal LP of ``P`` units' radial (or max-slack) programmes.
 
@@ -184,6 +187,14 @@ def _block_lp(
     Returns-to-scale row on the lambdas: none (CRS), :math:`\sum\lambda = 1` (VRS),
     :math:`\sum\lambda \le 1` (NIRS). ``allowed`` ``(P, k)`` bounds the lambdas of
     units outside a problem's reference set to 0.
+
+    ``elastic`` (radial only) gives instead the feasibility problem of each block: one
+    more variable :math:`t_p \ge 0` per block, placed after all blocks, relaxes the rows
+    that can fail (input orientation: :math:`\sum_j \lambda_j y_{rj}/y_{rp} + t_p \ge 1`;
+    output: :math:`\sum_j \lambda_j x_{ij}/x_{ip} - t_p \le 1`; the other rows hold
+    for a large theta or a zero phi, the convexity row for any convex combination),
+    and the objective is :math:`\sum_p t_p`: block ``p`` is feasible iff
+    :math:`t_p^* = 0`.
     """
     n_problems, k, m = xs.shape
     s = ys.shape[2]
@@ -231,6 +242,13 @@ def _block_lp(
             rhs = np.hstack([np.ones((n_problems, m)), np.zeros((n_problems, s))])
         cost = np.zeros((n_problems, n_var))
         cost[:, 0] = 1.0 if orientation == "input" else -1.0
+        if elastic:
+            cost[:] = 0.0
+            relaxed = row_y if orientation == "input" else row_x
+            rows.append(relaxed.ravel())
+            cols.append(np.repeat(n_problems * n_var + block, relaxed.shape[1]))
+            values.append(-np.ones(relaxed.size))
+    n_cols = n_problems * n_var + (n_problems if elastic else 0)
     if rts == "nirs":
         rows.append(np.repeat(block * n_rows + m + s, k))
         cols.append(lam_cols.ravel())
@@ -238,15 +256,17 @@ def _block_lp(
         rhs = np.hstack([rhs, np.ones((n_problems, 1))])
     matrix = sparse.csc_array(
         (np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))),
-        shape=(n_problems * n_rows, n_problems * n_var),
+        shape=(n_problems * n_rows, n_cols),
     )
     upper = np.full((n_problems, n_var), np.inf)
     if allowed is not None:
         lam_upper = upper[:, (0 if slack else 1) : (0 if slack else 1) + k]
         lam_upper[~allowed] = 0.0
+    upper_all = np.r_[upper.ravel(), np.full(n_cols - upper.size, np.inf)]
+    cost_all = np.r_[cost.ravel(), np.ones(n_cols - cost.size)]
     lp: dict[str, Any] = {
-        "c": cost.ravel(),
-        "bounds": np.column_stack([np.zeros(upper.size), upper.ravel()]),
+        "c": cost_all,
+        "bounds": np.column_stack([np.zeros(n_cols), upper_all]),
         "A_ub": None,
         "b_ub": None,
         "A_eq": None,
@@ -259,7 +279,7 @@ def _block_lp(
     if rts == "vrs":
         convex = sparse.csc_array(
             (np.ones(n_problems * k), (np.repeat(block, k), lam_cols.ravel())),
-            shape=(n_problems, n_problems * n_var),
+            shape=(n_problems, n_cols),
         )
         if slack:
             lp["A_eq"] = sparse.vstack([matrix, convex], format="csc")
@@ -291,13 +311,17 @@ def _solve_blocks(
     what: str,
     period: Any,
     *,
-    infeasible_ok: bool,
+    elastic: Callable[[np.ndarray], dict[str, Any]] | None = None,
 ) -> dict[int, np.ndarray | None]:
-    """Solve the block LP of ``problems``; split it in halves where it does not solve.
+    """Solve the block LP of ``problems``; find the blocks that make it fail.
 
-    The whole is infeasible when one block is, so an infeasible (or failed) batch is
-    bisected until the culprit stands alone: an infeasible single problem gives
-    ``None`` when ``infeasible_ok``, any other failure of a single problem raises
+    The whole is infeasible when one block is. With ``elastic`` (the blocks'
+    feasibility problems, see :func:`_block_lp`), an infeasible batch is settled in
+    one more call: blocks whose relaxation stays above
+    :data:`TOLERANCE` are infeasible (``None``) and the others are solved again
+    together. Otherwise, and for any other failure, the batch is bisected until the
+    culprit stands alone: an infeasible single problem gives ``None`` with
+    ``elastic``, any other failure of a single problem raises
     :class:`EstimationError` naming its unit. Returns each problem's block of the
     solution vector.
     """
@@ -307,13 +331,25 @@ def _solve_blocks(
         blocks = result.x.reshape(len(problems), n_var)
         return {int(p): blocks[i] for i, p in enumerate(problems)}
     if len(problems) == 1:
-        if result.status == 2 and infeasible_ok:
+        if result.status == 2 and elastic is not None:
             return {int(problems[0]): None}
         raise _failure(result, labels[int(problems[0])], what, period)
+    if result.status == 2 and elastic is not None:
+        relaxed = _solve(elastic(problems))
+        if relaxed.status == 0:
+            infeasible = relaxed.x[-len(problems) :] > TOLERANCE
+            if infeasible.any():
+                settled: dict[int, np.ndarray | None] = dict.fromkeys(
+                    (int(p) for p in problems[infeasible]), None
+                )
+                rest = problems[~infeasible]
+                if len(rest):
+                    settled |= _solve_blocks(build, rest, labels, what, period, elastic=elastic)
+                return settled
     half = len(problems) // 2
     return _solve_blocks(
-        build, problems[:half], labels, what, period, infeasible_ok=infeasible_ok
-    ) | _solve_blocks(build, problems[half:], labels, what, period, infeasible_ok=infeasible_ok)
+        build, problems[:half], labels, what, period, elastic=elastic
+    ) | _solve_blocks(build, problems[half:], labels, what, period, elastic=elastic)
 
 
 def _radial_batch(
@@ -347,17 +383,27 @@ def _radial_batch(
         ys = _scaled_reference(y_ref, y_eval, ref_index, rows)
         mask = None if allowed is None else allowed[rows]
 
-        def build(problems: np.ndarray, xs=xs, ys=ys, mask=mask) -> dict[str, Any]:
+        def build(
+            problems: np.ndarray, elastic: bool = False, xs=xs, ys=ys, mask=mask
+        ) -> dict[str, Any]:
             return _block_lp(
                 xs[problems],
                 ys[problems],
                 orientation,
                 rts,
                 None if mask is None else mask[problems],
+                elastic=elastic,
             )
 
         local = np.arange(rows.stop - rows.start)
-        solved = _solve_blocks(build, local, labels[rows], what, period, infeasible_ok=True)
+        solved = _solve_blocks(
+            build,
+            local,
+            labels[rows],
+            what,
+            period,
+            elastic=lambda problems, build=build: build(problems, elastic=True),
+        )
         for p, block in solved.items():
             if block is not None:
                 radial[rows.start + p] = block[0]
@@ -494,7 +540,7 @@ def _slack_batch(
             return _block_lp(xs[problems], ys[problems], orientation, rts, None, score[problems])
 
         local = np.arange(rows.stop - rows.start)
-        solved = _solve_blocks(build, local, labels[rows], what, period, infeasible_ok=False)
+        solved = _solve_blocks(build, local, labels[rows], what, period)
         for p, block in solved.items():
             lam[rows.start + p], sigma[rows.start + p] = block[:k], block[k:]
     return lam, sigma
