@@ -9,6 +9,7 @@ simulated from a known frontier.
 
 from __future__ import annotations
 
+import json
 import statistics
 from pathlib import Path
 
@@ -197,7 +198,8 @@ def test_result_summary_and_files(tmp_path: Path) -> None:
     assert set(boot.table["model"]) == {"crs", "vrs"}
     assert len(boot.table) == 24
     lines = boot.headline_lines()
-    assert len(lines) == 2 and "30 replications" in lines[0]
+    assert len(lines) == 3 and "30 replications" in lines[0]
+    assert lines[2].startswith("Test of constant returns to scale")
     written = boot.write(tmp_path)
     names = {p.name for p in written}
     assert {"bootstrap.csv", "bootstrap.md", "bootstrap.tex", "bootstrap_intervals.png"} <= names
@@ -326,3 +328,20 @@ def test_rts_test_rejects_decreasing_returns_and_keeps_constant_ones() -> None:
     inputs, outputs = one_input_units(60, 1.0, seed=3)
     result = rts_test(inputs, outputs, replications=200, seed=1)
     assert result.p_value > 0.01
+
+
+def test_bootstrap_of_both_models_runs_the_same_rts_test(tmp_path: Path) -> None:
+    # dea_bootstrap draws the CRS pseudo data first from its seed, as rts_test does,
+    # so with the same seed the two give the same statistic and the same draws.
+    inputs, outputs = hospitals()
+    boot = dea_bootstrap(inputs, outputs, replications=25, seed=9)
+    alone = rts_test(inputs, outputs, replications=25, seed=9)
+    assert boot.rts_test is not None
+    assert boot.rts_test.statistic == pytest.approx(alone.statistic, rel=1e-12)
+    np.testing.assert_allclose(boot.rts_test.draws, alone.draws, rtol=1e-12)
+    assert boot.rts_test.p_value == alone.p_value
+    assert any(line.startswith("Test of constant returns") for line in boot.headline_lines())
+    boot.write(tmp_path, figures=False)
+    written = json.loads((tmp_path / "rts_test.json").read_text())
+    assert written["p_value"] == alone.p_value and written["replications"] == 25
+    assert dea_bootstrap(inputs, outputs, rts="crs", replications=25, seed=9).rts_test is None

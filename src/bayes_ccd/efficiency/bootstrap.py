@@ -43,6 +43,7 @@ from bayes_ccd.efficiency.lp import TOLERANCE, _frontier_candidates, _radial_bat
 from bayes_ccd.efficiency.model import _check_options, _validated
 from bayes_ccd.exceptions import ConfigError, DataError
 from bayes_ccd.report.figures import save_figure
+from bayes_ccd.report.output import write_json
 from bayes_ccd.report.summary import SummaryTable
 from bayes_ccd.report.tables import write_table
 from bayes_ccd.settings import DEASettings
@@ -137,6 +138,36 @@ def _distances(
     radial, _ = _radial_batch(x_ref, y_ref, x, y, ref_index=ref_index, **options)
     efficiency = _to_efficiency(radial, options["orientation"])
     return 1.0 / np.where(np.abs(efficiency - 1) <= TOLERANCE, 1.0, efficiency)
+
+
+def _pseudo_frontier(
+    x: np.ndarray, y: np.ndarray, delta: np.ndarray, star: np.ndarray, orientation: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pseudo data of each replication on the rays through the estimated frontier.
+
+    Inputs ``(delta*/delta) x`` (input orientation) or outputs ``(delta/delta*) y``
+    (output orientation), the other side unchanged; shapes ``(B, n, m)``, ``(B, n, s)``.
+    """
+    replications = len(star)
+    if orientation == "input":
+        return x[None] * (star / delta)[:, :, None], np.broadcast_to(y, (replications, *y.shape))
+    return np.broadcast_to(x, (replications, *x.shape)), y[None] * (delta / star)[:, :, None]
+
+
+def _scored_against(
+    x: np.ndarray, y: np.ndarray, x_ref: np.ndarray, y_ref: np.ndarray, labels: list, **options
+) -> np.ndarray:
+    """Distances ``(B, n)`` of the original units against each replication's pseudo data."""
+    replications, n = x_ref.shape[:2]
+    return _distances(
+        np.tile(x, (replications, 1)),
+        np.tile(y, (replications, 1)),
+        x_ref,
+        y_ref,
+        np.repeat(np.arange(replications), n),
+        labels=labels * replications,
+        **options,
+    ).reshape(replications, n)
 
 
 def dea_bootstrap(
@@ -244,21 +275,12 @@ def dea_bootstrap(
         delta = _distances(x, y, x[undominated], y[undominated], None, labels=labels, **options)
         h = normal_reference_bandwidth(delta)
         star = smoothed_distances(delta, h, replications, rng)  # (B, n)
-        if orientation == "input":
-            x_ref = x[None] * (star / delta)[:, :, None]
-            y_ref = np.broadcast_to(y, (replications, *y.shape))
-        else:
-            x_ref = np.broadcast_to(x, (replications, *x.shape))
-            y_ref = y[None] * (delta / star)[:, :, None]
-        boot = _distances(
-            np.tile(x, (replications, 1)),
-            np.tile(y, (replications, 1)),
-            x_ref,
-            y_ref,
-            np.repeat(np.arange(replications), n),
-            labels=labels * replications,
-            **options,
-        ).reshape(replications, n)
+        x_ref, y_ref = _pseudo_frontier(x, y, delta, star, orientation)
+        boot = _scored_against(x, y, x_ref, y_ref, labels, **options)
+        if model == "crs" and rts == "both":
+            # The CRS pseudo data are those of the returns-to-scale test under H0.
+            vrs_under_crs = _scored_against(x, y, x_ref, y_ref, labels, **{**options, "rts": "vrs"})
+            rts_draws = (1 / boot).sum(axis=1) / (1 / vrs_under_crs).sum(axis=1)
         bias = boot.mean(axis=0) - delta
         corrected = delta - bias
         low_q, high_q = np.quantile(boot - delta, [alpha / 2, 1 - alpha / 2], axis=0)
@@ -292,7 +314,29 @@ def dea_bootstrap(
     }
     if period is not None:
         config["period"] = period
-    return DEABootstrap(pd.concat(frames, ignore_index=True), draws, orientation, config, period)
+    table = pd.concat(frames, ignore_index=True)
+    returns_test = None
+    if rts == "both":
+        scores = table.groupby("model")["efficiency"].sum()
+        returns_test = _rts_result(scores["crs"] / scores["vrs"], rts_draws, orientation, config)
+    return DEABootstrap(table, draws, orientation, config, period, returns_test)
+
+
+def _rts_result(
+    statistic: float, draws: np.ndarray, orientation: str, bootstrap: Mapping[str, Any]
+) -> RTSTest:
+    """Return the :class:`RTSTest` of a statistic and its bootstrap draws under CRS."""
+    config = {
+        "method": "Simar-Wilson (2002) test of CRS against VRS, smoothed bootstrap under CRS",
+        "statistic": "sum of CRS efficiencies / sum of VRS efficiencies",
+        "orientation": orientation,
+        **{
+            key: bootstrap[key]
+            for key in ("replications", "seed", "n_units", "period")
+            if key in bootstrap
+        },
+    }
+    return RTSTest(float(statistic), float((draws <= statistic).mean()), draws, config)
 
 
 def rts_test(
@@ -314,7 +358,8 @@ def rts_test(
     replication the pseudo data lie on rays through the estimated CRS frontier, the
     original units are scored against them under CRS and under VRS, and
     :math:`S^*_b` is the ratio of the two sums. The p-value is
-    :math:`\#\{b: S^*_b \le S\} / B`.
+    :math:`\#\{b: S^*_b \le S\} / B`. :func:`dea_bootstrap` with ``rts="both"``
+    runs the same test on its CRS pseudo data (same seed, same draws).
 
     Parameters
     ----------
@@ -342,50 +387,24 @@ def rts_test(
     x, y = _validated(inputs, outputs, period=period, warn=False)
     labels = list(inputs.index)
     undominated = _frontier_candidates(x, y)[0]
-    n = len(x)
     rng = np.random.default_rng(seed)
-
-    def distances(rts: str, x_ref: np.ndarray, y_ref: np.ndarray, ref_index: Any) -> np.ndarray:
-        repeat = 1 if ref_index is None else replications
-        return _distances(
-            np.tile(x, (repeat, 1)),
-            np.tile(y, (repeat, 1)),
-            x_ref,
-            y_ref,
-            ref_index,
-            labels=labels * repeat,
-            orientation=orientation,
-            rts=rts,
-            what=f"returns-to-scale test {rts.upper()} {orientation}-oriented",
-            period=period,
-        ).reshape(repeat, n)
-
-    delta = distances("crs", x[undominated], y[undominated], None)[0]
-    statistic = float(
-        (1 / delta).sum() / (1 / distances("vrs", x[undominated], y[undominated], None)[0]).sum()
-    )
-    star = smoothed_distances(delta, normal_reference_bandwidth(delta), replications, rng)
-    if orientation == "input":
-        x_ref = x[None] * (star / delta)[:, :, None]
-        y_ref = np.broadcast_to(y, (replications, *y.shape))
-    else:
-        x_ref = np.broadcast_to(x, (replications, *x.shape))
-        y_ref = y[None] * (delta / star)[:, :, None]
-    index = np.repeat(np.arange(replications), n)
-    crs = 1 / distances("crs", x_ref, y_ref, index)
-    vrs = 1 / distances("vrs", x_ref, y_ref, index)
-    draws = crs.sum(axis=1) / vrs.sum(axis=1)
-    config = {
-        "method": "Simar-Wilson (2002) test of CRS against VRS, smoothed bootstrap under CRS",
-        "statistic": "sum of CRS efficiencies / sum of VRS efficiencies",
+    options = {
         "orientation": orientation,
-        "replications": replications,
-        "seed": seed,
-        "n_units": n,
+        "what": f"returns-to-scale test {orientation}-oriented",
+        "period": period,
     }
+    reference = (x[undominated], y[undominated], None)
+    delta = _distances(x, y, *reference, labels=labels, rts="crs", **options)
+    delta_vrs = _distances(x, y, *reference, labels=labels, rts="vrs", **options)
+    star = smoothed_distances(delta, normal_reference_bandwidth(delta), replications, rng)
+    x_ref, y_ref = _pseudo_frontier(x, y, delta, star, orientation)
+    crs = 1 / _scored_against(x, y, x_ref, y_ref, labels, rts="crs", **options)
+    vrs = 1 / _scored_against(x, y, x_ref, y_ref, labels, rts="vrs", **options)
+    config: dict[str, Any] = {"replications": replications, "seed": seed, "n_units": len(x)}
     if period is not None:
         config["period"] = period
-    return RTSTest(statistic, float((draws <= statistic).mean()), draws, config)
+    statistic = (1 / delta).sum() / (1 / delta_vrs).sum()
+    return _rts_result(statistic, crs.sum(axis=1) / vrs.sum(axis=1), orientation, config)
 
 
 @dataclass(frozen=True)
@@ -438,6 +457,9 @@ class DEABootstrap:
         Method, replications, seed, interval probability, bandwidth of each model.
     period
         The period of the cross-section, or ``None``.
+    rts_test
+        With both models, the Simar-Wilson (2002) test of constant returns to scale on
+        the CRS pseudo data (see :func:`rts_test`), else ``None``.
     """
 
     table: pd.DataFrame
@@ -445,6 +467,7 @@ class DEABootstrap:
     orientation: str
     config: dict[str, Any] = field(default_factory=dict)
     period: Any = None
+    rts_test: RTSTest | None = None
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -463,6 +486,8 @@ class DEABootstrap:
                 f"bias-corrected {rows['bias_corrected'].mean():.3f}; mean width of the "
                 f"{100 * prob:.0f}% intervals {(rows['upper'] - rows['lower']).mean():.3f}"
             )
+        if self.rts_test is not None:
+            lines.append(self.rts_test.headline())
         return lines
 
     def summary_table(self) -> SummaryTable:
@@ -519,7 +544,10 @@ class DEABootstrap:
     def write(
         self, directory: str | Path, *, figures: bool = True, pdf: bool = False
     ) -> list[Path]:
-        """Write ``bootstrap.{csv,md,tex}`` and the figure ``bootstrap_intervals.png``.
+        """Write ``bootstrap.{csv,md,tex}``, the figure ``bootstrap_intervals.png``, the RTS test.
+
+        ``rts_test.json`` (with both models) holds the statistic, p-value and
+        configuration of the returns-to-scale test.
 
         Parameters
         ----------
@@ -539,4 +567,8 @@ class DEABootstrap:
         written = write_table(self.table, out, "bootstrap", digits=4, caption=table.caption)
         if figures:
             written += save_figure(self.plot_intervals(), out / "bootstrap_intervals", pdf=pdf)
+        if self.rts_test is not None:
+            test = self.rts_test
+            summary = {"statistic": test.statistic, "p_value": test.p_value, **test.config}
+            written.append(write_json(summary, out / "rts_test.json"))
         return written
