@@ -344,4 +344,5 @@ def test_bootstrap_of_both_models_runs_the_same_rts_test(tmp_path: Path) -> None
     boot.write(tmp_path, figures=False)
     written = json.loads((tmp_path / "rts_test.json").read_text())
     assert written["p_value"] == alone.p_value and written["replications"] == 25
+    assert written["statistic"] == pytest.approx(alone.statistic, rel=1e-12)
     assert dea_bootstrap(inputs, outputs, rts="crs", replications=25, seed=9).rts_test is None

@@ -328,7 +328,7 @@ def _rts_result(
     """Return the :class:`RTSTest` of a statistic and its bootstrap draws under CRS."""
     config = {
         "method": "Simar-Wilson (2002) test of CRS against VRS, smoothed bootstrap under CRS",
-        "statistic": "sum of CRS efficiencies / sum of VRS efficiencies",
+        "definition": "S = sum of CRS efficiencies / sum of VRS efficiencies",
         "orientation": orientation,
         **{
             key: bootstrap[key]
