@@ -244,10 +244,10 @@ def dea_bootstrap(
     over 24 data sets), about 0.77 at n = 50 and 0.80 at n = 200 (20 and 10 data
     sets, standard errors about 0.03 and 0.045) and 0.83 at n = 400 (4 data sets,
     standard error 0.037): no nearer the nominal rate as n grows in this range. The
-    rate varies much between
-    data sets (sd 0.14): the intervals are narrow beside the error of the estimated
-    frontier, which all units of a data set share, so they miss together where the
-    DEA bias of that data set departs from its bootstrap estimate. Simar & Wilson
+    rate varies much between data sets (sd 0.14): the intervals are narrow beside
+    the error of the estimated frontier, which all units of a data set share, so
+    they miss together where the DEA bias of that data set departs from its
+    bootstrap estimate. Simar & Wilson
     (2000) report the same kind of under-coverage at small n, worse with more inputs
     and outputs. This is the method's, not an error of this implementation: its
     steps are those of Benchmarking's ``boot.sw98`` (bandwidth, reflection, variance
