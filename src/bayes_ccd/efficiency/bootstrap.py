@@ -247,13 +247,13 @@ def dea_bootstrap(
     rate varies much between data sets (sd 0.14): the intervals are narrow beside
     the error of the estimated frontier, which all units of a data set share, so
     they miss together where the DEA bias of that data set departs from its
-    bootstrap estimate. Simar & Wilson
-    (2000) report the same kind of under-coverage at small n, worse with more inputs
-    and outputs. This is the method's, not an error of this implementation: its
-    steps are those of Benchmarking's ``boot.sw98`` (bandwidth, reflection, variance
-    correction, pseudo data on the estimated frontier, the interval of eq. 4.10), and
-    it agrees with an independent one-LP-at-a-time implementation within Monte Carlo
-    error (``tests/test_dea_bootstrap.py``).
+    bootstrap estimate. Simar & Wilson (2000) report the same kind of under-coverage
+    at small n, worse with more inputs and outputs. This is the method's, not an
+    error of this implementation: its steps are those of Benchmarking's ``boot.sw98``
+    (bandwidth, reflection, variance correction, pseudo data on the estimated
+    frontier, the interval of eq. 4.10), and it agrees with an independent
+    one-LP-at-a-time implementation within Monte Carlo error
+    (``tests/test_dea_bootstrap.py``).
     """
     _check_options(orientation, rts)
     DEASettings(replications=replications)
