@@ -4,8 +4,9 @@ All models of the seed paper's DEA on the units of ``bench_efficiency.random_uni
 (4 inputs, 2 outputs on a noisy Cobb-Douglas frontier, seeded): CRS and VRS, each with
 its max-slack phase, returns to scale (NIRS) and both Andersen-Petersen
 super-efficiencies, input oriented, then the same output oriented. Each size runs in a
-fresh process. The issue's reference figures for R's Benchmarking 0.33 doing the same
-work (input orientation) are printed alongside.
+fresh process. Printed alongside: the seconds of this DEA before the work of issue 15
+and of R's Benchmarking 0.33 doing the same work (input orientation), both as the
+issue measured them on this kind of machine.
 
 Usage: ``python benchmarks/bench_dea.py [sizes ...]`` (default 100 300 1000 3000).
 """
@@ -26,6 +27,8 @@ from bayes_ccd.efficiency.model import dea
 SIZES = (100, 300, 1000, 3000)
 #: Wall seconds of R's Benchmarking 0.33 for the same work, input orientation (issue 15).
 BENCHMARKING_SECONDS = {100: 0.22, 300: 2.1, 1000: 22.0, 3000: 218.0}
+#: Wall seconds of this DEA before issue 15 (one LP per unit), input orientation.
+BEFORE_SECONDS = {100: 1.9, 300: 6.2, 1000: 49.0, 3000: 314.0}
 
 
 def run(n: int) -> dict[str, float]:
@@ -52,7 +55,10 @@ def main(argv: list[str]) -> None:
     print(
         "DEA: CRS + VRS with slacks, returns to scale, both super-efficiencies; 4 inputs, 2 outputs"
     )
-    print(f"{'units':>6} {'input s':>9} {'input cpu':>10} {'output s':>9} {'R input s':>10}")
+    print(
+        f"{'units':>6} {'input s':>9} {'input cpu':>10} {'output s':>9} {'before s':>9} "
+        f"{'R input s':>10}"
+    )
     here = os.path.dirname(os.path.abspath(__file__))
     for n in sizes:
         child = subprocess.run(
@@ -63,10 +69,13 @@ def main(argv: list[str]) -> None:
             cwd=here,
         )
         r = json.loads(child.stdout)
-        reference = BENCHMARKING_SECONDS.get(n)
-        shown = f"{reference:>10.2f}" if reference is not None else f"{'':>10}"
+        before, reference = BEFORE_SECONDS.get(n), BENCHMARKING_SECONDS.get(n)
+        shown = "".join(
+            f" {value:>{width}.2f}" if value is not None else " " * (width + 1)
+            for value, width in ((before, 9), (reference, 10))
+        )
         print(
-            f"{n:>6} {r['input']:>9.2f} {r['input_cpu']:>10.2f} {r['output']:>9.2f} {shown}",
+            f"{n:>6} {r['input']:>9.2f} {r['input_cpu']:>10.2f} {r['output']:>9.2f}{shown}",
             flush=True,
         )
 

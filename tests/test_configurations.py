@@ -814,13 +814,14 @@ def test_configuration_chart_latex_is_ascii_for_pdflatex():
 
 
 def test_directional_expectations_parsing():
+    # Conjunctions (value, mask) over A, B, C: bit 4 is A, 2 is B, 1 is C.
     conditions = ["A", "B", "C"]
-    assert parse_directional_expectations("A, ~B", conditions) == {"A": 1, "B": 0}
-    assert parse_directional_expectations({"A": "present", "B": "-", "C": 0}, conditions) == {
-        "A": 1,
-        "C": 0,
-    }
-    assert parse_directional_expectations(["C=1"], conditions) == {"C": 1}
+    assert parse_directional_expectations("A, ~B", conditions) == ((4, 4), (0, 2))
+    assert parse_directional_expectations({"A": "present", "B": "-", "C": 0}, conditions) == (
+        (4, 4),
+        (0, 1),
+    )
+    assert parse_directional_expectations(["C=1"], conditions) == ((1, 1),)
     with pytest.raises(ConfigError, match="unknown"):
         parse_directional_expectations("D", conditions)
     with pytest.raises(ConfigError, match="use 1"):

@@ -17,6 +17,7 @@ import pytest
 from scipy.optimize import linprog
 
 from bayes_ccd.efficiency import lp as dea_lp
+from bayes_ccd.efficiency import model as dea_model
 from bayes_ccd.efficiency.model import dea
 
 # Two formulations solved by HiGHS agree to about 1e-9 on these well-scaled data.
@@ -111,18 +112,69 @@ def test_fast_path_equals_simple_reference(
         )
 
 
-def test_an_infeasible_block_leaves_the_others_of_its_batch_solved() -> None:
+def test_infeasible_blocks_leave_the_others_of_their_batch_solved(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     # Under VRS, input orientation, a point producing more than any reference unit has
-    # no solution; it makes the whole block-diagonal LP infeasible, which is bisected
-    # until that point stands alone (NaN) and the others are solved as usual.
+    # no solution and makes the whole block-diagonal LP infeasible. The feasibility LP
+    # of the batch names the three such points (NaN) and the others are solved in one
+    # more call, as they would be alone: three HiGHS calls in all, not a bisection.
     inputs, outputs = random_cross_section(30, seed=4)
     x, y = inputs.to_numpy(), outputs.to_numpy()
     x_eval, y_eval = x.copy(), y.copy()
-    y_eval[13] = y.max(axis=0) * 1.5
+    bad = [3, 13, 21]
+    y_eval[bad] = y.max(axis=0) * np.array([[1.5, 1.0], [1.0, 2.0], [1.2, 1.2]])
+    calls = []
+    solve = dea_lp._solve
+    monkeypatch.setattr(dea_lp, "_solve", lambda lp: calls.append(1) or solve(lp))
     radial, _ = dea_lp._radial_batch(
         x, y, x_eval, y_eval, orientation="input", rts="vrs", labels=list(inputs.index), what="t"
     )
-    assert np.isnan(radial[13])
-    others = np.delete(np.arange(30), 13)
+    assert np.isnan(radial[bad]).all()
+    assert len(calls) == 3
+    others = np.delete(np.arange(30), bad)
     scores, _, _ = simple_two_phase(x, y, "input", "vrs")
     np.testing.assert_allclose(radial[others], scores[others], atol=SCORE_TOL)
+
+
+def simple_nirs(x: np.ndarray, y: np.ndarray, orientation: str) -> np.ndarray:
+    """NIRS efficiency of every unit, one LP against all units (sum of lambdas <= 1)."""
+    n, m = x.shape
+    s = y.shape[1]
+    scores = np.empty(n)
+    for o in range(n):
+        xs, ys = (x / x[o]).T, (y / y[o]).T
+        if orientation == "input":
+            a_ub = np.block([[-np.ones((m, 1)), xs], [np.zeros((s, 1)), -ys]])
+            b_ub, c = np.r_[np.zeros(m), -np.ones(s)], np.r_[1.0, np.zeros(n)]
+        else:
+            a_ub = np.block([[np.zeros((m, 1)), xs], [np.ones((s, 1)), -ys]])
+            b_ub, c = np.r_[np.ones(m), np.zeros(s)], np.r_[-1.0, np.zeros(n)]
+        a_ub = np.vstack([a_ub, np.r_[0.0, np.ones(n)]])
+        res = linprog(c, A_ub=a_ub, b_ub=np.r_[b_ub, 1.0], bounds=(0, None), method="highs")
+        scores[o] = res.x[0] if orientation == "input" else 1 / res.x[0]
+    return scores
+
+
+@pytest.mark.parametrize("orientation", ["input", "output"])
+def test_nirs_scores_equal_the_nirs_lp_of_every_unit(orientation: str) -> None:
+    # Where a CRS optimum has sum(lambda) <= 1 the NIRS score is taken from CRS without
+    # its LP, where CRS and VRS agree from both; every unit must still match its LP.
+    inputs, outputs = random_cross_section(60, seed=5)
+    result = dea(inputs, outputs, orientation=orientation, rts="both", super_efficiency=False)
+    expected = simple_nirs(inputs.to_numpy(), outputs.to_numpy(), orientation)
+    np.testing.assert_allclose(result.efficiency["nirs"], expected, atol=SCORE_TOL)
+
+
+def test_plainly_infeasible_vrs_super_efficiency_is_settled_by_the_bound() -> None:
+    # Units 0 and 1 against references {1, 2} and {0, 2}. Input orientation: unit 0
+    # produces 5 > 4, the most any reference unit produces, so no convex combination
+    # reaches it; unit 1 produces 4, exactly the bound, and is left to the LP.
+    # Output orientation: unit 0 uses 1 < 2, less than any reference unit.
+    x = np.array([[1.0], [2.0], [3.0]])
+    y = np.array([[5.0], [4.0], [1.0]])
+    references = [np.array([1, 2]), np.array([0, 2])]
+    flagged = dea_model._vrs_super_infeasible(x, y, np.array([0, 1]), references, "input")
+    assert flagged.tolist() == [True, False]
+    flagged = dea_model._vrs_super_infeasible(x, y, np.array([0, 1]), references, "output")
+    assert flagged.tolist() == [True, False]

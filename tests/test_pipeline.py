@@ -90,6 +90,7 @@ def test_run_writes_every_stage_and_says_the_data_are_synthetic(tmp_path, capsys
         "dea/malmquist.csv",
         "dea/bootstrap.csv",
         "dea/bootstrap_intervals.png",
+        "dea/rts_test.json",
         "qca/solutions.json",
         "qca/truth_table.csv",
     ):

@@ -2,7 +2,9 @@
 
 Calibration log-odds, crisp calibration from thresholds (against the published crisp
 Lipset data), a negated outcome, unique coverage of a one-term model, a console
-summary of many tied models, and a time limit of the minimisation.
+summary of many tied models, a time limit of the minimisation, every pair of an
+intermediate model, and conjunctural directional expectations (also against R's
+documented Lipset example).
 """
 
 from __future__ import annotations
@@ -19,7 +21,11 @@ from bayes_ccd.exceptions import ConfigError, EstimationError
 from bayes_ccd.qca.calibration import calibrate_crisp
 from bayes_ccd.qca.minimise import minimum_covers
 from bayes_ccd.qca.result import solution_lines
-from bayes_ccd.qca.solutions import configuration_analysis, fsqca
+from bayes_ccd.qca.solutions import (
+    configuration_analysis,
+    fsqca,
+    parse_directional_expectations,
+)
 from bayes_ccd.settings import QCASettings
 
 REFERENCE = Path(__file__).resolve().parent / "data" / "reference"
@@ -157,3 +163,115 @@ def test_every_conservative_parsimonious_pair_of_an_intermediate_model_is_listed
     assert labels == ["C1P1, C2P1", "C1P1, C2P1", "C1P2, C2P2", "C1P2, C2P2"]
     lines = solution_lines(result)
     assert any(line.startswith("intermediate M1 (C1P1, C2P1): ") for line in lines)
+
+
+def observed_rows(positive: list[str], negative: list[str], names: list[str]) -> pd.DataFrame:
+    """One crisp case per listed truth-table row (e.g. '1110'); Y = 1 on the positives."""
+    rows = [(code, 1.0) for code in positive] + [(code, 0.0) for code in negative]
+    frame = pd.DataFrame(
+        [[float(bit) for bit in code] + [y] for code, y in rows],
+        columns=[*names, "Y"],
+        index=[f"r{code}" for code, _ in rows],
+    )
+    return frame
+
+
+def intermediate_expressions(result) -> list[str]:
+    return [m.expression for m in result.intermediate.models]
+
+
+def test_conjunctural_expectation_against_a_hand_worked_truth_table() -> None:
+    # Conditions A, B, C; one positive row 111, negatives 000 and 110, the other five
+    # rows remainders. Parsimonious: C is the only one-literal term covering 111 and no
+    # negative (A and B cover 110), so P = C, with simplifying assumptions 001, 011,
+    # 101. Conservative: A*B*C; against P its literals A and B are not in C.
+    # * ~A*B (conjunctural): A contradicts ~A, so both A and B go; shortened to C,
+    #   every assumption is easy and the intermediate solution is C.
+    # * ~A, B (two simple expectations): A goes, B stays; B*C makes 011 easy and
+    #   111 + 011 = B*C.
+    # * A*B (conjunctural, agreeing): both stay, no easy counterfactual: A*B*C.
+    # * ~A*~B: both contradict, both go: C.
+    data = observed_rows(["111"], ["000", "110"], ["A", "B", "C"])
+    solved = {
+        spec: fsqca(data, "Y", ["A", "B", "C"], incl_cut=1.0, dir_exp=spec)
+        for spec in ("~A*B", "~A, B", "A*B", "~A*~B")
+    }
+    assert [m.expression for m in solved["~A*B"].parsimonious.models] == ["C"]
+    assert [m.expression for m in solved["~A*B"].conservative.models] == ["A*B*C"]
+    assert intermediate_expressions(solved["~A*B"]) == ["C"]
+    assert solved["~A*B"].intermediate.models[0].counterfactuals == (0b001, 0b011, 0b101)
+    assert intermediate_expressions(solved["~A, B"]) == ["B*C"]
+    assert solved["~A, B"].intermediate.models[0].counterfactuals == (0b011,)
+    assert intermediate_expressions(solved["A*B"]) == ["A*B*C"]
+    assert intermediate_expressions(solved["~A*~B"]) == ["C"]
+    assert solved["~A*B"].directional_expectations == ("~A*B",)
+
+
+def test_simple_and_conjunctural_expectations_each_drop_their_literals() -> None:
+    # Conditions A, B, C, D; positive 1110, negatives 0000 and 1100. As above, P = C
+    # (A, B and ~D each cover a negative) and the conservative term is A*B*C*~D, whose
+    # literals A, B, ~D are not in C.
+    # * D, ~A*B: D drops ~D; ~A*B drops A and B (A contradicts it): C, every one of
+    #   the seven assumptions (C-rows other than 1110) easy.
+    # * D, A*B: D drops ~D, A*B keeps A and B: A*B*C, easy 1111; 1110 + 1111 = A*B*C.
+    # * D alone: A and B have no expectation and stay: A*B*C again.
+    data = observed_rows(["1110"], ["0000", "1100"], ["A", "B", "C", "D"])
+    names = ["A", "B", "C", "D"]
+
+    def solved(spec: str):
+        return fsqca(data, "Y", names, incl_cut=1.0, dir_exp=spec)
+
+    mixed = solved("D, ~A*B")
+    assert [m.expression for m in mixed.parsimonious.models] == ["C"]
+    assert intermediate_expressions(mixed) == ["C"]
+    assert len(mixed.intermediate.models[0].counterfactuals) == 7
+    agreeing = solved("D, A*B")
+    assert intermediate_expressions(agreeing) == ["A*B*C"]
+    assert agreeing.intermediate.models[0].counterfactuals == (0b1111,)
+    assert intermediate_expressions(solved("D")) == ["A*B*C"]
+
+
+def test_conjunctural_expectation_reproduces_the_documented_lipset_solution() -> None:
+    # R's QCA documentation (minimize, QCA 3.22.1 examples): truthTable(LF, SURV,
+    # incl.cut = 0.8) and dir.exp = "DEV, STB, ~LIT*IND" give the intermediate
+    # M1: DEV*URB*STB + DEV*~IND*STB with inclS / PRI / covS / covU 0.901 0.879 0.468
+    # 0.378 and 0.814 0.721 0.282 0.191, and the model 0.866 0.839 0.660.
+    # By hand: C1 = DEV*URB*LIT*IND*STB + DEV*~URB*LIT*~IND*STB, P1 = DEV*~IND + URB*STB.
+    # In DEV*URB*LIT*IND*STB against URB*STB, DEV agrees and LIT contradicts ~LIT*IND,
+    # so LIT and IND go: DEV*URB*STB. In DEV*~URB*LIT*~IND*STB against DEV*~IND, STB
+    # agrees, URB has no expectation, LIT contradicts: DEV*~URB*~IND*STB. The easy
+    # counterfactuals 10001, 11001, 11011, 11101 then give the two terms.
+    result = fsqca(
+        reference("LF"), "SURV", LIPSET, incl_cut=0.8, dir_exp=["DEV", "STB", "~LIT*IND"]
+    )
+    assert intermediate_expressions(result) == ["DEV*URB*STB + DEV*~IND*STB"]
+    model = result.intermediate.models[0]
+    assert model.counterfactuals == (0b10001, 0b11001, 0b11011, 0b11101)
+    published = {
+        "DEV*URB*STB": (0.901, 0.879, 0.468, 0.378),
+        "DEV*~IND*STB": (0.814, 0.721, 0.282, 0.191),
+    }
+    for term in model.terms:
+        fit = (term.consistency, term.pri, term.raw_coverage, term.unique_coverage)
+        assert fit == pytest.approx(published[term.term], abs=5e-4)
+    assert (model.consistency, model.pri, model.coverage) == pytest.approx(
+        (0.866, 0.839, 0.660), abs=5e-4
+    )
+    # The same literals as four simple expectations: ~LIT drops LIT, IND keeps IND, so
+    # DEV*URB*IND*STB (easy 11011) and DEV*~URB*~IND*STB (easy 10001), which do not merge.
+    simple = fsqca(reference("LF"), "SURV", LIPSET, incl_cut=0.8, dir_exp="DEV, STB, ~LIT, IND")
+    assert intermediate_expressions(simple) == ["DEV*URB*IND*STB + DEV*~URB*~IND*STB"]
+    assert simple.intermediate.models[0].counterfactuals == (0b10001, 0b11011)
+
+
+def test_conjunctural_expectations_parse_and_refuse_overlaps() -> None:
+    conditions = ["A", "B", "C"]
+    # bit 4 is A, 2 is B, 1 is C: ~A*B is value 010 on mask 110.
+    assert parse_directional_expectations("C, ~A*B", conditions) == ((1, 1), (2, 6))
+    assert parse_directional_expectations("C + ~A*B", conditions) == ((1, 1), (2, 6))
+    with pytest.raises(ConfigError, match="two directional expectations for 'A'"):
+        parse_directional_expectations("A, ~A*B", conditions)
+    with pytest.raises(ConfigError, match="twice"):
+        parse_directional_expectations("A*~A", conditions)
+    with pytest.raises(ConfigError, match="unknown condition 'D'"):
+        parse_directional_expectations("~D*A", conditions)

@@ -135,7 +135,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "bayes_ccd.exploration.china_maps": ("china_map_shapes",),
     "bayes_ccd.efficiency.model": ("dea", "dea_panel", "returns_to_scale"),
     "bayes_ccd.efficiency.malmquist": ("malmquist",),
-    "bayes_ccd.efficiency.bootstrap": ("dea_bootstrap", "DEABootstrap"),
+    "bayes_ccd.efficiency.bootstrap": ("dea_bootstrap", "DEABootstrap", "rts_test", "RTSTest"),
     "bayes_ccd.efficiency.result": ("Efficiency", "DEAResult", "MalmquistIndex"),
     "bayes_ccd.efficiency.analysis": ("efficiency_analysis",),
     "bayes_ccd.efficiency.data": ("read_dea_table",),

@@ -520,7 +520,9 @@ class QCASettings(Settings):
         text="in [0, 1]",
     )
     dir_exp: tuple[str, ...] = setting(
-        [], "directional expectations, e.g. U1, ~urban_density (~ = contributes when absent)"
+        [],
+        "directional expectations, e.g. U1, ~urban_density (~ = contributes when absent); "
+        "a conjunction such as ~LIT*IND is a conjunctural expectation",
     )
     half_membership: str = setting(
         "nudge",

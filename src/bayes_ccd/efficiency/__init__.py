@@ -45,6 +45,8 @@ Andersen, P. & Petersen, N. C. (1993). A procedure for ranking efficient units i
 envelopment analysis. Management Science 39(10), 1261-1264.
 Banker, R. D., Charnes, A. & Cooper, W. W. (1984). Some models for estimating technical
 and scale inefficiencies in DEA. Management Science 30(9), 1078-1092.
+Banker, R. D. & Thrall, R. M. (1992). Estimation of returns to scale using data
+envelopment analysis. European Journal of Operational Research 62(1), 74-84.
 Charnes, A., Cooper, W. W. & Rhodes, E. (1978). Measuring the efficiency of decision
 making units. European Journal of Operational Research 2(6), 429-444.
 Coelli, T. J. (1996). A guide to DEAP version 2.1: a data envelopment analysis

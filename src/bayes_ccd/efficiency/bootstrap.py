@@ -22,6 +22,10 @@ Silverman, B. W. (1986). Density Estimation for Statistics and Data Analysis.
 Chapman and Hall.
 Simar, L. & Wilson, P. W. (1998). Sensitivity analysis of efficiency scores: how to
 bootstrap in nonparametric frontier models. Management Science 44(1), 49-61.
+Simar, L. & Wilson, P. W. (2000). A general methodology for bootstrapping in
+non-parametric frontier models. Journal of Applied Statistics 27(6), 779-802.
+Simar, L. & Wilson, P. W. (2002). Non-parametric tests of returns to scale. European
+Journal of Operational Research 139(1), 115-132.
 """
 
 from __future__ import annotations
@@ -39,6 +43,7 @@ from bayes_ccd.efficiency.lp import TOLERANCE, _frontier_candidates, _radial_bat
 from bayes_ccd.efficiency.model import _check_options, _validated
 from bayes_ccd.exceptions import ConfigError, DataError
 from bayes_ccd.report.figures import save_figure
+from bayes_ccd.report.output import write_json
 from bayes_ccd.report.summary import SummaryTable
 from bayes_ccd.report.tables import write_table
 from bayes_ccd.settings import DEASettings
@@ -135,6 +140,36 @@ def _distances(
     return 1.0 / np.where(np.abs(efficiency - 1) <= TOLERANCE, 1.0, efficiency)
 
 
+def _pseudo_frontier(
+    x: np.ndarray, y: np.ndarray, delta: np.ndarray, star: np.ndarray, orientation: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pseudo data of each replication on the rays through the estimated frontier.
+
+    Inputs ``(delta*/delta) x`` (input orientation) or outputs ``(delta/delta*) y``
+    (output orientation), the other side unchanged; shapes ``(B, n, m)``, ``(B, n, s)``.
+    """
+    replications = len(star)
+    if orientation == "input":
+        return x[None] * (star / delta)[:, :, None], np.broadcast_to(y, (replications, *y.shape))
+    return np.broadcast_to(x, (replications, *x.shape)), y[None] * (delta / star)[:, :, None]
+
+
+def _scored_against(
+    x: np.ndarray, y: np.ndarray, x_ref: np.ndarray, y_ref: np.ndarray, labels: list, **options
+) -> np.ndarray:
+    """Distances ``(B, n)`` of the original units against each replication's pseudo data."""
+    replications, n = x_ref.shape[:2]
+    return _distances(
+        np.tile(x, (replications, 1)),
+        np.tile(y, (replications, 1)),
+        x_ref,
+        y_ref,
+        np.repeat(np.arange(replications), n),
+        labels=labels * replications,
+        **options,
+    ).reshape(replications, n)
+
+
 def dea_bootstrap(
     inputs: pd.DataFrame,
     outputs: pd.DataFrame,
@@ -198,6 +233,27 @@ def dea_bootstrap(
         :class:`~bayes_ccd.settings.DEASettings`.
     DataError
         Invalid data, or fewer than two inefficient units in a model.
+
+    Notes
+    -----
+    The intervals under-cover at the sample sizes of applied work. On data simulated
+    from a known CRS frontier (two inputs, one output, half-normal inefficiency
+    independent of the inputs, the homogeneous case the method assumes; B = 300,
+    ``benchmarks/study_bootstrap_coverage.py``) the 95% intervals cover the true
+    efficiency of 0.827 of the units at n = 100 (Monte Carlo standard error 0.029
+    over 24 data sets), about 0.77 at n = 50 and 0.80 at n = 200 (20 and 10 data
+    sets, standard errors about 0.03 and 0.045) and 0.83 at n = 400 (4 data sets,
+    standard error 0.037): no nearer the nominal rate as n grows in this range. The
+    rate varies much between data sets (sd 0.14): the intervals are narrow beside
+    the error of the estimated frontier, which all units of a data set share, so
+    they miss together where the DEA bias of that data set departs from its
+    bootstrap estimate. Simar & Wilson (2000) report the same kind of under-coverage
+    at small n, worse with more inputs and outputs. This is the method's, not an
+    error of this implementation: its steps are those of Benchmarking's ``boot.sw98``
+    (bandwidth, reflection, variance correction, pseudo data on the estimated
+    frontier, the interval of eq. 4.10), and it agrees with an independent
+    one-LP-at-a-time implementation within Monte Carlo error
+    (``tests/test_dea_bootstrap.py``).
     """
     _check_options(orientation, rts)
     DEASettings(replications=replications)
@@ -221,21 +277,12 @@ def dea_bootstrap(
         delta = _distances(x, y, x[undominated], y[undominated], None, labels=labels, **options)
         h = normal_reference_bandwidth(delta)
         star = smoothed_distances(delta, h, replications, rng)  # (B, n)
-        if orientation == "input":
-            x_ref = x[None] * (star / delta)[:, :, None]
-            y_ref = np.broadcast_to(y, (replications, *y.shape))
-        else:
-            x_ref = np.broadcast_to(x, (replications, *x.shape))
-            y_ref = y[None] * (delta / star)[:, :, None]
-        boot = _distances(
-            np.tile(x, (replications, 1)),
-            np.tile(y, (replications, 1)),
-            x_ref,
-            y_ref,
-            np.repeat(np.arange(replications), n),
-            labels=labels * replications,
-            **options,
-        ).reshape(replications, n)
+        x_ref, y_ref = _pseudo_frontier(x, y, delta, star, orientation)
+        boot = _scored_against(x, y, x_ref, y_ref, labels, **options)
+        if model == "crs" and rts == "both":
+            # The CRS pseudo data are those of the returns-to-scale test under H0.
+            vrs_under_crs = _scored_against(x, y, x_ref, y_ref, labels, **{**options, "rts": "vrs"})
+            rts_draws = (1 / boot).sum(axis=1) / (1 / vrs_under_crs).sum(axis=1)
         bias = boot.mean(axis=0) - delta
         corrected = delta - bias
         low_q, high_q = np.quantile(boot - delta, [alpha / 2, 1 - alpha / 2], axis=0)
@@ -269,7 +316,128 @@ def dea_bootstrap(
     }
     if period is not None:
         config["period"] = period
-    return DEABootstrap(pd.concat(frames, ignore_index=True), draws, orientation, config, period)
+    table = pd.concat(frames, ignore_index=True)
+    returns_test = None
+    if rts == "both":
+        scores = table.groupby("model")["efficiency"].sum()
+        returns_test = _rts_result(scores["crs"] / scores["vrs"], rts_draws, orientation, config)
+    return DEABootstrap(table, draws, orientation, config, period, returns_test)
+
+
+def _rts_result(
+    statistic: float, draws: np.ndarray, orientation: str, bootstrap: Mapping[str, Any]
+) -> RTSTest:
+    """Return the :class:`RTSTest` of a statistic and its bootstrap draws under CRS."""
+    config = {
+        "method": "Simar-Wilson (2002) test of CRS against VRS, smoothed bootstrap under CRS",
+        "definition": "S = sum of CRS efficiencies / sum of VRS efficiencies",
+        "orientation": orientation,
+        **{
+            key: bootstrap[key]
+            for key in ("replications", "seed", "n_units", "period")
+            if key in bootstrap
+        },
+    }
+    return RTSTest(float(statistic), float((draws <= statistic).mean()), draws, config)
+
+
+def rts_test(
+    inputs: pd.DataFrame,
+    outputs: pd.DataFrame,
+    *,
+    orientation: str = DEASettings.orientation,
+    replications: int = DEASettings.replications,
+    seed: int = DEFAULT_SEED,
+    period: Any = None,
+) -> RTSTest:
+    r"""Test constant against variable returns to scale (Simar & Wilson 2002).
+
+    The statistic is the ratio of the mean CRS to the mean VRS efficiency,
+    :math:`S = \sum_i \hat E^{CRS}_i / \sum_i \hat E^{VRS}_i \le 1`
+    (the ratio-of-means statistic of Simar & Wilson 2002, on the efficiency scale);
+    small values speak against CRS. Its distribution under H0 (CRS) is bootstrapped
+    with the smoothed bootstrap of :func:`dea_bootstrap` on the CRS distances: in each
+    replication the pseudo data lie on rays through the estimated CRS frontier, the
+    original units are scored against them under CRS and under VRS, and
+    :math:`S^*_b` is the ratio of the two sums. The p-value is
+    :math:`\#\{b: S^*_b \le S\} / B`. :func:`dea_bootstrap` with ``rts="both"``
+    runs the same test on its CRS pseudo data (same seed, same draws).
+
+    Parameters
+    ----------
+    inputs, outputs, orientation, period
+        As for :func:`dea_bootstrap`.
+    replications
+        Bootstrap replications :math:`B`.
+    seed
+        Seed of the random generator.
+
+    Returns
+    -------
+    RTSTest
+
+    Raises
+    ------
+    ConfigError
+        Unknown orientation or ``replications`` outside the range of
+        :class:`~bayes_ccd.settings.DEASettings`.
+    DataError
+        Invalid data, or fewer than two CRS-inefficient units.
+    """
+    _check_options(orientation, "both")
+    DEASettings(replications=replications)
+    x, y = _validated(inputs, outputs, period=period, warn=False)
+    labels = list(inputs.index)
+    undominated = _frontier_candidates(x, y)[0]
+    rng = np.random.default_rng(seed)
+    options = {
+        "orientation": orientation,
+        "what": f"returns-to-scale test {orientation}-oriented",
+        "period": period,
+    }
+    reference = (x[undominated], y[undominated], None)
+    delta = _distances(x, y, *reference, labels=labels, rts="crs", **options)
+    delta_vrs = _distances(x, y, *reference, labels=labels, rts="vrs", **options)
+    star = smoothed_distances(delta, normal_reference_bandwidth(delta), replications, rng)
+    x_ref, y_ref = _pseudo_frontier(x, y, delta, star, orientation)
+    crs = 1 / _scored_against(x, y, x_ref, y_ref, labels, rts="crs", **options)
+    vrs = 1 / _scored_against(x, y, x_ref, y_ref, labels, rts="vrs", **options)
+    config: dict[str, Any] = {"replications": replications, "seed": seed, "n_units": len(x)}
+    if period is not None:
+        config["period"] = period
+    statistic = (1 / delta).sum() / (1 / delta_vrs).sum()
+    return _rts_result(statistic, crs.sum(axis=1) / vrs.sum(axis=1), orientation, config)
+
+
+@dataclass(frozen=True)
+class RTSTest:
+    """The Simar-Wilson (2002) test of constant returns to scale (:func:`rts_test`).
+
+    Attributes
+    ----------
+    statistic
+        :math:`S`, the sum of the CRS over the sum of the VRS efficiencies.
+    p_value
+        Share of the bootstrap statistics under CRS at or below ``statistic``.
+    draws
+        The bootstrap statistics :math:`S^*_b`, shape ``(replications,)``.
+    config
+        Method, orientation, replications, seed.
+    """
+
+    statistic: float
+    p_value: float
+    draws: np.ndarray
+    config: dict[str, Any] = field(default_factory=dict)
+
+    def headline(self) -> str:
+        """Return one sentence: the statistic, its p-value and the verdict at 5%."""
+        verdict = "rejects" if self.p_value < 0.05 else "does not reject"
+        return (
+            f"Test of constant returns to scale (Simar-Wilson 2002, "
+            f"{self.config.get('replications')} replications): S = {self.statistic:.4f}, "
+            f"p = {self.p_value:.3f}; {verdict} CRS at the 5% level"
+        )
 
 
 @dataclass(frozen=True)
@@ -291,6 +459,9 @@ class DEABootstrap:
         Method, replications, seed, interval probability, bandwidth of each model.
     period
         The period of the cross-section, or ``None``.
+    rts_test
+        With both models, the Simar-Wilson (2002) test of constant returns to scale on
+        the CRS pseudo data (see :func:`rts_test`), else ``None``.
     """
 
     table: pd.DataFrame
@@ -298,6 +469,7 @@ class DEABootstrap:
     orientation: str
     config: dict[str, Any] = field(default_factory=dict)
     period: Any = None
+    rts_test: RTSTest | None = None
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -316,6 +488,8 @@ class DEABootstrap:
                 f"bias-corrected {rows['bias_corrected'].mean():.3f}; mean width of the "
                 f"{100 * prob:.0f}% intervals {(rows['upper'] - rows['lower']).mean():.3f}"
             )
+        if self.rts_test is not None:
+            lines.append(self.rts_test.headline())
         return lines
 
     def summary_table(self) -> SummaryTable:
@@ -372,7 +546,10 @@ class DEABootstrap:
     def write(
         self, directory: str | Path, *, figures: bool = True, pdf: bool = False
     ) -> list[Path]:
-        """Write ``bootstrap.{csv,md,tex}`` and the figure ``bootstrap_intervals.png``.
+        """Write ``bootstrap.{csv,md,tex}``, the figure ``bootstrap_intervals.png``, the RTS test.
+
+        ``rts_test.json`` (with both models) holds the statistic, p-value and
+        configuration of the returns-to-scale test.
 
         Parameters
         ----------
@@ -392,4 +569,8 @@ class DEABootstrap:
         written = write_table(self.table, out, "bootstrap", digits=4, caption=table.caption)
         if figures:
             written += save_figure(self.plot_intervals(), out / "bootstrap_intervals", pdf=pdf)
+        if self.rts_test is not None:
+            test = self.rts_test
+            summary = {"statistic": test.statistic, "p_value": test.p_value, **test.config}
+            written.append(write_json(summary, out / "rts_test.json"))
         return written

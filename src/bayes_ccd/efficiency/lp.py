@@ -6,8 +6,9 @@ hierarchical search of the frontier that shrink the reference sets.
 The LPs of different units are independent, so many of them are solved as one
 block-diagonal LP (:func:`_block_lp`): its objective is the sum of the blocks', so its
 optimum puts every block at its own optimum. One HiGHS call then replaces up to 256,
-which removes the per-call overhead that dominates LPs of a few rows; an infeasible or
-failed batch is bisected until the unit responsible stands alone (:func:`_solve_blocks`).
+which removes the per-call overhead that dominates LPs of a few rows; the blocks of an
+infeasible batch are found by one feasibility LP of the batch, and a failed batch is
+bisected until the unit responsible stands alone (:func:`_solve_blocks`).
 At county scale the reference sets are cut to the efficient units first
 (:func:`_frontier_reference`; Barr & Durchholz 1997), which leaves the technology, and so
 every score and max-slack optimum, unchanged.
@@ -159,6 +160,8 @@ def _block_lp(
     rts: str,
     allowed: np.ndarray | None,
     radial: np.ndarray | None = None,
+    *,
+    elastic: bool = False,
 ) -> dict[str, Any]:
     r"""Return the block-diagonal LP of ``P`` units' radial (or max-slack) programmes.
 
@@ -184,6 +187,14 @@ def _block_lp(
     Returns-to-scale row on the lambdas: none (CRS), :math:`\sum\lambda = 1` (VRS),
     :math:`\sum\lambda \le 1` (NIRS). ``allowed`` ``(P, k)`` bounds the lambdas of
     units outside a problem's reference set to 0.
+
+    ``elastic`` (radial only) gives instead the feasibility problem of each block: one
+    more variable :math:`t_p \ge 0` per block, placed after all blocks, relaxes the rows
+    that can fail (input orientation: :math:`\sum_j \lambda_j y_{rj}/y_{rp} + t_p \ge 1`;
+    output: :math:`\sum_j \lambda_j x_{ij}/x_{ip} - t_p \le 1`; the other rows hold
+    for a large theta or a zero phi, the convexity row for any convex combination),
+    and the objective is :math:`\sum_p t_p`: block ``p`` is feasible iff
+    :math:`t_p^* = 0`.
     """
     n_problems, k, m = xs.shape
     s = ys.shape[2]
@@ -231,6 +242,13 @@ def _block_lp(
             rhs = np.hstack([np.ones((n_problems, m)), np.zeros((n_problems, s))])
         cost = np.zeros((n_problems, n_var))
         cost[:, 0] = 1.0 if orientation == "input" else -1.0
+        if elastic:
+            cost[:] = 0.0
+            relaxed = row_y if orientation == "input" else row_x
+            rows.append(relaxed.ravel())
+            cols.append(np.repeat(n_problems * n_var + block, relaxed.shape[1]))
+            values.append(-np.ones(relaxed.size))
+    n_cols = n_problems * n_var + (n_problems if elastic else 0)
     if rts == "nirs":
         rows.append(np.repeat(block * n_rows + m + s, k))
         cols.append(lam_cols.ravel())
@@ -238,15 +256,17 @@ def _block_lp(
         rhs = np.hstack([rhs, np.ones((n_problems, 1))])
     matrix = sparse.csc_array(
         (np.concatenate(values), (np.concatenate(rows), np.concatenate(cols))),
-        shape=(n_problems * n_rows, n_problems * n_var),
+        shape=(n_problems * n_rows, n_cols),
     )
     upper = np.full((n_problems, n_var), np.inf)
     if allowed is not None:
         lam_upper = upper[:, (0 if slack else 1) : (0 if slack else 1) + k]
         lam_upper[~allowed] = 0.0
+    upper_all = np.r_[upper.ravel(), np.full(n_cols - upper.size, np.inf)]
+    cost_all = np.r_[cost.ravel(), np.ones(n_cols - cost.size)]
     lp: dict[str, Any] = {
-        "c": cost.ravel(),
-        "bounds": np.column_stack([np.zeros(upper.size), upper.ravel()]),
+        "c": cost_all,
+        "bounds": np.column_stack([np.zeros(n_cols), upper_all]),
         "A_ub": None,
         "b_ub": None,
         "A_eq": None,
@@ -259,7 +279,7 @@ def _block_lp(
     if rts == "vrs":
         convex = sparse.csc_array(
             (np.ones(n_problems * k), (np.repeat(block, k), lam_cols.ravel())),
-            shape=(n_problems, n_problems * n_var),
+            shape=(n_problems, n_cols),
         )
         if slack:
             lp["A_eq"] = sparse.vstack([matrix, convex], format="csc")
@@ -291,13 +311,17 @@ def _solve_blocks(
     what: str,
     period: Any,
     *,
-    infeasible_ok: bool,
+    elastic: Callable[[np.ndarray], dict[str, Any]] | None = None,
 ) -> dict[int, np.ndarray | None]:
-    """Solve the block LP of ``problems``; split it in halves where it does not solve.
+    """Solve the block LP of ``problems``; find the blocks that make it fail.
 
-    The whole is infeasible when one block is, so an infeasible (or failed) batch is
-    bisected until the culprit stands alone: an infeasible single problem gives
-    ``None`` when ``infeasible_ok``, any other failure of a single problem raises
+    The whole is infeasible when one block is. With ``elastic`` (the blocks'
+    feasibility problems, see :func:`_block_lp`), an infeasible batch is settled in
+    one more call: blocks whose relaxation stays above
+    :data:`TOLERANCE` are infeasible (``None``) and the others are solved again
+    together. Otherwise, and for any other failure, the batch is bisected until the
+    culprit stands alone: an infeasible single problem gives ``None`` with
+    ``elastic``, any other failure of a single problem raises
     :class:`EstimationError` naming its unit. Returns each problem's block of the
     solution vector.
     """
@@ -307,13 +331,25 @@ def _solve_blocks(
         blocks = result.x.reshape(len(problems), n_var)
         return {int(p): blocks[i] for i, p in enumerate(problems)}
     if len(problems) == 1:
-        if result.status == 2 and infeasible_ok:
+        if result.status == 2 and elastic is not None:
             return {int(problems[0]): None}
         raise _failure(result, labels[int(problems[0])], what, period)
+    if result.status == 2 and elastic is not None:
+        relaxed = _solve(elastic(problems))
+        if relaxed.status == 0:
+            infeasible = relaxed.x[-len(problems) :] > TOLERANCE
+            if infeasible.any():
+                settled: dict[int, np.ndarray | None] = dict.fromkeys(
+                    (int(p) for p in problems[infeasible]), None
+                )
+                rest = problems[~infeasible]
+                if len(rest):
+                    settled |= _solve_blocks(build, rest, labels, what, period, elastic=elastic)
+                return settled
     half = len(problems) // 2
     return _solve_blocks(
-        build, problems[:half], labels, what, period, infeasible_ok=infeasible_ok
-    ) | _solve_blocks(build, problems[half:], labels, what, period, infeasible_ok=infeasible_ok)
+        build, problems[:half], labels, what, period, elastic=elastic
+    ) | _solve_blocks(build, problems[half:], labels, what, period, elastic=elastic)
 
 
 def _radial_batch(
@@ -347,17 +383,27 @@ def _radial_batch(
         ys = _scaled_reference(y_ref, y_eval, ref_index, rows)
         mask = None if allowed is None else allowed[rows]
 
-        def build(problems: np.ndarray, xs=xs, ys=ys, mask=mask) -> dict[str, Any]:
+        def build(
+            problems: np.ndarray, elastic: bool = False, xs=xs, ys=ys, mask=mask
+        ) -> dict[str, Any]:
             return _block_lp(
                 xs[problems],
                 ys[problems],
                 orientation,
                 rts,
                 None if mask is None else mask[problems],
+                elastic=elastic,
             )
 
         local = np.arange(rows.stop - rows.start)
-        solved = _solve_blocks(build, local, labels[rows], what, period, infeasible_ok=True)
+        solved = _solve_blocks(
+            build,
+            local,
+            labels[rows],
+            what,
+            period,
+            elastic=lambda problems, build=build: build(problems, elastic=True),
+        )
         for p, block in solved.items():
             if block is not None:
                 radial[rows.start + p] = block[0]
@@ -414,7 +460,7 @@ def _frontier_reference(
     rts: str,
     labels: Sequence[Any],
     period: Any = None,
-) -> np.ndarray:
+) -> tuple[np.ndarray, np.ndarray]:
     r"""Return the candidates that are efficient: a reference set that spans the technology.
 
     Hierarchical decomposition (Barr & Durchholz 1997): split the candidates into
@@ -427,6 +473,13 @@ def _frontier_reference(
     :math:`\sum\mu = 1` under VRS and :math:`\le 1` under NIRS), so the technology of
     the survivors is that of all units, and so are every score and every max-slack
     optimum. A VRS reference also spans the NIRS technology (the same argument).
+
+    Returns
+    -------
+    (ndarray, ndarray)
+        The efficient candidates and their radial optimum (theta or phi) from the last
+        pass, which scored them against a set spanning the technology: their phase-one
+        optimum, so :func:`_two_phase` need not solve it again.
     """
     survivors = np.asarray(candidates, dtype=int)
     group = _HIERARCHY_GROUP
@@ -434,6 +487,7 @@ def _frontier_reference(
         single = len(survivors) <= group
         size = len(survivors) if single else group
         keep = np.ones(len(survivors), dtype=bool)
+        radials = np.empty(len(survivors))
         for start in range(0, len(survivors), size):
             members = survivors[start : start + size]
             radial, _ = _radial_batch(
@@ -447,11 +501,12 @@ def _frontier_reference(
                 what=f"{rts.upper()} {orientation}-oriented",
                 period=period,
             )
+            radials[start : start + size] = radial
             score = _to_efficiency(radial, orientation)
             keep[start : start + size] = ~(score < 1 - TOLERANCE)
-        survivors = survivors[keep]
         if single:
-            return survivors
+            return survivors[keep], radials[keep]
+        survivors = survivors[keep]
         group *= 2
 
 
@@ -485,7 +540,7 @@ def _slack_batch(
             return _block_lp(xs[problems], ys[problems], orientation, rts, None, score[problems])
 
         local = np.arange(rows.stop - rows.start)
-        solved = _solve_blocks(build, local, labels[rows], what, period, infeasible_ok=False)
+        solved = _solve_blocks(build, local, labels[rows], what, period)
         for p, block in solved.items():
             lam[rows.start + p], sigma[rows.start + p] = block[:k], block[k:]
     return lam, sigma
@@ -498,6 +553,7 @@ class _TwoPhase:
     slack_x: np.ndarray  # (n, m), data units
     slack_y: np.ndarray  # (n, s)
     peers: list[tuple[np.ndarray, np.ndarray]]  # per unit: (peer indices, lambdas)
+    intensity: np.ndarray  # (n,) sum of each unit's lambdas (phase two)
 
 
 def _two_phase(
@@ -509,25 +565,33 @@ def _two_phase(
     rts: str,
     labels: Sequence[Any],
     period: Any = None,
+    settled: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> _TwoPhase:
     """Radial score (phase one) then max slacks (phase two) of every unit.
 
     ``reference`` is a set of units whose technology is that of all units (the
     undominated units, or :func:`_frontier_reference`); both phases are solved in
-    block-diagonal batches (:func:`_block_lp`).
+    block-diagonal batches (:func:`_block_lp`). ``settled`` (units, radial optimum)
+    are phase-one optima already known (from :func:`_frontier_reference`); phase one
+    is solved for the other units only.
     """
     m = x.shape[1]
     labels = list(labels)
     x_ref, y_ref = x[reference], y[reference]
     model = rts.upper()
-    radial, _ = _radial_batch(
+    radial = np.full(len(x), np.nan)
+    todo = np.arange(len(x))
+    if settled is not None:
+        radial[settled[0]] = settled[1]
+        todo = np.setdiff1d(todo, settled[0])
+    radial[todo], _ = _radial_batch(
         x_ref,
         y_ref,
-        x,
-        y,
+        x[todo],
+        y[todo],
         orientation=orientation,
         rts=rts,
-        labels=labels,
+        labels=[labels[i] for i in todo],
         what=f"{model} {orientation}-oriented",
         period=period,
     )
@@ -571,4 +635,4 @@ def _two_phase(
     # units are their own data.
     at_one = np.abs(efficiency - 1) <= TOLERANCE
     efficiency[at_one], radial[at_one] = 1.0, 1.0
-    return _TwoPhase(efficiency, radial, slack_x, slack_y, peers)
+    return _TwoPhase(efficiency, radial, slack_x, slack_y, peers, lam.sum(axis=1))

@@ -247,7 +247,8 @@ def dea(
 
     **Scale efficiency** is ``crs / vrs``; **returns to scale** follow from the NIRS
     score (:func:`returns_to_scale`), whose LP is solved only where CRS and VRS differ
-    (NIRS lies between them, so elsewhere it equals both).
+    (NIRS lies between them, so elsewhere it equals both) and the CRS intensities sum
+    to more than 1 (else the CRS optimum is feasible under NIRS and settles it).
 
     **Super-efficiency** (Andersen & Petersen 1993) is the phase-one LP with unit ``o``
     removed from the reference set; it exceeds 1 for extreme efficient units and
@@ -255,8 +256,9 @@ def dea(
     with score 1. With strictly positive data the CRS
     model is always feasible; the VRS model is infeasible when no convex combination of
     the other units produces at least ``y_o`` (input orientation) or uses at most
-    ``x_o`` (output orientation). Infeasible cases are reported as NaN with
-    ``super_<model>_feasible = False``, a reason, and a :class:`DataWarning`.
+    ``x_o`` (output orientation), settled without the LP where one output (input) of
+    ``o`` lies beyond every reference unit's. Infeasible cases are reported as NaN
+    with ``super_<model>_feasible = False``, a reason, and a :class:`DataWarning`.
 
     Units dominated by another unit (no more of any input, no less of any output, and
     better somewhere) are left out of the reference sets: they lie inside the
@@ -303,7 +305,14 @@ def dea(
     reference = _references(x, y, undominated, orientation, models, labels, period)
     solved = {
         model: _two_phase(
-            x, y, reference[model], orientation=orientation, rts=model, labels=labels, period=period
+            x,
+            y,
+            reference[model][0],
+            orientation=orientation,
+            rts=model,
+            labels=labels,
+            period=period,
+            settled=reference[model][1],
         )
         for model in models
     }
@@ -314,9 +323,10 @@ def dea(
         nirs = _nirs_scores(
             x,
             y,
-            reference["vrs"],
+            reference["vrs"][0],
             table["crs"].to_numpy(),
             table["vrs"].to_numpy(),
+            solved["crs"].intensity,
             orientation=orientation,
             labels=labels,
             period=period,
@@ -392,7 +402,7 @@ def _references(
     models: Sequence[str],
     labels: list[Any],
     period: Any,
-) -> dict[str, np.ndarray]:
+) -> dict[str, tuple[np.ndarray, tuple[np.ndarray, np.ndarray] | None]]:
     """Return the reference units of each model's LPs (and of NIRS, under ``"vrs"``).
 
     Up to ``_HIERARCHY_GROUP // 2`` undominated units, all of them (the search would
@@ -402,14 +412,20 @@ def _references(
     undominated units, then under CRS among those (a unit inefficient under VRS is
     inefficient under CRS). Either way the reference units span the technology, so no
     score or max-slack optimum changes; only the LPs shrink.
+
+    Each model's entry is ``(reference units, settled)``: with the search, ``settled``
+    holds the efficient units and the phase-one optimum the search found for them
+    (see :func:`~bayes_ccd.efficiency.lp._two_phase`), else ``None``.
     """
     if len(undominated) <= _HIERARCHY_GROUP // 2:
-        return {"crs": undominated, "vrs": undominated}
+        return {"crs": (undominated, None), "vrs": (undominated, None)}
     options = {"orientation": orientation, "labels": labels, "period": period}
-    vrs = _frontier_reference(x, y, undominated, rts="vrs", **options)
-    if "crs" not in models:
-        return {"vrs": vrs}
-    return {"crs": _frontier_reference(x, y, vrs, rts="crs", **options), "vrs": vrs}
+    vrs, vrs_radial = _frontier_reference(x, y, undominated, rts="vrs", **options)
+    found = {"vrs": (vrs, (vrs, vrs_radial))}
+    if "crs" in models:
+        crs, crs_radial = _frontier_reference(x, y, vrs, rts="crs", **options)
+        found["crs"] = (crs, (crs, crs_radial))
+    return found
 
 
 def _targets(
@@ -435,17 +451,24 @@ def _nirs_scores(
     undominated: np.ndarray,
     crs: np.ndarray,
     vrs: np.ndarray,
+    crs_intensity: np.ndarray,
     *,
     orientation: str,
     labels: list[Any],
     period: Any,
 ) -> np.ndarray:
-    """Return the NIRS efficiency, solving its LP only where CRS and VRS differ.
+    r"""Return the NIRS efficiency, solving its LP only where neither model settles it.
 
     The NIRS technology lies between the two, so where they agree it agrees with both.
+    Where a CRS optimum has :math:`\sum_j \lambda_j \le 1` (``crs_intensity``, the
+    intensities of the max-slack solution, itself a radial optimum), that optimum is
+    feasible under NIRS, whose technology lies inside the CRS one, so the NIRS score is
+    the CRS score (Banker & Thrall 1992); only the other units need the NIRS LP.
     """
     nirs = vrs.copy()
-    differ = np.flatnonzero(np.abs(crs - vrs) > TOLERANCE)
+    settled = (np.abs(crs - vrs) > TOLERANCE) & (crs_intensity <= 1.0)
+    nirs[settled] = crs[settled]
+    differ = np.flatnonzero((np.abs(crs - vrs) > TOLERANCE) & ~settled)
     radial = _radial_scores(
         x,
         y,
@@ -469,6 +492,33 @@ def _nirs_scores(
     return np.where(np.abs(nirs - 1) <= TOLERANCE, 1.0, nirs)
 
 
+def _vrs_super_infeasible(
+    x: np.ndarray,
+    y: np.ndarray,
+    units: np.ndarray,
+    references: Sequence[np.ndarray],
+    orientation: str,
+) -> np.ndarray:
+    r"""Flag the VRS Andersen-Petersen LPs that are infeasible by a bound, unsolved.
+
+    Input orientation: a convex combination of the reference units produces at most
+    :math:`\max_j y_{rj}` of output ``r``, so the LP of unit ``o`` is infeasible when
+    some :math:`y_{ro}` exceeds that maximum; output orientation: it uses at least
+    :math:`\min_j x_{ij}`, infeasible when some :math:`x_{io}` is below it. Only
+    differences beyond :data:`~bayes_ccd.efficiency.lp.TOLERANCE` (relative) are
+    flagged; the LP decides the rest, the borderline cases included.
+    """
+    flagged = np.zeros(len(units), dtype=bool)
+    for i, (o, ref) in enumerate(zip(units, references, strict=True)):
+        if not len(ref):
+            continue
+        if orientation == "input":
+            flagged[i] = bool((y[o] > y[ref].max(axis=0) * (1 + TOLERANCE)).any())
+        else:
+            flagged[i] = bool((x[o] < x[ref].min(axis=0) * (1 - TOLERANCE)).any())
+    return flagged
+
+
 def _add_super_efficiency(
     table: pd.DataFrame,
     model: str,
@@ -489,6 +539,12 @@ def _add_super_efficiency(
     score = table[model].to_numpy()
     efficient = np.flatnonzero(score == 1.0)
     references = [_super_reference(o, *dominance) for o in efficient]
+    if model == "vrs":
+        # Settle the plainly infeasible LPs without solving them: an infeasible LP makes
+        # its whole batch infeasible, and bisecting it costs several HiGHS calls.
+        screened = _vrs_super_infeasible(x, y, efficient, references, orientation)
+        efficient = efficient[~screened]
+        references = [r for r, out in zip(references, screened, strict=True) if not out]
     radial = np.full(len(x), np.nan)
     radial[efficient] = _radial_scores(
         x,

@@ -532,8 +532,8 @@ class Efficiency:
         Files: ``efficiency.{csv,md,tex}`` (:meth:`DEAResult.table`; for a panel one
         block per period with a ``period`` column), ``targets.{csv,md,tex}``,
         ``lambdas.csv``, with a Malmquist index ``malmquist.{csv,md,tex}``, with a
-        bootstrap ``bootstrap.{csv,md,tex}`` and (``figures``)
-        ``bootstrap_intervals.png``, when cells
+        bootstrap ``bootstrap.{csv,md,tex}``, ``rts_test.json`` (both models) and
+        (``figures``) ``bootstrap_intervals.png``, when cells
         were filled ``filled_cells.csv``, then ``summary.json`` (:meth:`headline`),
         ``summary.md`` (:meth:`markdown_report`) and ``metadata.json``. Call it inside
         :func:`bayes_ccd.report.output.atomic_output_dir` so that a failure leaves

@@ -132,7 +132,8 @@ class QCAResult:
     conservative, parsimonious, intermediate
         The three solutions, each with every tied model.
     directional_expectations
-        ``{condition: 1 (present) or 0 (absent)}`` of the intermediate solution.
+        The intermediate solution's directional expectations in R's notation, one
+        conjunction each (``("DEV", "~IND", "~LIT*IND")``).
     config
         The configuration that produced the result (cut-offs, expectations, treatment
         of 0.5, criterion, and from
@@ -148,7 +149,7 @@ class QCAResult:
     conservative: Solution
     parsimonious: Solution
     intermediate: Solution
-    directional_expectations: dict[str, int]
+    directional_expectations: tuple[str, ...]
     config: dict[str, Any] = field(default_factory=dict)
     parsimonious_primes: tuple[Implicant, ...] = ()
 
@@ -191,10 +192,7 @@ class QCAResult:
             "PRI cut-off (pri_cut)": table.pri_cut,
             "Truth table rows": f"{len(table.positive)} positive, {len(table.negative)} "
             f"negative, {len(table.remainders)} remainders",
-            "Directional expectations": [
-                name if value else f"~{name}"
-                for name, value in self.directional_expectations.items()
-            ],
+            "Directional expectations": list(self.directional_expectations),
             "Models": ", ".join(f"{len(s.models)} {name}" for name, s in self.solutions.items()),
         }
         return Summary(

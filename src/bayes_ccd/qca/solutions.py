@@ -29,6 +29,7 @@ from bayes_ccd.qca.measures import (
     format_model,
     format_term,
     necessity,
+    parse_expression,
     pri,
     term_membership,
 )
@@ -45,32 +46,46 @@ from bayes_ccd.settings import QCASettings
 def parse_directional_expectations(
     expectations: Mapping[str, int | str] | Sequence[str] | str | None,
     conditions: Sequence[str],
-) -> dict[str, int]:
-    """Directional expectations as ``{condition: 1 (present) or 0 (absent)}``.
+) -> tuple[Implicant, ...]:
+    """Directional expectations as conjunctions ``(value, mask)`` over ``conditions``.
 
     Accepts a mapping (values 1/0, ``"present"``/``"absent"``, or ``"-"`` for none), a
     sequence or comma-separated string in R's notation (``"DEV, URB, ~IND"``: listed
     conditions are expected to contribute when present, ``~`` when absent; unlisted ones
-    carry no expectation), or ``None`` (no expectations).
+    carry no expectation), or ``None`` (no expectations). An entry may be a
+    conjunction, ``"~LIT*IND"``: a conjunctural directional expectation (R's QCA
+    ``dir.exp = c(DEV, STB, ~LIT*IND)``), the combination expected to
+    contribute as a whole (see :func:`easy_counterfactuals`); terms joined by ``+``
+    count as separate entries. Each condition belongs to at most one expectation.
+
+    Returns
+    -------
+    tuple of Implicant
+        One conjunction per expectation, in the order given (one literal for a simple
+        expectation).
+
+    Raises
+    ------
+    ConfigError
+        An unknown condition, a value other than 1, 0 or ``-``, or a condition in two
+        expectations (or twice in one).
     """
     if expectations is None:
-        return {}
-    items: list[tuple[str, int | str]]
+        return ()
+    k = len(conditions)
+    codes = {"1": 1, "present": 1, "0": 0, "absent": 0, "-": None, "": None}
+    items: list[tuple[str, int | str]] = []
+    terms: list[Implicant] = []
     if isinstance(expectations, Mapping):
         items = list(expectations.items())
     else:
         tokens = expectations.split(",") if isinstance(expectations, str) else expectations
-        items = []
         for token in (t.strip() for t in tokens):
-            if not token:
-                continue
             if "=" in token:
                 name, value = (s.strip() for s in token.split("=", 1))
                 items.append((name, value))
-            else:
-                items.append((token.lstrip("~").strip(), 0 if token.startswith("~") else 1))
-    result: dict[str, int] = {}
-    codes = {"1": 1, "present": 1, "0": 0, "absent": 0, "-": None, "": None}
+            elif token:
+                terms.extend(t for t in parse_expression(token, conditions) if t[1])
     for name, raw in items:
         if name not in conditions:
             raise ConfigError(
@@ -83,11 +98,20 @@ def parse_directional_expectations(
                 f"directional expectation {raw!r} for '{name}': use 1 "
                 "(present), 0 (absent) or '-' (none)"
             )
-        if name in result:
-            raise ConfigError(f"two directional expectations for '{name}'")
         if codes[key] is not None:
-            result[name] = codes[key]
-    return result
+            bit = 1 << (k - 1 - conditions.index(name))
+            terms.append((bit if codes[key] else 0, bit))
+    claimed = 0
+    for term in terms:
+        shared = claimed & term[1]
+        if shared:
+            name = conditions[k - shared.bit_length()]
+            raise ConfigError(
+                f"two directional expectations for '{name}' (each condition may appear "
+                "in one expectation, simple or conjunctural)"
+            )
+        claimed |= term[1]
+    return tuple(terms)
 
 
 # --------------------------------------------------------------------------------------
@@ -196,19 +220,36 @@ def easy_counterfactuals(
     conservative_model: Sequence[Implicant],
     parsimonious_model: Sequence[Implicant],
     remainders: Iterable[int],
-    expectations: Mapping[int, int],
-    n_conditions: int,
+    expectations: Sequence[Implicant],
 ) -> tuple[int, ...]:
     """Remainders that are easy counterfactuals for one conservative/parsimonious pair.
 
     The procedure of R's QCA package (``minimize`` with ``dir.exp``; Dusa 2019),
-    following Ragin and Sonnett (2005): for every conservative term ``c`` and
-    every parsimonious term ``p`` that contains it (``p``'s literals are a subset of
-    ``c``'s), the literals of ``c`` that ``p`` does not have are dropped when they
-    contradict the directional expectation of their condition (e.g. ``~URB`` when URB
-    is expected to contribute when present) and kept when they agree with it or the
-    condition has no expectation. The remainders covered by the shortened term that are
-    also simplifying assumptions of the parsimonious model are easy counterfactuals.
+    following Ragin and Sonnett (2005): for every conservative term ``c`` and every
+    parsimonious term ``p`` that contains it (``p``'s literals are a subset of
+    ``c``'s), the literals of ``c`` that ``p`` does not have are compared with each
+    directional expectation ``E``:
+
+    * a simple expectation (one condition) drops the literal of its condition when the
+      literal contradicts it (e.g. ``~URB`` when URB is expected to contribute when
+      present) and keeps it when it agrees;
+    * a conjunctural expectation (``~LIT*IND``: the combination is expected to
+      contribute) keeps those literals of ``c`` on its conditions when every one of
+      them agrees with ``E`` and drops all of them as soon as one contradicts it, as
+      R's QCA does with its sum-of-products ``dir.exp`` "to experiment with
+      conjunctural directional expectations" (``minimize``; its C routine ``C_getEC``).
+      With one condition this is the simple rule.
+
+    Literals of conditions without expectation are kept. The remainders covered by the
+    shortened term that are also simplifying assumptions of the parsimonious model are
+    easy counterfactuals.
+
+    Every expectation drops its literals, whatever the others do. R's QCA 3.23 C code
+    (``C_getEC``) starts the shortened term again from ``c`` for each conjunctural
+    expectation, so there, once a conjunctural expectation is given, only the last one
+    drops literals and the simple ones drop none; the two agree when the simple
+    expectations drop nothing and one conjunctural expectation is given, as in its
+    documented Lipset example (``dir.exp = c(DEV, STB, ~LIT*IND)``).
 
     Parameters
     ----------
@@ -217,16 +258,14 @@ def easy_counterfactuals(
     remainders
         Remainder row codes.
     expectations
-        ``{condition index: 1 or 0}``; conditions without expectation are absent.
-    n_conditions
-        ``k``.
+        The expectations as conjunctions ``(value, mask)``, conditions in at most one
+        (see :func:`parse_directional_expectations`).
 
     Returns
     -------
     tuple of int
         The easy counterfactual row codes, sorted.
     """
-    k = n_conditions
     rows = np.fromiter(remainders, dtype=np.int64)
     assumptions = _covered_rows(parsimonious_model, rows)
     easy: set[int] = set()
@@ -235,10 +274,10 @@ def easy_counterfactuals(
             if p_mask & ~c_mask or (c_value & p_mask) != p_value:
                 continue
             drop = 0
-            for j, expected in expectations.items():
-                bit = 1 << (k - 1 - j)
-                if c_mask & ~p_mask & bit and bool(c_value & bit) != bool(expected):
-                    drop |= bit
+            for e_value, e_mask in expectations:
+                extra = c_mask & ~p_mask & e_mask
+                if (c_value ^ e_value) & extra:
+                    drop |= extra
             shortened = (c_value & ~drop, c_mask & ~drop)
             easy.update(int(r) for r in _covered_rows([shortened], assumptions))
     return tuple(sorted(easy))
@@ -314,7 +353,7 @@ def solve(
     conditions = table.conditions
     k = len(conditions)
     expectations = parse_directional_expectations(dir_exp, conditions)
-    by_index = {conditions.index(name): value for name, value in expectations.items()}
+    expected = [format_term(e, conditions) for e in expectations]
     remainders = table.remainders
     options = {"criterion": criterion, "max_models": max_models}
 
@@ -348,7 +387,7 @@ def solve(
         enumerate(conservative.models), enumerate(parsimonious.models)
     ):
         spent += 1
-        easy = easy_counterfactuals(c_model, p_model, remainders, by_index, k)
+        easy = easy_counterfactuals(c_model, p_model, remainders, expectations)
         if easy not in by_counterfactuals:
             if spent >= max_nodes:
                 raise EstimationError(
@@ -426,7 +465,7 @@ def solve(
             ),
             truncated,
         ),
-        directional_expectations=expectations,
+        directional_expectations=tuple(expected),
         parsimonious_primes=parsimonious.prime_implicants,
         config={
             "outcome": table.outcome,
@@ -435,7 +474,7 @@ def solve(
             "n_cut": table.n_cut,
             "pri_cut": table.pri_cut,
             "half_membership": table.half_membership,
-            "directional_expectations": expectations,
+            "directional_expectations": expected,
             "max_nodes": max_nodes,
             "max_seconds": max_seconds,
             **options,
