@@ -342,6 +342,7 @@ def write_stage(
 ) -> None:
     """Write one stage's result into its (existing, empty) directory."""
     recorded, seed = config.to_dict(), config.run.seed
+    notice = inputs.panel.notice  # on every figure drawn from the data (synthetic demo)
 
     def meta(**extra: Any) -> dict[str, Any]:
         return run_metadata(recorded, seed, synthetic_data=inputs.synthetic, **extra)
@@ -357,11 +358,11 @@ def write_stage(
     elif name == "model_choice":
         result.write(directory, figures=figures, metadata=meta(stage=name))
     elif name == "dea":
-        result.write(directory, config=config.dea.to_dict(), figures=figures)
+        result.write(directory, config=config.dea.to_dict(), figures=figures, notice=notice)
     elif name == "qca":
-        result.write(directory)
+        result.write(directory, notice=notice)
     elif name == "qca_robustness":
-        result.write(directory, figures=figures)
+        result.write(directory, figures=figures, notice=notice)
 
 
 def _mle_lines(fits: FitCollection) -> list[str]:

@@ -42,7 +42,7 @@ from bayes_ccd.conventions import DEFAULT_SEED, INTERVAL_PROB, UNIT
 from bayes_ccd.efficiency.lp import TOLERANCE, _frontier_candidates, _radial_batch, _to_efficiency
 from bayes_ccd.efficiency.model import _check_options, _validated
 from bayes_ccd.exceptions import ConfigError, DataError
-from bayes_ccd.report.figures import save_figure
+from bayes_ccd.report.figures import save_figure, stamp_notice
 from bayes_ccd.report.output import write_json
 from bayes_ccd.report.summary import SummaryTable
 from bayes_ccd.report.tables import write_table
@@ -544,7 +544,7 @@ class DEABootstrap:
         return figure
 
     def write(
-        self, directory: str | Path, *, figures: bool = True, pdf: bool = False
+        self, directory: str | Path, *, figures: bool = True, pdf: bool = False, notice: str = ""
     ) -> list[Path]:
         """Write ``bootstrap.{csv,md,tex}``, the figure ``bootstrap_intervals.png``, the RTS test.
 
@@ -559,6 +559,9 @@ class DEABootstrap:
             Also draw the figure of the intervals.
         pdf
             Also write the figure as PDF.
+        notice
+            What the figures must say about the data (the synthetic demo panel), at
+            their foot.
 
         Returns
         -------
@@ -568,7 +571,8 @@ class DEABootstrap:
         table = self.summary_table()
         written = write_table(self.table, out, "bootstrap", digits=4, caption=table.caption)
         if figures:
-            written += save_figure(self.plot_intervals(), out / "bootstrap_intervals", pdf=pdf)
+            figure = stamp_notice(self.plot_intervals(), notice)
+            written += save_figure(figure, out / "bootstrap_intervals", pdf=pdf)
         if self.rts_test is not None:
             test = self.rts_test
             summary = {"statistic": test.statistic, "p_value": test.p_value, **test.config}

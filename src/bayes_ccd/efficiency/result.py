@@ -526,6 +526,7 @@ class Efficiency:
         *,
         config: Mapping[str, Any] | None = None,
         figures: bool = True,
+        notice: str = "",
     ) -> list[Path]:
         """Write the DEA tables, summary and metadata into ``directory``.
 
@@ -548,6 +549,9 @@ class Efficiency:
             over the options of the DEA itself.
         figures
             Draw the figure of the bootstrap intervals (tables are always written).
+        notice
+            What the figures must say about the data (the synthetic demo panel), at
+            their foot.
 
         Returns
         -------
@@ -580,7 +584,7 @@ class Efficiency:
                 caption="Malmquist productivity index (above 1: growth) and its decomposition",
             )
         if self.bootstrap is not None:
-            written += self.bootstrap.write(out, figures=figures)
+            written += self.bootstrap.write(out, figures=figures, notice=notice)
         if self.filled is not None and len(self.filled):
             self.filled.to_csv(out / "filled_cells.csv", index=False)
             written.append(out / "filled_cells.csv")

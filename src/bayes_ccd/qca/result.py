@@ -24,7 +24,7 @@ import pandas as pd
 from bayes_ccd.exceptions import ConfigError
 from bayes_ccd.qca.measures import Implicant
 from bayes_ccd.qca.truth_table import TruthTable
-from bayes_ccd.report.figures import save_figure
+from bayes_ccd.report.figures import save_figure, stamp_notice
 from bayes_ccd.report.output import run_metadata, write_json
 from bayes_ccd.report.summary import Summary, SummaryTable
 from bayes_ccd.report.tables import TABLE_FORMATS, to_latex, write_table
@@ -213,6 +213,7 @@ class QCAResult:
         pdf: bool = False,
         max_charts: int = 10,
         config: Mapping[str, Any] | None = None,
+        notice: str = "",
     ) -> list[Path]:
         """Write every fsQCA output into ``directory``.
 
@@ -240,6 +241,9 @@ class QCAResult:
             Charts of at most this many tied intermediate models.
         config
             Extra configuration recorded in ``metadata.json``, over :attr:`config`.
+        notice
+            What the figures must say about the data (the synthetic demo panel), at
+            their foot.
 
         Returns
         -------
@@ -279,7 +283,7 @@ class QCAResult:
         )
         written.append(write_json(result_to_dict(self), out / "solutions.json"))
         for i in range(min(len(self.intermediate.models), max_charts)):
-            written += self._write_chart(out, i, formats, pdf)
+            written += self._write_chart(out, i, formats, pdf, notice)
         settings = {**self.config, **(dict(config) if config else {})}
         written.append(
             write_json(
@@ -293,7 +297,9 @@ class QCAResult:
         )
         return written
 
-    def _write_chart(self, out: Path, model: int, formats: Sequence[str], pdf: bool) -> list[Path]:
+    def _write_chart(
+        self, out: Path, model: int, formats: Sequence[str], pdf: bool, notice: str
+    ) -> list[Path]:
         """Write the chart of one intermediate model as tables and a figure."""
         models = self.intermediate.models
         chosen = models[model]
@@ -324,7 +330,8 @@ class QCAResult:
                 encoding="utf-8",
             )
             written.append(path)
-        written += save_figure(plot_configuration_chart(self, model), out / stem, pdf=pdf)
+        figure = stamp_notice(plot_configuration_chart(self, model), notice)
+        written += save_figure(figure, out / stem, pdf=pdf)
         return written
 
 

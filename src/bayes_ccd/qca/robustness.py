@@ -41,7 +41,7 @@ from bayes_ccd.qca.calibration import Anchors, percentile_anchors
 from bayes_ccd.qca.measures import consistency, coverage, pri, term_membership
 from bayes_ccd.qca.result import QCAResult
 from bayes_ccd.qca.solutions import configuration_analysis
-from bayes_ccd.report.figures import save_figure
+from bayes_ccd.report.figures import save_figure, stamp_notice
 from bayes_ccd.report.summary import Summary, SummaryTable
 from bayes_ccd.report.tables import write_table
 from bayes_ccd.settings import QCASettings
@@ -350,9 +350,11 @@ class QCARobustness:
         return figure
 
     def write(
-        self, directory: str | Path, *, figures: bool = True, pdf: bool = False
+        self, directory: str | Path, *, figures: bool = True, pdf: bool = False, notice: str = ""
     ) -> list[Path]:
         """Write ``robustness.{csv,md,tex}``, ``robustness_variants.csv`` and the figure.
+
+        The figure carries ``notice`` (what must be said about the data) at its foot.
 
         Returns
         -------
@@ -374,7 +376,7 @@ class QCARobustness:
         variants.to_csv(out / "robustness_variants.csv", index=False)
         written.append(out / "robustness_variants.csv")
         if figures:
-            written += save_figure(self.plot(), out / "robustness", pdf=pdf)
+            written += save_figure(stamp_notice(self.plot(), notice), out / "robustness", pdf=pdf)
         return written
 
 
