@@ -23,7 +23,7 @@ $(STAMP): pyproject.toml constraints.txt
 
 demo: $(STAMP)
 	$(VENV)/bin/bayes-ccd run models/demo.toml
-	$(VENV)/bin/bayes-ccd robustness models/demo.toml --workers 2
+	$(VENV)/bin/bayes-ccd robustness models/demo.toml
 
 test: $(STAMP)
 	$(PY) -m pytest
