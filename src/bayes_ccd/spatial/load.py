@@ -37,6 +37,10 @@ def load(path: str | Path) -> SpatialFit | FitCollection:
     if path.is_dir():
         return _load_directory(path)
     kind = read_tree(path).attrs["kind"]
+    if kind == "hierarchical":
+        from bayes_ccd.spatial.bayes.hierarchical_fit import HierarchicalFit
+
+        return HierarchicalFit.load(path)
     return MLEFit.load(path) if kind == "mle" else PosteriorFit.load(path)
 
 

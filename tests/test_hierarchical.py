@@ -1,0 +1,261 @@
+"""The hierarchical region-varying SDM: regional effects, the one-region limit, the API.
+
+Independent yardsticks: dense effect matrices ``S_k`` built draw by draw; the national
+model's exact sampler (a hierarchical model with one region *is* the national model);
+the national Gram matrix; the dense log density of the interacted SDM.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from bayes_ccd.data.weights import province_contiguity
+from bayes_ccd.exceptions import SpecificationError
+from bayes_ccd.settings import BayesSettings
+from bayes_ccd.spatial.bayes.exact import cross_products, log_likelihood
+from bayes_ccd.spatial.bayes.hierarchical import (
+    build_hierarchical_model,
+    hierarchical_design,
+    hierarchical_model_data,
+)
+from bayes_ccd.spatial.bayes.priors import DEFAULT_PRIOR, log_prior_density, prior_parameters
+from bayes_ccd.spatial.design import ModelSpec
+from bayes_ccd.spatial.model import SpatialPanel
+from bayes_ccd.spatial.regional_effects import regional_effects, regional_spectrum
+from bayes_ccd.spatial.simulate import simulate_panel
+
+SDM = ModelSpec("sdm", "both", y="y", x=("x1", "x2"))
+
+
+@pytest.fixture(scope="module")
+def provinces():
+    return province_contiguity()
+
+
+@pytest.fixture(scope="module")
+def regions(provinces):
+    from bayes_ccd.data.regions import read_regions
+
+    return read_regions()
+
+
+@pytest.fixture(scope="module")
+def panel(provinces):
+    return simulate_panel(
+        provinces, n_periods=12, beta=[1.0, -0.5], theta=[0.5, 0.2], spatial=0.3, seed=5
+    )
+
+
+# --- regional effects against dense S_k ---------------------------------------------------
+
+
+def _dense_summaries(W, codes, rho, b, t):
+    """Every regional summary from the dense ``S = (I - rho W)^{-1}(diag(b) + W diag(t))``."""
+    n = W.shape[0]
+    S = np.linalg.solve(np.eye(n) - rho * W, np.diag(b) + W @ np.diag(t))
+    off = S - np.diag(np.diag(S))
+    rows = []
+    for q in range(codes.max() + 1):
+        inside = codes == q
+        n_q = inside.sum()
+        rows.append(
+            [
+                np.diag(S)[inside].sum() / n_q,
+                off[inside].sum() / n_q,
+                off[:, inside].sum() / n_q,
+                S[np.ix_(inside, ~inside)].sum() / n_q,
+                S[np.ix_(~inside, inside)].sum() / n_q,
+                S[inside].sum() / n_q,
+            ]
+        )
+    direct, total = np.trace(S) / n, S.sum() / n
+    return np.array(rows), np.array([direct, total - direct, total])
+
+
+@pytest.mark.parametrize("kind", ["provinces", "directed"])
+def test_regional_effects_equal_dense_effect_matrices(provinces, regions, kind) -> None:
+    """Every draw, region, covariate and summary equals the dense computation to 1e-10."""
+    rng = np.random.default_rng(3)
+    if kind == "provinces":
+        W = provinces.dense
+        codes = pd.Index(["east", "central", "west"]).get_indexer(
+            regions.loc[list(provinces.units)].to_numpy()
+        )
+    else:  # a non-symmetric, not row-stochastic W with complex eigenvalues
+        W = rng.uniform(size=(9, 9)) * (rng.uniform(size=(9, 9)) < 0.4)
+        np.fill_diagonal(W, 0.0)
+        W /= 1.5 * np.abs(np.linalg.eigvals(W)).max()
+        codes = np.array([0, 0, 1, 1, 1, 2, 2, 0, 2])
+    n_draws, k, g = 7, 2, codes.max() + 1
+    rho = rng.uniform(-0.6, 0.9, n_draws).reshape(7, 1)
+    beta = rng.normal(size=(7, 1, k, g))
+    theta = rng.normal(size=(7, 1, k, g))
+    regional, national = regional_effects(rho, beta, theta, regional_spectrum(W, codes))
+    assert regional.shape == (7, 1, g, 6, k) and national.shape == (7, 1, 3, k)
+    for d in range(n_draws):
+        for j in range(k):
+            rows, nat = _dense_summaries(
+                W, codes, rho[d, 0], beta[d, 0, j, codes], theta[d, 0, j, codes]
+            )
+            np.testing.assert_allclose(regional[d, 0, :, :, j], rows, rtol=0, atol=1e-10)
+            np.testing.assert_allclose(national[d, 0, :, j], nat, rtol=0, atol=1e-10)
+
+
+# --- the design and the density ----------------------------------------------------------
+
+
+def test_one_region_design_is_the_national_design(provinces, panel) -> None:
+    """With one region the interacted design and its Gram matrix are the national ones."""
+    one = pd.Series("all", index=list(provinces.units))
+    national, regional, _ = hierarchical_design(panel, provinces, SDM, one)
+    assert regional.names == tuple(f"{n}[all]" for n in national.names)
+    np.testing.assert_array_equal(cross_products(regional), cross_products(national))
+
+
+def test_hierarchical_density_equals_the_interacted_sdm(provinces, regions, panel) -> None:
+    """The PyMC log density equals, up to one constant, the dense interacted-SDM likelihood
+    at beta = mu + tau z, plus the national priors on mu, sigma, rho, the half-normal on
+    tau and N(0, 1) on z (standardised scale, as the model is written)."""
+    national, regional, membership = hierarchical_design(panel, provinces, SDM, regions)
+    params = prior_parameters(DEFAULT_PRIOR, national)
+    names = list(dict.fromkeys(membership))
+    model = build_hierarchical_model(national, regional, params, names, pooling_scale=0.7)
+    logp = model.compile_logp(jacobian=False)
+    rng = np.random.default_rng(0)
+    s, s_y = params.column_scale, params.y_scale
+    values = []
+    for _ in range(3):
+        point = {
+            "rho_interval__": 0.0,
+            "rho": rng.uniform(-0.2, 0.6),
+            "mu": rng.normal(size=4) * 0.3,
+            "log_sigma": rng.normal() * 0.2 - 0.3,
+            "tau_log__": rng.normal(size=4) * 0.5 - 1.0,
+            "z": rng.normal(size=(4, 3)),
+        }
+        tau = np.exp(point["tau_log__"])
+        lo, hi = national.rho_bounds
+        point["rho_interval__"] = np.log((point["rho"] - lo) / (hi - point["rho"]))
+        beta_std = point["mu"][:, None] + tau[:, None] * point["z"]
+        beta = (beta_std * (s_y / s)[:, None]).reshape(-1)
+        log_sigma = point["log_sigma"] + np.log(s_y)
+        dense = (
+            log_likelihood(regional, cross_products(regional), point["rho"], beta, log_sigma)
+            + log_prior_density(
+                params, national.rho_bounds, point["rho"], point["mu"] * s_y / s, log_sigma
+            )
+            - 0.5 * np.sum(tau**2) / 0.7**2
+            - 0.5 * np.sum(point["z"] ** 2)
+        )
+        inputs = {k: v for k, v in point.items() if k in {v.name for v in model.value_vars}}
+        values.append(logp(inputs) - dense)
+    np.testing.assert_allclose(values, values[0], rtol=0, atol=1e-8)
+
+
+def test_refuses_error_models_and_tiny_regions(provinces, regions, panel) -> None:
+    with pytest.raises(SpecificationError, match="lag model"):
+        hierarchical_design(panel, provinces, SDM.replace(model="sem"), regions)
+    tiny = regions.copy()
+    tiny.iloc[0] = "alone"
+    with pytest.raises(SpecificationError, match="fewer than two units"):
+        hierarchical_design(panel, provinces, SDM, tiny)
+    with pytest.raises(SpecificationError, match="varying"):
+        SpatialPanel(data=panel, weights=provinces, varying="unit")
+
+
+def test_model_data_standardises_like_the_national_model(provinces, regions, panel) -> None:
+    national, regional, _ = hierarchical_design(panel, provinces, SDM, regions)
+    params = prior_parameters(DEFAULT_PRIOR, national)
+    values = hierarchical_model_data(national, regional, params, 1.0)
+    assert values["gram"].shape == (2 + 12, 2 + 12)
+    # The interacted columns of one design column sum to the national column, so their
+    # cross-products with y do too.
+    gram = values["gram"]
+    from bayes_ccd.spatial.bayes.nuts import model_data
+
+    nat = model_data(national, params)["gram"]
+    blocks = gram[2:, 0].reshape(4, 3).sum(axis=1)
+    np.testing.assert_allclose(blocks, nat[2:6, 0], rtol=1e-12)
+
+
+# --- the one-region limit against the exact sampler ---------------------------------------
+
+
+@pytest.mark.slow
+def test_one_region_posterior_equals_the_national_exact_posterior(provinces, panel) -> None:
+    """Means and sds of rho, sigma2, the coefficients and the effects agree within
+    4 sqrt(mcse_nuts^2 + mcse_exact^2) (MCSE of the mean and of the sd; 4 standard errors
+    make a false alarm over the ~40 comparisons unlikely, p ~ 40 x 6e-5)."""
+    one = pd.Series("all", index=list(provinces.units))
+    options = {"draws": 1000, "tune": 1000, "chains": 4, "ppc_draws": 0}
+    hier = SpatialPanel(data=panel, weights=provinces, regions=one, varying="region").fit(
+        "bayes", seed=3, **options
+    )
+    exact = SpatialPanel(data=panel, weights=provinces).fit(
+        "bayes", sampler="exact", seed=3, **options
+    )
+    assert hier.diagnostics().converged, hier.diagnostics().verdict
+    h = hier.coefficients().set_index("term")
+    e = exact.coefficients().set_index("term")
+    h = h.rename(index=lambda t: t.removesuffix("[all]")).loc[e.index]
+    he = hier.effects()
+    he = he[he["region"] == "national"].set_index(["variable", "effect"])
+    ee = exact.effects().set_index(["variable", "effect"]).loc[he.index]
+    for table_h, table_e in ((h, e), (he, ee)):
+        for stat, mcse in (("mean", "mcse_mean"), ("sd", "mcse_sd")):
+            tolerance = 4 * np.sqrt(table_h[mcse] ** 2 + table_e[mcse] ** 2)
+            difference = (table_h[stat] - table_e[stat]).abs()
+            assert (difference < tolerance).all(), table_h.assign(diff=difference, tol=tolerance)
+    # One region: its effects are the national ones, draw by draw.
+    post = hier.posterior
+    for kind, national in (("direct", "direct"), ("indirect_received", "indirect")):
+        np.testing.assert_allclose(
+            post["regional_effects"].sel(region="all", regional_effect=kind),
+            post["effects"].sel(effect=national),
+            atol=1e-10,
+        )
+
+
+# --- the API, saving and loading ----------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hierarchical_fit(provinces, regions, panel):
+    model = SpatialPanel(data=panel, weights=provinces, regions=regions, varying="region")
+    return model.fit("bayes", seed=1, draws=300, tune=300, chains=2, ppc_draws=20)
+
+
+@pytest.mark.slow
+def test_api_tables_and_round_trip(hierarchical_fit, tmp_path) -> None:
+    import bayes_ccd as bc
+
+    fit = hierarchical_fit
+    effects = fit.effects()
+    assert list(effects.columns[:3]) == ["region", "variable", "effect"]
+    assert set(effects["region"]) == {"national", "east", "central", "west"}
+    assert len(effects) == 2 * (3 + 3 * 6)
+    assert set(fit.pooling()["parameter"]) == {"tau", "mu"}
+    assert "tau[W*x1]" in set(fit.coefficients()["term"])
+    assert fit.info["hierarchical"] and fit.info["regions"] == {
+        "east": 11,
+        "central": 8,
+        "west": 12,
+    }
+    assert fit.settings.sampler == "nuts"
+    written = fit.write(tmp_path / "out", figures=False)
+    assert {p.name for p in written} >= {"effects.csv", "pooling.csv", "effects_table.md"}
+    loaded = bc.load(tmp_path / "out" / "posterior.nc")
+    assert type(loaded) is type(fit)
+    pd.testing.assert_frame_equal(loaded.effects(), fit.effects())
+    pd.testing.assert_frame_equal(loaded.pooling(), fit.pooling())
+    assert "Effects by region" in fit.summary().to_text()
+    with pytest.raises(SpecificationError, match="varying"):
+        SpatialPanel(data=fit.design.data, weights=fit.design.weights, varying="region").fit("ml")
+
+
+def test_pooling_scale_is_a_setting() -> None:
+    assert BayesSettings().pooling_scale == 1.0 and BayesSettings().hierarchical is False
+    with pytest.raises(Exception, match="positive"):
+        BayesSettings(pooling_scale=0.0)
