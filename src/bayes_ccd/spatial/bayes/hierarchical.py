@@ -145,7 +145,8 @@ def hierarchical_model_data(
     share ``W`` and the fixed effects), with the Gram matrix of ``[y, W y, X^(1..G)]`` of
     the regional design (the ``W X`` block of
     :func:`~bayes_ccd.spatial.bayes.exact.cross_products` serves error models only), each
-    interacted column divided by its national scale ``s_j``, and the pooling scale.
+    interacted column divided by its national scale ``s_j``, and, with two or more
+    regions, the pooling scale.
     """
     from bayes_ccd.spatial.bayes.nuts import model_data
 
@@ -155,7 +156,10 @@ def hierarchical_model_data(
     gram = cross_products(regional)[: 2 + k, : 2 + k] * np.outer(scale, scale)
     values = model_data(national, params)
     values.pop("error_model")
-    return values | {"gram": gram, "pooling_scale": float(pooling_scale)}
+    values["gram"] = gram
+    if n_regions > 1:  # one region has no scales (and a compiled model no such input)
+        values["pooling_scale"] = float(pooling_scale)
+    return values
 
 
 def build_hierarchical_model(

@@ -58,6 +58,8 @@ from bayes_ccd.spatial.regional_effects import (
 
 #: Posterior variables diagnosed (R-hat, ESS) besides the national model's.
 _DIAGNOSED = (*diagnostics.DIAGNOSED, "mu", "tau", "regional_effects")
+#: Rows of the effect tables: national and regional kinds merged, ``total`` last.
+_EFFECT_ORDER = {e: i for i, e in enumerate(("direct", "indirect", *REGIONAL_EFFECT_KINDS[1:]))}
 #: Columns of :meth:`HierarchicalFit.effects`.
 HIERARCHICAL_EFFECT_COLUMNS = (REGION, "variable", "effect", *POSTERIOR_COLUMNS)
 
@@ -206,9 +208,7 @@ class HierarchicalFit(PosteriorFit):
         order = {
             "region": {r: i for i, r in enumerate([NATIONAL, *self.regions])},
             "variable": {v: i for i, v in enumerate(self.covariates)},
-            "effect": {
-                e: i for i, e in enumerate(dict.fromkeys(EFFECT_KINDS + REGIONAL_EFFECT_KINDS))
-            },
+            "effect": _EFFECT_ORDER,
         }
         keys = pd.DataFrame({c: table[c].map(m) for c, m in order.items()})
         table = table.iloc[np.lexsort([keys[c] for c in reversed(list(order))])]
@@ -262,9 +262,7 @@ class HierarchicalFit(PosteriorFit):
     def effects_table(self, *, digits: int = 3) -> pd.DataFrame:
         """Tabulate the effects in a paper layout: (effect, variable) by region."""
         long = self.effects().rename(columns={REGION: "sample"})
-        order = long["effect"].map(
-            {e: i for i, e in enumerate(dict.fromkeys(EFFECT_KINDS + REGIONAL_EFFECT_KINDS))}
-        )
+        order = long["effect"].map(_EFFECT_ORDER)
         long = long.iloc[order.argsort(kind="stable")]
         return paper_table(
             long,
