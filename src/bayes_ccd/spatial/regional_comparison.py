@@ -292,7 +292,7 @@ def compare_regions(
     """
     from bayes_ccd.spatial.bayes.hierarchical_fit import fit_hierarchical
 
-    chosen = (settings or BayesSettings()).replace(hierarchical=False)
+    chosen = settings or BayesSettings()
     if prior is not None:
         chosen = chosen.replace(prior=str(getattr(prior, "name", prior)))
     report = progress or (lambda message: None)
@@ -303,9 +303,10 @@ def compare_regions(
         model.spec,
         model.region_table(),
         prior=chosen.prior if prior is None else prior,
-        settings=chosen,
+        settings=chosen.replace(hierarchical=True),
         seed=seed,
     )
+    chosen = chosen.replace(hierarchical=False)  # the sub-sample fits are not hierarchical
     mle = model.fit("ml", by_region=True, seed=seed, progress=progress)
     bayes = model.fit(
         "bayes", by_region=True, seed=seed, prior=prior, settings=chosen, progress=progress

@@ -34,6 +34,7 @@ from bayes_ccd.conventions import (
     REGIONAL_EFFECT,
 )
 from bayes_ccd.data.weights import SpatialWeights
+from bayes_ccd.exceptions import SpecificationError
 from bayes_ccd.report.output import write_json
 from bayes_ccd.report.summary import Summary, SummaryTable
 from bayes_ccd.report.tables import paper_table, write_table
@@ -358,10 +359,22 @@ def fit_hierarchical(
 
     The priors of ``mu``, ``sigma`` and ``rho`` are those of the national model under
     ``prior`` (scaled to the national design); ``settings.pooling_scale`` sets the prior
-    of the scales. The sampler is always NUTS (recorded in the settings). With
-    ``settings.ppc_draws > 0`` the posterior predictive check follows.
+    of the scales. The sampler is always NUTS (recorded in the settings); a few
+    regions give ``tau`` a funnel-shaped posterior, so ``target_accept = 0.95`` or more
+    avoids most divergences. With ``settings.ppc_draws > 0`` the posterior predictive
+    check follows.
+
+    Raises
+    ------
+    SpecificationError
+        Student-t errors, an error model, no fixed effects, a region of one unit.
     """
     chosen = (settings or BayesSettings()).replace(sampler="nuts")
+    if chosen.errors != "normal":
+        raise SpecificationError(
+            "the hierarchical model has normal errors; use errors='normal' (Student-t "
+            "errors are available for the national and sub-sample models)"
+        )
     resolved = resolve_prior(prior)
     national, regional, membership = hierarchical_design(data, weights, spec, regions)
     params = prior_parameters(resolved, national)
