@@ -49,7 +49,7 @@ from bayes_ccd.spatial.bayes.posterior import (
     summarise_variable,
 )
 from bayes_ccd.spatial.bayes.priors import Prior, prior_parameters, resolve_prior
-from bayes_ccd.spatial.design import ModelSpec, PanelArrays, SpatialPanelDesign
+from bayes_ccd.spatial.design import LAG_PREFIX, ModelSpec, PanelArrays, SpatialPanelDesign
 from bayes_ccd.spatial.regional_effects import (
     REGIONAL_EFFECT_KINDS,
     REGIONAL_EFFECT_NOTES,
@@ -80,9 +80,8 @@ def hierarchical_posterior(
     """
     regions = list(dict.fromkeys(membership))
     codes = pd.Index(regions).get_indexer(list(membership))
-    n_terms = design.n_coefficients // len(regions)
-    terms = [name.rsplit("[", 1)[0] for name in design.names[:: len(regions)]]
-    blocks = draws["beta"].reshape(*draws["beta"].shape[:-1], n_terms, len(regions))
+    terms = [*covariates, *(LAG_PREFIX + c for c in covariates if design.spec.is_durbin)]
+    blocks = draws["beta"].reshape(*draws["beta"].shape[:-1], len(terms), len(regions))
     beta, theta = _split(blocks, len(covariates), design.spec.is_durbin)
     regional, national = regional_effects(
         draws["rho"], beta, theta, regional_spectrum(design.W, codes)
