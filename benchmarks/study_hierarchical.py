@@ -12,7 +12,7 @@ mean over its units of ``S_k = (I - rho W)^{-1}(diag(beta_r(i)) + W diag(theta_r
 (:func:`bayes_ccd.regional_effects`; indirect = received). For each panel:
 
 - the hierarchical model (NUTS, default prior, ``pooling_scale = 1``, 4 chains x 1000
-  draws, target_accept 0.95);
+  draws, target_accept 0.99);
 - the sub-sample SDM of each region (W cut at its border and re-standardised), by
   maximum likelihood and by the exact sampler (default prior, 2 chains x 1000 draws).
 
@@ -73,7 +73,7 @@ def one_panel(weights, regions, codes, seed: int, *, mle: bool = True) -> pd.Dat
         weights,
         model.spec,
         regions,
-        settings=bc.BayesSettings(draws=1000, tune=1000, chains=4, ppc_draws=0, target_accept=0.95),
+        settings=bc.BayesSettings(draws=1000, tune=1000, chains=4, ppc_draws=0, target_accept=0.99),
         seed=seed,
     )
     fits = [model.fit("bayes", by_region=True, seed=seed, draws=1000, chains=2, ppc_draws=0)]

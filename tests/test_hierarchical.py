@@ -230,7 +230,7 @@ def hierarchical_fit(provinces, regions, panel):
         # A test of the plumbing with few draws: convergence is not its subject.
         warnings.simplefilter("ignore", ConvergenceWarning)
         return model.fit(
-            "bayes", seed=1, draws=300, tune=300, chains=2, ppc_draws=20, target_accept=0.95
+            "bayes", seed=1, draws=300, tune=300, chains=2, ppc_draws=20, target_accept=0.99
         )
 
 
@@ -369,7 +369,7 @@ def test_hierarchical_covers_the_regional_truth(provinces, regions) -> None:
     )
     kinds = {"direct": 0, "indirect": 1, "total": 5}
     covered, widths = [], {"hierarchical posterior": [], "sub-sample posterior": []}
-    settings = BayesSettings(draws=500, tune=500, chains=4, ppc_draws=0, target_accept=0.95)
+    settings = BayesSettings(draws=500, tune=500, chains=4, ppc_draws=0, target_accept=0.99)
     for seed in range(8):
         data = simulate_panel(
             provinces,
