@@ -19,6 +19,25 @@ mean over its units of ``S_k = (I - rho W)^{-1}(diag(beta_r(i)) + W diag(theta_r
 It prints, per estimator and effect, the coverage of the 95% intervals, their mean
 width and the mean bias over regions, covariates and panels, then the bias by region.
 
+With 40 panels (327 s on two shared cores; 85% of the hierarchical fits pass every
+diagnostic) the 95% intervals over 3 regions x 2 covariates x 40 panels = 240 cases per
+effect were
+
+    estimator               effect    coverage  width  rmse
+    hierarchical posterior  direct    0.954     0.418  0.103
+                            indirect  0.967     0.839  0.204
+                            total     0.954     1.058  0.257
+    sub-sample MLE          direct    0.962     0.475  0.115
+                            indirect  0.688     1.024  0.483
+                            total     0.758     1.334  0.526
+    sub-sample posterior    direct    0.962     0.490  0.115
+                            indirect  0.692     1.057  0.483
+                            total     0.775     1.378  0.527
+
+and the sub-samples' mean bias of the indirect effect was -0.41 (central, cut in two
+components), -0.24 (east), -0.18 (west), against at most 0.02 in absolute value for the
+hierarchical model: cutting W at the borders loses the cross-border spillovers.
+
 Run: ``.venv/bin/python benchmarks/study_hierarchical.py [--panels 40]``. Not a test
 (``tests/test_hierarchical.py`` has a small slow-marked version); it prints a table.
 """
