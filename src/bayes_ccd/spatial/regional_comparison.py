@@ -135,33 +135,48 @@ class RegionalComparison:
         return wide.reindex(columns=[e for e in ESTIMATORS if e in wide.columns])
 
     def plot(self, effect: str) -> Figure:
-        """Forest figure of one effect: each region and covariate, one interval per estimator."""
+        """Draw the forest figure of one effect.
+
+        One panel per covariate (each on its own scale), a row per region, one interval per
+        estimator.
+        """
         from matplotlib.figure import Figure
 
         part = self.table[self.table["effect"] == effect]
-        rows = list(dict.fromkeys(zip(part[REGION], part["variable"], strict=True)))
+        regions = list(dict.fromkeys(part[REGION]))
+        variables = list(dict.fromkeys(part["variable"]))
         estimators = [e for e in ESTIMATORS if e in set(part["estimator"])]
-        figure = Figure(figsize=(7.0, 0.45 * len(rows) * len(estimators) + 1.2))
-        axes = figure.add_subplot()
+        columns = min(3, len(variables))
+        rows = -(-len(variables) // columns)
+        height = 0.35 * len(regions) * len(estimators) + 1.0
+        figure = Figure(figsize=(3.6 * columns, height * rows + 0.6))
+        grid = figure.subplots(rows, columns, squeeze=False)
         offsets = np.linspace(-0.25, 0.25, len(estimators)) if len(estimators) > 1 else [0.0]
-        for offset, estimator, marker in zip(offsets, estimators, "os^", strict=False):
-            chosen = part[part["estimator"] == estimator].set_index([REGION, "variable"])
-            chosen = chosen.reindex(rows)
-            position = np.arange(len(rows)) + offset
-            axes.errorbar(
-                chosen["estimate"],
-                position,
-                xerr=[chosen["estimate"] - chosen["lower"], chosen["upper"] - chosen["estimate"]],
-                fmt=marker,
-                capsize=2,
-                label=estimator,
-            )
-        axes.axvline(0.0, color="grey", linewidth=0.8)
-        axes.set_yticks(np.arange(len(rows)), [f"{r}: {v}" for r, v in rows])
-        axes.invert_yaxis()
-        axes.set_xlabel(f"{effect} effect ({INTERVAL_PROB:.0%} interval)")
-        axes.legend(loc="best", fontsize="small")
-        figure.tight_layout()
+        for axes, variable in zip(grid.flat, variables, strict=False):
+            for offset, estimator, marker in zip(offsets, estimators, "os^", strict=False):
+                chosen = part[(part["estimator"] == estimator) & (part["variable"] == variable)]
+                chosen = chosen.set_index(REGION).reindex(regions)
+                axes.errorbar(
+                    chosen["estimate"],
+                    np.arange(len(regions)) + offset,
+                    xerr=[
+                        chosen["estimate"] - chosen["lower"],
+                        chosen["upper"] - chosen["estimate"],
+                    ],
+                    fmt=marker,
+                    capsize=2,
+                    label=estimator,
+                )
+            axes.axvline(0.0, color="grey", linewidth=0.8)
+            axes.set_yticks(np.arange(len(regions)), regions)
+            axes.invert_yaxis()
+            axes.set_title(variable, fontsize="medium")
+        for axes in list(grid.flat)[len(variables) :]:
+            axes.set_visible(False)
+        handles, labels = grid.flat[0].get_legend_handles_labels()
+        figure.legend(handles, labels, loc="lower center", ncols=len(estimators), fontsize="small")
+        figure.suptitle(f"{effect.capitalize()} effects by region ({INTERVAL_PROB:.0%} intervals)")
+        figure.tight_layout(rect=(0, 0.06, 1, 1))
         return figure
 
     def write(
