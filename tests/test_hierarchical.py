@@ -261,6 +261,7 @@ def test_api_tables_and_round_trip(hierarchical_fit, tmp_path) -> None:
     assert type(loaded) is type(fit)
     pd.testing.assert_frame_equal(loaded.effects(), fit.effects())
     pd.testing.assert_frame_equal(loaded.pooling(), fit.pooling())
+    assert type(bc.load(tmp_path / "out")) is type(fit)  # the directory: the fit itself
     assert "Effects by region" in str(fit.summary())
     with pytest.raises(SpecificationError, match="varying"):
         SpatialPanel(data=fit.design.data, weights=fit.design.weights, varying="region").fit("ml")
