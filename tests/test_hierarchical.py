@@ -156,6 +156,14 @@ def test_hierarchical_density_equals_the_interacted_sdm(provinces, regions, pane
     np.testing.assert_allclose(values, values[0], rtol=0, atol=1e-8)
 
 
+def test_build_model_of_a_varying_panel_is_the_hierarchical_model(provinces, regions, panel):
+    model = SpatialPanel(data=panel, weights=provinces, regions=regions, varying="region")
+    pymc_model = model.build_model(pooling_scale=0.3)
+    assert {v.name for v in pymc_model.free_RVs} == {"rho", "mu", "log_sigma", "tau", "z"}
+    assert pymc_model.named_vars_to_dims["z"] == ("coefficient", "region")
+    assert float(pymc_model["pooling_scale"].get_value()) == 0.3
+
+
 def test_refuses_error_models_and_tiny_regions(provinces, regions, panel) -> None:
     with pytest.raises(SpecificationError, match="lag model"):
         hierarchical_design(panel, provinces, SDM.replace(model="sem"), regions)

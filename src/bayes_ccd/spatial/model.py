@@ -208,17 +208,34 @@ class SpatialPanel:
         *,
         errors: str = BayesSettings.errors,
         nu: float = BayesSettings.nu,
+        pooling_scale: float = BayesSettings.pooling_scale,
     ) -> pm.Model:
         """Build the PyMC model of the whole sample under ``prior``.
 
         Use it to inspect the model, sample its prior predictive, or sample it yourself.
         ``errors="student_t"`` builds the Student-t model
         (:func:`~bayes_ccd.spatial.bayes.student.build_student_model`; ``nu = 0``
-        estimates the degrees of freedom).
+        estimates the degrees of freedom). With ``varying="region"`` it is the
+        hierarchical model (:func:`~bayes_ccd.spatial.bayes.hierarchical.build_hierarchical_model`)
+        with the half-normal scale ``pooling_scale`` of the between-region scales.
         """
-        from bayes_ccd.spatial.bayes.priors import resolve_prior
+        from bayes_ccd.spatial.bayes.priors import prior_parameters, resolve_prior
 
-        settings = BayesSettings(errors=errors, nu=nu)  # validates both
+        settings = BayesSettings(errors=errors, nu=nu, pooling_scale=pooling_scale)
+        if self.varying == "region":
+            from bayes_ccd.spatial.bayes.hierarchical import (
+                build_hierarchical_model,
+                hierarchical_design,
+            )
+
+            national, regional, membership = hierarchical_design(
+                self.arrays, self.weights, self.spec, self.region_table()
+            )
+            params = prior_parameters(resolve_prior(prior), national)
+            regions = list(dict.fromkeys(membership))
+            return build_hierarchical_model(
+                national, regional, params, regions, settings.pooling_scale
+            )
         if settings.errors == "student_t":
             from bayes_ccd.spatial.bayes.student import build_student_model
 
