@@ -27,11 +27,13 @@ from bayes_ccd.conventions import (
     COEFFICIENT,
     COVARIATE,
     DEFAULT_SEED,
+    EFFECT,
     EFFECT_KINDS,
     INTERVAL_PROB,
     NATIONAL,
     REGION,
     REGIONAL_EFFECT,
+    TERM,
 )
 from bayes_ccd.data.weights import SpatialWeights
 from bayes_ccd.exceptions import SpecificationError
@@ -91,20 +93,20 @@ def hierarchical_posterior(
     return xr.Dataset(
         {
             "rho": (sample, draws["rho"]),
-            "beta": ((*sample, "term"), draws["beta"]),
+            "beta": ((*sample, TERM), draws["beta"]),
             "mu": ((*sample, COEFFICIENT), draws["mu"]),
             "tau": ((*sample, COEFFICIENT), draws["tau"]),
             "sigma2": (sample, draws["sigma2"]),
             "sigma": (sample, np.sqrt(draws["sigma2"])),
-            "effects": ((*sample, "effect", COVARIATE), national),
+            "effects": ((*sample, EFFECT, COVARIATE), national),
             "regional_effects": ((*sample, REGION, REGIONAL_EFFECT, COVARIATE), regional),
         },
         coords={
             "chain": np.arange(chains),
             "draw": np.arange(n_draws),
-            "term": list(design.names),
+            TERM: list(design.names),
             COEFFICIENT: terms,
-            "effect": list(EFFECT_KINDS),
+            EFFECT: list(EFFECT_KINDS),
             COVARIATE: list(covariates),
             REGION: regions,
             REGIONAL_EFFECT: list(REGIONAL_EFFECT_KINDS),
