@@ -108,6 +108,13 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "bayes_ccd.spatial.results": ("FitCollection",),
     "bayes_ccd.spatial.mle": ("MLEFit",),
     "bayes_ccd.spatial.bayes.fit": ("PosteriorFit",),
+    "bayes_ccd.spatial.bayes.hierarchical_fit": ("HierarchicalFit", "fit_hierarchical"),
+    "bayes_ccd.spatial.regional_effects": ("regional_effects", "regional_spectrum"),
+    "bayes_ccd.spatial.regional_comparison": (
+        "RegionalComparison",
+        "compare_regions",
+        "regional_comparison",
+    ),
     "bayes_ccd.spatial.bayes.priors": ("Prior", "DEFAULT_PRIOR", "REFERENCE_PRIOR"),
     "bayes_ccd.spatial.diagnostics": ("Diagnostics",),
     "bayes_ccd.spatial.compare": ("compare", "Comparison"),

@@ -14,6 +14,12 @@ REGION: Final = "region"
 COVARIATE: Final = "covariate"
 EFFECT: Final = "effect"
 TERM: Final = "term"
+#: A coefficient of the national design pooled across regions (the national means
+#: ``mu`` and between-region scales ``tau`` of the hierarchical model).
+COEFFICIENT: Final = "coefficient"
+#: The effects by region of a model whose coefficients vary by region (direct, received
+#: and sent spillovers, their cross-border parts, total).
+REGIONAL_EFFECT: Final = "regional_effect"
 
 #: The three effects of the LeSage-Pace decomposition, in reporting order.
 EFFECT_KINDS: Final = ("direct", "indirect", "total")

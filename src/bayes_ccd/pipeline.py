@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from bayes_ccd.qca.result import QCAResult
     from bayes_ccd.qca.robustness import QCARobustness
     from bayes_ccd.spatial.compare import Comparison
+    from bayes_ccd.spatial.regional_comparison import RegionalComparison
     from bayes_ccd.spatial.results import FitCollection
     from bayes_ccd.spatial.selection import ModelComparison
 
@@ -234,6 +235,7 @@ class RunResult:
     exploration: ExplorationResult | None = None
     mle: FitCollection | None = None
     bayes: FitCollection | None = None
+    hierarchical: RegionalComparison | None = None
     comparison: Comparison | None = None
     model_choice: ModelComparison | None = None
     efficiency: Efficiency | None = None
@@ -305,6 +307,7 @@ SECTION_TITLES = {
     "explore": "Spatio-temporal exploration",
     "mle": "Spatial panel model (maximum likelihood)",
     "bayes": "Spatial panel model (Bayesian)",
+    "hierarchical": "Hierarchical model by region versus the sub-samples",
     "compare": "Posterior versus maximum likelihood",
     "model_choice": "Model comparison",
     "dea": "Efficiency (DEA)",
@@ -351,7 +354,7 @@ def write_stage(
         result.write(directory)
     elif name == "explore":
         result.write(directory, figures=figures, metadata={"run": config.run.name})
-    elif name in ("mle", "bayes"):
+    elif name in ("mle", "bayes", "hierarchical"):
         result.write(directory, figures=figures, metadata=meta(stage=name))
     elif name == "compare":
         result.write(directory, figures=figures, metadata=run_metadata(recorded, seed, stage=name))
@@ -389,6 +392,7 @@ STAGES: dict[str, tuple[str, ...]] = {
     "explore": ("ccd",),
     "mle": ("ccd",),
     "bayes": ("ccd",),
+    "hierarchical": ("ccd",),
     "compare": ("mle", "bayes"),
     "model_choice": ("ccd",),
     "dea": (),
@@ -401,6 +405,7 @@ RESULT_FIELDS = {
     "explore": "exploration",
     "mle": "mle",
     "bayes": "bayes",
+    "hierarchical": "hierarchical",
     "compare": "comparison",
     "model_choice": "model_choice",
     "dea": "efficiency",
@@ -416,6 +421,7 @@ def enabled_stages(config: RunConfig) -> list[str]:
         "explore": config.explore.enabled,
         "mle": config.mle.enabled,
         "bayes": config.bayes.enabled,
+        "hierarchical": config.bayes.enabled and config.bayes.hierarchical,
         "compare": config.mle.enabled and config.bayes.enabled,
         "model_choice": config.model_choice.enabled,
         "dea": config.dea.enabled,
@@ -535,6 +541,11 @@ def compute_stage(name: str, prepared: Prepared, results: dict[str, Any], report
                 progress=report,
             )
         return as_collection(fits)
+    if name == "hierarchical":
+        from bayes_ccd.spatial.regional_comparison import compare_regions
+
+        report("hierarchical model by region (NUTS) and the regional sub-samples")
+        return compare_regions(prepared.model, settings=config.bayes, seed=seed, progress=report)
     if name == "compare":
         from bayes_ccd.spatial.compare import compare
 

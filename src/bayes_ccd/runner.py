@@ -58,6 +58,7 @@ STAGE_SECTIONS: dict[str, tuple[str, ...]] = {
     "explore": ("weights", "explore"),
     "mle": ("weights", "regression", "mle"),
     "bayes": ("weights", "regression", "bayes"),
+    "hierarchical": ("weights", "regression", "mle", "bayes"),
     "compare": (),
     "model_choice": ("weights", "regression", "bayes", "model_choice"),
     "dea": ("data", "dea"),

@@ -400,6 +400,20 @@ class BayesSettings(Settings):
         high=1e6,
         text="0 (estimate) or a positive number of degrees of freedom",
     )
+    hierarchical: bool = setting(
+        False,
+        "also fit the hierarchical model: coefficients varying by region with partial "
+        "pooling, on the full W (NUTS)",
+    )
+    pooling_scale: float = setting(
+        1.0,
+        "scale of the half-normal prior of the between-region standard deviations, in "
+        "standard deviations of y per standard deviation of the covariate",
+        low=0,
+        open_low=True,
+        high=1e6,
+        text="a positive number",
+    )
 
 
 @dataclass(frozen=True)

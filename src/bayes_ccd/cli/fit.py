@@ -37,6 +37,8 @@ ESTIMATOR_SETTINGS: dict[str, tuple[type, tuple[str, ...]]] = {
             "ppc_draws",
             "errors",
             "nu",
+            "hierarchical",
+            "pooling_scale",
         ),
     ),
 }
@@ -168,6 +170,7 @@ def run(args: argparse.Namespace) -> int:
         for c in args.x
     ]
     by_region = args.by_region or args.regions is not None
+    hierarchical = args.estimator == "bayes" and bool(settings.hierarchical)
     # The specification checks its variables (repeats, y among x) before any file is read.
     ModelSpec(
         regression.model,  # type: ignore[arg-type]
@@ -199,21 +202,23 @@ def run(args: argparse.Namespace) -> int:
         model=regression.model,
         fe=regression.fe,
         transform=regression.transform,
-        regions=_regions(args) if by_region else None,
+        regions=_regions(args) if by_region or hierarchical else None,
     )
     progress(
         f"{model.spec.label()}, estimator {args.estimator}"
         + (", national and by region" if by_region else "")
     )
     method = "ml" if args.estimator == "mle" else "bayes"
-    fits = as_collection(
-        model.fit(method, by_region=by_region, seed=seed, settings=settings, progress=progress)
-    )
     config = {
         key: str(value) if isinstance(value, Path) else value
         for key, value in vars(args).items()
         if not key.startswith("_")
     }
+    if method == "bayes" and settings.hierarchical:
+        return _run_hierarchical(args, model, settings, seed, config)
+    fits = as_collection(
+        model.fit(method, by_region=by_region, seed=seed, settings=settings, progress=progress)
+    )
     progress("writing tables" + (" and figures" if args.figures and method == "bayes" else ""))
     with atomic_output_dir(args.out, protect=input_paths(args)) as staging:
         fits.write(staging, figures=args.figures, metadata=run_metadata(config, seed))
@@ -225,5 +230,25 @@ def run(args: argparse.Namespace) -> int:
             f"Filled by linear interpolation, {len(filled)} cell(s) (listed in "
             f"filled_cells.csv): {cells}."
         )
+    print(f"Results written to {args.out}/")
+    return 0
+
+
+def _run_hierarchical(
+    args: argparse.Namespace, model: Any, settings: Any, seed: int, config: dict[str, Any]
+) -> int:
+    """Fit the hierarchical model and the sub-samples; write them side by side.
+
+    ``--out`` gets the hierarchical fit (effects by region, ``pooling.csv``) and the
+    sub-sample MLE and posterior next to it (``regional_<effect>`` tables and figures).
+    """
+    from bayes_ccd.report.output import atomic_output_dir, run_metadata
+    from bayes_ccd.spatial.regional_comparison import compare_regions
+
+    comparison = compare_regions(model, settings=settings, seed=seed, progress=progress)
+    progress("writing tables" + (" and figures" if args.figures else ""))
+    with atomic_output_dir(args.out, protect=input_paths(args)) as staging:
+        comparison.write(staging, figures=args.figures, metadata=run_metadata(config, seed))
+    print("\n".join(comparison.summary().lines))
     print(f"Results written to {args.out}/")
     return 0

@@ -26,7 +26,8 @@ def load(path: str | Path) -> SpatialFit | FitCollection:
         A file written by ``fit.save(path)`` (:class:`~bayes_ccd.spatial.mle.MLEFit` or
         :class:`~bayes_ccd.spatial.bayes.fit.PosteriorFit`), or a directory written by
         ``write`` / ``bayes-ccd fit`` (a :class:`~bayes_ccd.spatial.results.FitCollection`
-        of its samples, national first).
+        of its samples, national first; the directory of a hierarchical fit gives the
+        :class:`~bayes_ccd.spatial.bayes.hierarchical_fit.HierarchicalFit` itself).
 
     Raises
     ------
@@ -37,10 +38,14 @@ def load(path: str | Path) -> SpatialFit | FitCollection:
     if path.is_dir():
         return _load_directory(path)
     kind = read_tree(path).attrs["kind"]
+    if kind == "hierarchical":
+        from bayes_ccd.spatial.bayes.hierarchical_fit import HierarchicalFit
+
+        return HierarchicalFit.load(path)
     return MLEFit.load(path) if kind == "mle" else PosteriorFit.load(path)
 
 
-def _load_directory(directory: Path) -> FitCollection:
+def _load_directory(directory: Path) -> SpatialFit | FitCollection:
     found = [name for name in FIT_FILES.values() if (directory / name).is_file()]
     if not found:
         raise DataError(
@@ -57,6 +62,8 @@ def _load_directory(directory: Path) -> FitCollection:
     )
     if labels is None:
         fit = load(directory / name)
+        if read_tree(directory / name).attrs["kind"] == "hierarchical":
+            return fit  # one fit of every region: a collection's tables do not apply
         return FitCollection({fit.label: fit})  # type: ignore[union-attr]
     main = main_sample(labels)
     fits = {}

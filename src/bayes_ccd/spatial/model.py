@@ -79,6 +79,11 @@ class SpatialPanel:
         China's provinces.
     unit, time, missing
         For a DataFrame: its unit and period columns and the missing-value policy.
+    varying
+        ``None`` (default), or ``"region"``: ``fit(method="bayes")`` fits the
+        hierarchical model whose coefficients vary by region with partial pooling, on
+        the full ``W`` (:mod:`bayes_ccd.spatial.bayes.hierarchical`; a
+        :class:`~bayes_ccd.spatial.bayes.hierarchical_fit.HierarchicalFit`).
     """
 
     def __init__(
@@ -96,7 +101,10 @@ class SpatialPanel:
         unit: str = UNIT,
         time: str = PERIOD,
         missing: str = "error",
+        varying: str | None = None,
     ) -> None:
+        if varying not in (None, "region"):
+            raise SpecificationError(f"varying must be None or 'region', got {varying!r}")
         if formula is not None:
             if y is not None or x is not None:
                 raise SpecificationError("give either a formula or y= and x=, not both")
@@ -130,6 +138,7 @@ class SpatialPanel:
         self.data = data
         self.weights = weights
         self.regions = regions
+        self.varying = varying
         self._columns = (unit, time, missing)
 
     def __repr__(self) -> str:
@@ -199,17 +208,34 @@ class SpatialPanel:
         *,
         errors: str = BayesSettings.errors,
         nu: float = BayesSettings.nu,
+        pooling_scale: float = BayesSettings.pooling_scale,
     ) -> pm.Model:
         """Build the PyMC model of the whole sample under ``prior``.
 
         Use it to inspect the model, sample its prior predictive, or sample it yourself.
         ``errors="student_t"`` builds the Student-t model
         (:func:`~bayes_ccd.spatial.bayes.student.build_student_model`; ``nu = 0``
-        estimates the degrees of freedom).
+        estimates the degrees of freedom). With ``varying="region"`` it is the
+        hierarchical model (:func:`~bayes_ccd.spatial.bayes.hierarchical.build_hierarchical_model`)
+        with the half-normal scale ``pooling_scale`` of the between-region scales.
         """
-        from bayes_ccd.spatial.bayes.priors import resolve_prior
+        from bayes_ccd.spatial.bayes.priors import prior_parameters, resolve_prior
 
-        settings = BayesSettings(errors=errors, nu=nu)  # validates both
+        settings = BayesSettings(errors=errors, nu=nu, pooling_scale=pooling_scale)
+        if self.varying == "region":
+            from bayes_ccd.spatial.bayes.hierarchical import (
+                build_hierarchical_model,
+                hierarchical_design,
+            )
+
+            national, regional, membership = hierarchical_design(
+                self.arrays, self.weights, self.spec, self.region_table()
+            )
+            params = prior_parameters(resolve_prior(prior), national)
+            regions = list(dict.fromkeys(membership))
+            return build_hierarchical_model(
+                national, regional, params, regions, settings.pooling_scale
+            )
         if settings.errors == "student_t":
             from bayes_ccd.spatial.bayes.student import build_student_model
 
@@ -226,11 +252,17 @@ class SpatialPanel:
         """
         samples = {NATIONAL: Sample(self.arrays, self.weights)}
         if by_region:
-            regions = self.regions
-            if regions is None or isinstance(regions, (str, Path)):
-                regions = read_regions(regions)
-            samples |= regional_samples(self.arrays, self.weights, regions, self.spec, islands)
+            samples |= regional_samples(
+                self.arrays, self.weights, self.region_table(), self.spec, islands
+            )
         return samples
+
+    def region_table(self) -> pd.Series:
+        """Return ``unit -> region``: :attr:`regions`, read if a file, else the bundled table."""
+        regions = self.regions
+        if regions is None or isinstance(regions, (str, Path)):
+            regions = read_regions(regions)
+        return regions
 
     def fit(
         self,
@@ -270,9 +302,11 @@ class SpatialPanel:
 
         Returns
         -------
-        MLEFit, PosteriorFit or FitCollection
+        MLEFit, PosteriorFit (HierarchicalFit with ``varying="region"``) or FitCollection
         """
         report = progress or (lambda message: None)
+        if self.varying == "region":
+            return self._fit_hierarchical(method, by_region, settings, prior, seed, report, options)
         samples = self.samples(by_region=by_region, islands=islands)
         if method in ("ml", "mle"):
             fits = self._fit_ml(samples, settings, seed, report, options)
@@ -281,6 +315,32 @@ class SpatialPanel:
         else:
             raise SpecificationError(f"unknown method {method!r}; use 'ml' or 'bayes'")
         return FitCollection(fits) if by_region else fits[NATIONAL]
+
+    def _fit_hierarchical(self, method, by_region, settings, prior, seed, report, options):
+        from bayes_ccd.spatial.bayes.hierarchical_fit import fit_hierarchical
+
+        if method != "bayes" or by_region:
+            raise SpecificationError(
+                "a model with varying='region' is fitted by method='bayes' on the whole "
+                "sample (its regions share W); compare it with the sub-sample fits of a "
+                "model without varying= (bayes_ccd.regional_comparison)"
+            )
+        chosen = _settings(settings, BayesSettings).replace(**options)
+        if prior is not None:
+            chosen = chosen.replace(prior=str(getattr(prior, "name", prior)))
+        report(f"hierarchical Bayesian {self.spec.model.upper()} by region (NUTS)")
+        notes: list[str] = []
+        with recorded_warnings(notes):
+            fit = fit_hierarchical(
+                self.arrays,
+                self.weights,
+                self.spec,
+                self.region_table(),
+                prior=chosen.prior if prior is None else prior,
+                settings=chosen,
+                seed=seed,
+            )
+        return _with_notes(fit, notes)
 
     def _fit_ml(self, samples, settings, seed, report, options) -> dict[str, SpatialFit]:
         from bayes_ccd.spatial.ml import estimate

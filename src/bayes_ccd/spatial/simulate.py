@@ -36,6 +36,11 @@ def simulate_panel(
     SEM/SDEM, with ``e_t ~ N(0, sigma2 I)``, or with ``nu`` iid ``sqrt(sigma2) t_nu``
     errors (Student-t; ``sigma2`` is then the squared scale).
 
+    ``beta`` and ``theta`` are ``(K,)``, or ``(N, K)`` for coefficients that vary by unit
+    (e.g. by region): then ``x_it beta_i`` and ``sum_j w_ij x_jt theta_j``, the lag of
+    ``theta_j x_j`` belonging to the unit ``j`` that sends it (the hierarchical model of
+    :mod:`bayes_ccd.spatial.bayes.hierarchical`).
+
     Returns
     -------
     PanelArrays
@@ -47,10 +52,11 @@ def simulate_panel(
     beta_arr = np.asarray(beta, dtype=float)
     mu = rng.standard_normal(n) if fe in ("individual", "both") else np.zeros(n)
     alpha = rng.standard_normal(n_periods) if fe in ("time", "both") else np.zeros(n_periods)
-    x = rng.standard_normal((n_periods, n, beta_arr.size)) + 0.5 * mu[None, :, None]
-    mean = x @ beta_arr + mu + alpha[:, None] + (1.0 if fe == "none" else 0.0)
+    k = beta_arr.shape[-1]
+    x = rng.standard_normal((n_periods, n, k)) + 0.5 * mu[None, :, None]
+    mean = (x * beta_arr).sum(axis=-1) + mu + alpha[:, None] + (1.0 if fe == "none" else 0.0)
     if theta is not None:
-        mean = mean + spatial_lag(W, x) @ np.asarray(theta, dtype=float)
+        mean = mean + spatial_lag(W, x * np.asarray(theta, dtype=float)).sum(axis=-1)
     if nu is None:
         noise = np.sqrt(sigma2) * rng.standard_normal((n_periods, n))
     else:
@@ -66,5 +72,5 @@ def simulate_panel(
         weights.units,
         tuple(range(1, n_periods + 1)),
         "y",
-        tuple(f"x{k + 1}" for k in range(beta_arr.size)),
+        tuple(f"x{j + 1}" for j in range(k)),
     )
