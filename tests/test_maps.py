@@ -451,3 +451,27 @@ def test_explore_maps_a_prefecture_table_on_bundled_boundaries(tmp_path):
     assert "SYNTHETIC DATA (test)" in result.plot_density("D")._supxlabel.get_text()
     with pytest.raises(ConfigError, match="did you mean 'bundled:china-county'"):
         ExploreSettings(boundary="bundled:china-countys")
+
+
+def test_unit_values_map_on_china_provinces_with_a_fixed_scale():
+    from bayes_ccd.exploration.china_maps import china_map_shapes
+    from bayes_ccd.exploration.maps import plot_unit_values
+
+    units = list(province_table()["province"])
+    values = pd.DataFrame(
+        {"x1": np.linspace(0.0, 1.0, len(units)), "x2": np.full(len(units), 0.5)}, index=units
+    )
+    figure = plot_unit_values(
+        values,
+        boundary=china_map_shapes(units),
+        title="P(direct > 0)",
+        label="P(effect > 0 | data)",
+        limits=(0.0, 1.0),
+        notice="SYNTHETIC DATA (test)",
+    )
+    titled = [ax.get_title() for ax in figure.axes if ax.get_title()]
+    assert titled[:2] == ["x1", "x2"]
+    bar = figure.axes[-1]
+    assert bar.get_ylabel() == "P(effect > 0 | data)" and bar.get_ylim() == (0.0, 1.0)
+    assert figure._suptitle.get_text() == "P(direct > 0)"
+    assert "SYNTHETIC DATA (test)" in figure._supxlabel.get_text()

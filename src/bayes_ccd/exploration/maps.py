@@ -679,3 +679,53 @@ def _draw_shapes(
         return
     ax.set_aspect("equal")
     ax.set_axis_off()
+
+
+def plot_unit_values(
+    values: pd.DataFrame,
+    *,
+    boundary: Any,
+    title: str,
+    label: str,
+    limits: tuple[float, float],
+    cmap: str = "RdBu",
+    notice: str = "",
+) -> Figure:
+    """Map one value per unit for each column of ``values`` on a fixed colour scale.
+
+    Small multiples, one panel per column (e.g. a covariate's posterior probability of a
+    positive effect), one colour bar for all panels over ``limits``.
+
+    Parameters
+    ----------
+    values
+        Indexed by unit, one column per panel.
+    boundary
+        Shapes with a ``unit`` column (:func:`read_boundary`, or China's from
+        :func:`bayes_ccd.exploration.china_maps.china_map_shapes`).
+    title, label
+        The figure's title and the colour bar's label.
+    limits
+        The values at the two ends of the colour scale (``(0, 1)`` for probabilities).
+    cmap
+        A matplotlib colour map; the default diverges at the middle of ``limits``.
+    notice
+        The data's notice (e.g. that they are synthetic), written at the foot.
+    """
+    norm = Normalize(vmin=limits[0], vmax=limits[1])
+    colours = mpl.colormaps[cmap]
+    nrows, ncols = _panel_layout(values.shape[1])
+    fig = Figure(figsize=_figure_size(boundary, nrows, ncols, 0.9), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
+    for ax, column in zip(axes, values.columns, strict=False):
+        faces = {str(u): colours(norm(v)) for u, v in values[column].items()}
+        _draw_shapes(ax, boundary, faces)
+        ax.set_title(str(column), fontsize=11)
+    for ax in axes[values.shape[1] :]:
+        ax.set_axis_off()
+    fig.colorbar(
+        mpl.cm.ScalarMappable(norm=norm, cmap=colours), ax=list(axes), shrink=0.75, label=label
+    )
+    fig.suptitle(title, fontsize=12)
+    _foot(fig, boundary, notice)
+    return fig

@@ -28,8 +28,8 @@ from bayes_ccd.conventions import (
     NATIONAL,
     REGION,
 )
-from bayes_ccd.exceptions import SpecificationError
-from bayes_ccd.report.figures import save_figure
+from bayes_ccd.exceptions import ConfigError, DataError, DataWarning, SpecificationError, warn
+from bayes_ccd.report.figures import save_figure, stamp_notice
 from bayes_ccd.report.summary import Summary, SummaryTable
 from bayes_ccd.report.tables import format_number, write_table
 from bayes_ccd.settings import BayesSettings
@@ -149,7 +149,11 @@ class RegionalComparison:
         columns = min(3, len(variables))
         rows = -(-len(variables) // columns)
         height = 0.35 * len(regions) * len(estimators) + 1.0
-        figure = Figure(figsize=(3.6 * columns, height * rows + 0.6))
+        figure = Figure(figsize=(3.6 * columns, height * rows + 1.3), layout="constrained")
+        data = self.hierarchical.design.data
+        label = f"{effect} effect on {data.y_name}" + (
+            " (received)" if effect == "indirect" else ""
+        )
         grid = figure.subplots(rows, columns, squeeze=False)
         offsets = np.linspace(-0.25, 0.25, len(estimators)) if len(estimators) > 1 else [0.0]
         for axes, variable in zip(grid.flat, variables, strict=False):
@@ -171,13 +175,45 @@ class RegionalComparison:
             axes.set_yticks(np.arange(len(regions)), regions)
             axes.invert_yaxis()
             axes.set_title(variable, fontsize="medium")
+            axes.set_xlabel(label, fontsize="small")
         for axes in list(grid.flat)[len(variables) :]:
             axes.set_visible(False)
-        handles, labels = grid.flat[0].get_legend_handles_labels()
-        figure.legend(handles, labels, loc="lower center", ncols=len(estimators), fontsize="small")
-        figure.suptitle(f"{effect.capitalize()} effects by region ({INTERVAL_PROB:.0%} intervals)")
-        figure.tight_layout(rect=(0, 0.06, 1, 1))
-        return figure
+        # In the first panel: a figure legend outside the panels would collide with the
+        # title or with the data's notice at the foot.
+        grid.flat[0].legend(fontsize="x-small", loc="best", framealpha=0.9)
+        figure.suptitle(
+            f"{effect.capitalize()} effects by region: estimate and {INTERVAL_PROB:.0%} interval"
+        )
+        return stamp_notice(figure, data.notice)
+
+    def plot_probability_map(self, effect: str = "direct") -> Figure:
+        """Map, per covariate, each province's posterior probability of a positive effect.
+
+        Every unit takes its region's hierarchical effect (``indirect``: the spillover its
+        region's units receive); the colour scale runs from 0 to 1, white at 1/2. Needs
+        China's boundaries (the ``china`` extra) and units they match.
+        """
+        from bayes_ccd.exploration.china_maps import china_map_shapes
+        from bayes_ccd.exploration.maps import plot_unit_values
+
+        fit = self.hierarchical
+        kind = "indirect_received" if effect == "indirect" else effect
+        table = fit.effects()
+        table = table[(table[REGION] != NATIONAL) & (table["effect"] == kind)]
+        wide = table.pivot(index=REGION, columns="variable", values="prob_positive")
+        wide = wide[list(dict.fromkeys(table["variable"]))]
+        units = list(fit.design.data.units)
+        values = wide.loc[list(fit.membership)].set_axis(units)
+        noun = "spillover received" if effect == "indirect" else f"{effect} effect"
+        return plot_unit_values(
+            values,
+            boundary=china_map_shapes(units),
+            title=f"Posterior probability of a positive {noun} on "
+            f"{fit.design.data.y_name}, by region (hierarchical model)",
+            label="P(effect > 0 | data)",
+            limits=(0.0, 1.0),
+            notice=fit.design.data.notice,
+        )
 
     def write(
         self,
@@ -192,7 +228,8 @@ class RegionalComparison:
         The fit's files (:meth:`HierarchicalFit.write`: ``effects.csv`` by region,
         ``pooling.csv``, ``posterior.nc``, ...), then ``regional_comparison.csv`` (long)
         and per effect ``regional_<effect>`` tables (``.csv``, ``.md``, ``.tex``) and forest
-        figures (``.png``).
+        figures (``.png``), and for China's provinces ``probability_map_<effect>.png``
+        (:meth:`plot_probability_map`).
         """
         directory = Path(directory)
         paths = self.hierarchical.write(
@@ -218,7 +255,19 @@ class RegionalComparison:
             )
             if figures:
                 paths += save_figure(self.plot(effect), directory / f"regional_{effect}", dpi=120)
+                paths += self._write_map(directory, effect)
         return paths
+
+    def _write_map(self, directory: Path, effect: str) -> list[Path]:
+        """Write ``probability_map_<effect>.png`` when the units are China's provinces."""
+        try:
+            figure = self.plot_probability_map(effect)
+        except DataError:  # not China's provinces: there is no boundary to draw on
+            return []
+        except ConfigError as error:  # China's provinces, but the china extra is missing
+            warn(f"no probability map of the {effect} effects: {error}", DataWarning)
+            return []
+        return save_figure(figure, directory / f"probability_map_{effect}", dpi=120)
 
 
 def _subsample_rows(fits: FitCollection, estimator: str) -> pd.DataFrame:

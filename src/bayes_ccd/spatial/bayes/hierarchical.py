@@ -87,6 +87,7 @@ def regional_arrays(arrays: PanelArrays, membership: pd.Series) -> PanelArrays:
         names,
         arrays.source,
         arrays.filled,
+        arrays.notice,
     )
 
 
