@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 import numpy as np
 import pandas as pd
@@ -433,7 +433,15 @@ class PosteriorFit(SpatialFit):
         The design is rebuilt from the stored data and weights and checked against the
         fingerprint (the model id).
         """
-        tree, config, design = archive.open_fit(path, "posterior")
+        return cls.restore(path, "posterior")
+
+    @classmethod
+    def restore(cls, path: str | Path, kind: str, extra: tuple[str, ...] = ()) -> Self:
+        """Rebuild a saved fit of ``kind``; ``extra`` names constructor fields a subclass adds.
+
+        Those fields are read from the stored configuration as tuples.
+        """
+        tree, config, design = archive.open_fit(path, kind)
         groups = {f"/{k}": v.to_dataset() for k, v in tree.children.items() if k != "constant_data"}
         return cls(
             design,
@@ -446,6 +454,7 @@ class PosteriorFit(SpatialFit):
             tuple(config["notes"]),
             config["timings"],
             config["ppc"],
+            **{name: tuple(config[name]) for name in extra},
         )
 
 

@@ -322,22 +322,7 @@ class HierarchicalFit(PosteriorFit):
     @classmethod
     def load(cls, path: str | Path) -> HierarchicalFit:
         """Load the fit saved by :meth:`save` (data checked against the fingerprint)."""
-        tree, config, design = archive.open_fit(path, "hierarchical")
-        groups = {f"/{k}": v.to_dataset() for k, v in tree.children.items() if k != "constant_data"}
-        return cls(
-            design,
-            xr.DataTree.from_dict(groups),
-            Prior.from_dict(config["prior"]),
-            BayesSettings.from_mapping(config["settings"], source=str(path)),
-            int(config["seed"]),
-            config["label"],
-            tuple(config["dropped_units"]),
-            tuple(config["notes"]),
-            config["timings"],
-            config["ppc"],
-            covariates=tuple(config["covariates"]),
-            membership=tuple(config["membership"]),
-        )
+        return cls.restore(path, "hierarchical", extra=("covariates", "membership"))
 
 
 def effect_note() -> str:
