@@ -18,7 +18,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
@@ -107,7 +107,7 @@ class Store:
             return None
         return Outcome("ok", effects, record["facts"], record["notes"], record["seconds"])
 
-    def put(self, spec: Specification, key: str, outcome: Outcome, **extra: Any) -> Path:
+    def put(self, spec: Specification, key: str, outcome: Outcome) -> Path:
         """Write the entry of ``spec``, replacing an older one; return its directory."""
         self.root.mkdir(parents=True, exist_ok=True)
         entry = self.root / spec.id
@@ -124,7 +124,6 @@ class Store:
                 "facts": outcome.facts,
                 "notes": outcome.notes,
                 "seconds": outcome.seconds,
-                **extra,
             }
             write_json(record, staging / RECORD)
             staging.chmod(0o777 & ~_umask())  # mkdtemp's 0o700 would hide the entry
