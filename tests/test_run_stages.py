@@ -43,7 +43,9 @@ def test_validate_passes_the_demo_and_writes_nothing(tmp_path, capsys):
     assert main(["run", str(MODELS / "demo.toml"), "--validate"]) == 0
     assert time.perf_counter() - start < 10
     out = capsys.readouterr().out
-    stages = "ccd, explore, mle, bayes, compare, model_choice, dea, qca, qca_robustness"
+    stages = (
+        "ccd, explore, mle, bayes, hierarchical, compare, model_choice, dea, qca, qca_robustness"
+    )
     assert f"valid; stages on: {stages}" in out
     assert not (tmp_path / "results").exists()
 
@@ -123,6 +125,7 @@ def test_a_failed_last_stage_keeps_the_others_and_resume_reuses_them(tmp_path, c
 def test_one_chain_in_the_configuration_is_diagnosed_not_a_traceback(tmp_path, capsys):
     edits = [("chains = 4", "chains = 1"), ("draws = 2000", "draws = 300\nppc_draws = 0")]
     edits += [("by_region = true", "by_region = false")]
+    edits += [("hierarchical = true", "hierarchical = false")]
     off = ("explore", "mle", "model_choice", "dea", "qca")
     path = _demo_toml(tmp_path, edits=edits, stages_off=off)
     out = tmp_path / "run"

@@ -178,7 +178,7 @@ def specification_config(
         "regression": {"by_region": config.robustness.by_region},
         "mle": {"enabled": False},
         # The table needs the effects, not the posterior predictive check.
-        "bayes": {"enabled": True, "ppc_draws": 0},
+        "bayes": {"enabled": True, "ppc_draws": 0, "hierarchical": False},
         "explore": {"enabled": False},
         "model_choice": {"enabled": False},
         "dea": {"enabled": False},
