@@ -31,12 +31,13 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from importlib import resources
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 import numpy as np
 import pandas as pd
+from scipy import sparse
 
-from bayes_ccd.data.panel import HUGE, read_csv_cells
+from bayes_ccd.data.panel import HUGE, _delimiter, _header_line, read_csv_cells
 from bayes_ccd.data.regions import province_table
 from bayes_ccd.exceptions import SpecificationError, WeightsError, WeightsWarning, warn
 
@@ -48,6 +49,18 @@ BUNDLED_CONTIGUITY = "bundled:province-contiguity"
 
 #: Imaginary parts below this are rounding noise of a real spectrum.
 _IMAG_TOL = 1e-10
+#: Largest panel whose spatial models use the dense ``W`` and its eigenvalues; above it
+#: ``W`` stays sparse, with a sparse log-determinant and trace-based effects. Measured on
+#: two cores (benchmarks/bench_large_n.py): at 2,000 units the eigenvalues take about
+#: 2 s and a dense ``W`` 32 MB, and the sparse path matches the dense one to well under
+#: 1% of a posterior sd (tests/test_large_n.py).
+DENSE_SPECTRUM_LIMIT: Final = 2_000
+#: Above this many units the eigenvalues of ``W`` are refused (hours of ``O(n^3)``).
+EIGENVALUE_LIMIT: Final = 20_000
+#: Above this many units ``SpatialWeights.dense`` is refused (3 GiB at the limit).
+DENSE_MATRIX_LIMIT: Final = 20_000
+#: Above this many units a square CSV (``n^2`` cells) is refused: use an edge list.
+SQUARE_CSV_LIMIT: Final = 5_000
 
 
 def unit_eigenvalue(values: np.ndarray, purpose: str) -> int:
@@ -108,24 +121,55 @@ class SpatialWeights:
         """Number of units."""
         return len(self.units)
 
-    def _ordered(self, graph: Graph) -> np.ndarray:
-        matrix = graph.sparse.toarray()
+    def _ordered(self, graph: Graph) -> sparse.csr_matrix:
+        matrix = sparse.csr_matrix(graph.sparse, dtype=float)
         ids = [str(u) for u in graph.unique_ids]
         order = pd.Index(ids).get_indexer(list(self.units))
-        return np.ascontiguousarray(matrix[np.ix_(order, order)], dtype=float)
+        if not np.array_equal(order, np.arange(len(order))):
+            matrix = matrix[order][:, order]
+        # libpysal stores an island as a zero-weight self-loop: drop such explicit zeros.
+        matrix.eliminate_zeros()
+        matrix.sort_indices()
+        return matrix
 
     @cached_property
-    def raw_dense(self) -> np.ndarray:
-        """The weights as given (before the transform).
-
-        Rows and columns are in :attr:`units` order.
-        """
+    def raw_sparse(self) -> sparse.csr_matrix:
+        """The weights as given (before the transform), CSR in :attr:`units` order."""
         return self._ordered(self.raw)
 
     @cached_property
-    def dense(self) -> np.ndarray:
-        """``W`` as a dense ``(n, n)`` array, rows and columns in :attr:`units` order."""
+    def sparse(self) -> sparse.csr_matrix:
+        """``W`` as a sparse CSR matrix, rows and columns in :attr:`units` order.
+
+        The representation of every computation on large panels: memory grows with the
+        number of links, not with ``n^2``.
+        """
         return self._ordered(self.graph)
+
+    @cached_property
+    def raw_dense(self) -> np.ndarray:
+        """The weights as given (before the transform), dense, in :attr:`units` order."""
+        return self._densify(self.raw_sparse)
+
+    @cached_property
+    def dense(self) -> np.ndarray:
+        """``W`` as a dense ``(n, n)`` array, rows and columns in :attr:`units` order.
+
+        Raises
+        ------
+        WeightsError
+            More than :data:`DENSE_MATRIX_LIMIT` units (use :attr:`sparse`).
+        """
+        return self._densify(self.sparse)
+
+    def _densify(self, matrix: sparse.csr_matrix) -> np.ndarray:
+        if self.n > DENSE_MATRIX_LIMIT:
+            raise WeightsError(
+                f"weights {self.source}: a dense {self.n} x {self.n} W would take "
+                f"{self.n**2 * 8 / 2**30:.0f} GiB; above {DENSE_MATRIX_LIMIT:,} units "
+                "use SpatialWeights.sparse"
+            )
+        return np.ascontiguousarray(matrix.toarray(), dtype=float)
 
     @cached_property
     def eigenvalues(self) -> np.ndarray:
@@ -135,29 +179,47 @@ class SpatialWeights:
         ``D^{-1/2} C D^{-1/2}`` (Ord 1975), whose real eigenvalues a symmetric solver
         finds several times faster; any other ``W`` uses the general solver and keeps a
         complex spectrum when it has one.
+
+        Raises
+        ------
+        SpecificationError
+            More than :data:`EIGENVALUE_LIMIT` units: the ``O(n^3)`` decomposition would
+            take hours; large panels use a sparse log-determinant instead
+            (:mod:`bayes_ccd.spatial.logdet`).
         """
-        if self.transform == "r":
+        if self.n > EIGENVALUE_LIMIT:
+            raise SpecificationError(
+                f"weights {self.source}: the eigenvalues of a W of {self.n:,} units are "
+                f"not computed (above {EIGENVALUE_LIMIT:,} units the dense decomposition "
+                "takes too long); use logdet='sparse-lu' or 'chebyshev'"
+            )
+        if self.transform == "r" and self.raw_is_symmetric:
             raw = self.raw_dense
-            if np.allclose(raw, raw.T, rtol=0, atol=1e-14):
-                degree = raw.sum(axis=1)
-                scale = np.divide(1.0, np.sqrt(degree), out=np.zeros_like(degree), where=degree > 0)
-                return np.linalg.eigvalsh(scale[:, None] * raw * scale[None, :])
+            degree = raw.sum(axis=1)
+            scale = np.divide(1.0, np.sqrt(degree), out=np.zeros_like(degree), where=degree > 0)
+            return np.linalg.eigvalsh(scale[:, None] * raw * scale[None, :])
         values = np.linalg.eigvals(self.dense)
         if np.all(np.abs(values.imag) < _IMAG_TOL):
             return np.sort(values.real)
         return values
 
+    @cached_property
+    def raw_is_symmetric(self) -> bool:
+        """Whether the raw weights equal their transpose to ``1e-14`` in every cell."""
+        raw = self.raw_sparse
+        difference = abs(raw - raw.T)
+        return bool(difference.nnz == 0 or difference.max() <= 1e-14)
+
     @property
     def is_row_stochastic(self) -> bool:
         """Whether every row sums to one (needed by time fixed effects)."""
-        return bool(np.allclose(self.dense.sum(axis=1), 1.0, atol=1e-12))
+        return bool(np.allclose(np.asarray(self.sparse.sum(axis=1)).ravel(), 1.0, atol=1e-12))
 
     @cached_property
     def islands(self) -> tuple[str, ...]:
         """Units without any neighbour."""
-        return tuple(
-            u for u, s in zip(self.units, (self.dense != 0).sum(axis=1), strict=True) if s == 0
-        )
+        degree = np.diff(self.sparse.indptr)  # explicit zeros were eliminated
+        return tuple(np.asarray(self.units, dtype=object)[degree == 0])
 
     @cached_property
     def n_components(self) -> int:
@@ -172,11 +234,18 @@ class SpatialWeights:
 
         For complex spectra the bounds come from the real eigenvalues, as in
         LeSage & Pace; for a row-stochastic ``W`` the upper bound is exactly 1 (its
-        largest eigenvalue, which the solver returns only to rounding).
+        largest eigenvalue, which the solver returns only to rounding). Above
+        :data:`DENSE_SPECTRUM_LIMIT` units the extreme eigenvalues come from Lanczos
+        iterations (:func:`extreme_eigenvalues`) instead of the whole spectrum.
         """
-        values = self.eigenvalues
-        real = values.real[np.abs(values.imag) < _IMAG_TOL] if np.iscomplexobj(values) else values
-        lo, hi = float(real.min()), float(real.max())
+        if self.n > DENSE_SPECTRUM_LIMIT:
+            lo, hi = self.extreme_eigenvalues()
+        else:
+            values = self.eigenvalues
+            real = (
+                values.real[np.abs(values.imag) < _IMAG_TOL] if np.iscomplexobj(values) else values
+            )
+            lo, hi = float(real.min()), float(real.max())
         if lo >= 0 or hi <= 0:
             raise WeightsError(
                 f"weights {self.source}: eigenvalues do not straddle zero "
@@ -184,6 +253,35 @@ class SpatialWeights:
                 "and at least one neighbour pair"
             )
         return 1.0 / lo, 1.0 if self.is_row_stochastic else 1.0 / hi
+
+    def extreme_eigenvalues(self) -> tuple[float, float]:
+        """Smallest and largest real eigenvalue of ``W`` without the whole spectrum.
+
+        A row-standardised symmetric ``W`` is similar to ``D^{-1/2} C D^{-1/2}``, whose
+        extreme eigenvalues ARPACK's Lanczos iteration finds in ``O(links)`` per step; a
+        symmetric ``W`` as given likewise. For any other ``W`` the spectral radius
+        ``r`` (Arnoldi) gives the conservative interval ``(-r, r)``; a row-stochastic
+        ``W`` has ``r = 1`` and the largest eigenvalue exactly 1.
+        """
+        from scipy.sparse.linalg import eigs, eigsh
+
+        if self.raw_is_symmetric:
+            matrix = self.raw_sparse
+            if self.transform == "r":
+                degree = np.asarray(matrix.sum(axis=1)).ravel()
+                scale = np.divide(1.0, np.sqrt(degree), out=np.zeros_like(degree), where=degree > 0)
+                matrix = sparse.diags(scale) @ matrix @ sparse.diags(scale)
+            # A fixed start vector keeps ARPACK's answer reproducible.
+            start = np.ones(self.n) / np.sqrt(self.n)
+            low = eigsh(matrix, k=1, which="SA", v0=start, tol=1e-12, return_eigenvectors=False)
+            high = eigsh(matrix, k=1, which="LA", v0=start, tol=1e-12, return_eigenvectors=False)
+            return float(low[0]), float(high[0])
+        if self.is_row_stochastic:
+            return -1.0, 1.0
+        radius = eigs(
+            self.sparse, k=1, which="LM", v0=np.ones(self.n), tol=1e-12, return_eigenvectors=False
+        )
+        return -float(abs(radius[0])), float(abs(radius[0]))
 
     def aligned(self, units: Sequence[object]) -> SpatialWeights:
         """Return the same weights with rows in the order of ``units``.
@@ -221,11 +319,20 @@ class SpatialWeights:
     @cached_property
     def asymmetric_pairs(self) -> tuple[tuple[str, str, float, float], ...]:
         """Pairs ``(i, j, w_ij, w_ji)`` of the raw weights with ``w_ij != w_ji``, in unit order."""
-        raw = self.raw_dense
-        rows, cols = np.nonzero(np.triu(~np.isclose(raw, raw.T, rtol=1e-12, atol=0)))
+        raw = self.raw_sparse
+        pattern = (abs(raw) + abs(raw.T)).tocoo()
+        upper = pattern.row < pattern.col
+        rows, cols = pattern.row[upper], pattern.col[upper]
+        order = np.lexsort((cols, rows))
+        rows, cols = rows[order], cols[order]
+        forward = np.asarray(raw[rows, cols]).ravel()
+        backward = np.asarray(raw[cols, rows]).ravel()
+        differ = ~np.isclose(forward, backward, rtol=1e-12, atol=0)
         return tuple(
-            (self.units[i], self.units[j], float(raw[i, j]), float(raw[j, i]))
-            for i, j in zip(rows, cols, strict=True)
+            (self.units[i], self.units[j], float(a), float(b))
+            for i, j, a, b in zip(
+                rows[differ], cols[differ], forward[differ], backward[differ], strict=True
+            )
         )
 
     @property
@@ -236,11 +343,11 @@ class SpatialWeights:
     @property
     def is_binary(self) -> bool:
         """Whether every raw weight is 0 or 1 (contiguity)."""
-        return bool(np.isin(self.raw_dense, (0.0, 1.0)).all())
+        return bool(np.isin(self.raw_sparse.data, (0.0, 1.0)).all())
 
     def summary(self) -> dict[str, object]:
         """Facts for reports: size, links, islands, components, symmetry, transform, source."""
-        links = int((self.dense != 0).sum())
+        links = int(self.sparse.nnz)
         return {
             "source": self.source,
             "n_units": self.n,
@@ -327,10 +434,53 @@ def from_dense(
     matrix = np.asarray(matrix, dtype=float)
     ids = [str(u) for u in units]
     _validate_matrix(matrix, ids, source)
+    return from_sparse(sparse.csr_matrix(matrix), ids, transform=transform, source=source)
+
+
+def from_sparse(
+    matrix: sparse.spmatrix | sparse.sparray,
+    units: Sequence[object],
+    *,
+    transform: Transform = "r",
+    source: str = "<sparse>",
+) -> SpatialWeights:
+    """Weights from a scipy sparse ``(n, n)`` matrix whose rows and columns follow ``units``.
+
+    The representation for large panels: nothing ``n x n`` is ever formed.
+
+    Raises
+    ------
+    WeightsError
+        Not square, labels not matching, duplicated labels, a non-finite, negative or
+        huge weight, or a unit that is its own neighbour (named).
+    """
+    matrix = sparse.csr_matrix(matrix, dtype=float)
+    matrix.sum_duplicates()
+    matrix.eliminate_zeros()
+    ids = [str(u) for u in units]
+    _validate_shape(matrix.shape, ids, source)
+    coo = matrix.tocoo()
+    for bad, text in (
+        (~np.isfinite(coo.data), "is not a finite number"),
+        (np.abs(coo.data) > HUGE, f"is too large to compute with (beyond {HUGE:.0e}); rescale"),
+        (coo.data < 0, "is negative"),
+    ):
+        if bad.any():
+            k = int(np.flatnonzero(bad)[0])
+            raise WeightsError(
+                f"weights {source}: cell ({ids[coo.row[k]]}, {ids[coo.col[k]]}) = "
+                f"{coo.data[k]:.3g} {text}"
+            )
+    loops = np.flatnonzero(coo.row == coo.col)
+    if len(loops):
+        raise WeightsError(
+            f"weights {source}: unit '{ids[coo.row[loops[0]]]}' is its own neighbour; "
+            "W must have a zero diagonal"
+        )
     # libpysal takes seconds to import: only when weights are built, not to check a run.
     from libpysal.graph import Graph
 
-    return _finish(Graph.from_dense(matrix, ids=ids), ids, transform, source)
+    return _finish(Graph.from_sparse(matrix, ids=ids), ids, transform, source)
 
 
 def from_edges(
@@ -391,21 +541,28 @@ def from_edges(
             )
         ids = wanted
     index = pd.Index(ids)
-    matrix = np.zeros((len(ids), len(ids)))
-    matrix[index.get_indexer(frame["source"]), index.get_indexer(frame["target"])] = frame[
-        "weight"
-    ].to_numpy()
-    return from_dense(matrix, ids, transform=transform, source=source)
+    matrix = sparse.coo_matrix(
+        (
+            frame["weight"].to_numpy(dtype=float),
+            (index.get_indexer(frame["source"]), index.get_indexer(frame["target"])),
+        ),
+        shape=(len(ids), len(ids)),
+    )
+    return from_sparse(matrix, ids, transform=transform, source=source)
 
 
-def _validate_matrix(matrix: np.ndarray, ids: Sequence[str], source: str) -> None:
-    if matrix.ndim != 2 or matrix.shape[0] != matrix.shape[1]:
-        raise WeightsError(f"weights {source}: matrix is {matrix.shape}, not square")
-    if matrix.shape[0] != len(ids):
-        raise WeightsError(f"weights {source}: {matrix.shape[0]} rows but {len(ids)} labels")
+def _validate_shape(shape: tuple[int, ...], ids: Sequence[str], source: str) -> None:
+    if len(shape) != 2 or shape[0] != shape[1]:
+        raise WeightsError(f"weights {source}: matrix is {shape}, not square")
+    if shape[0] != len(ids):
+        raise WeightsError(f"weights {source}: {shape[0]} rows but {len(ids)} labels")
     if len(set(ids)) != len(ids):
         dup = pd.Index(ids)[pd.Index(ids).duplicated()].unique().tolist()
         raise WeightsError(f"weights {source}: duplicated unit labels {dup}")
+
+
+def _validate_matrix(matrix: np.ndarray, ids: Sequence[str], source: str) -> None:
+    _validate_shape(matrix.shape, ids, source)
     if not np.all(np.isfinite(matrix)):
         i, j = np.argwhere(~np.isfinite(matrix))[0]
         raise WeightsError(f"weights {source}: cell ({ids[i]}, {ids[j]}) is not a finite number")
@@ -428,27 +585,67 @@ def _validate_matrix(matrix: np.ndarray, ids: Sequence[str], source: str) -> Non
 def read_weights(
     path: str | Path, *, transform: Transform = "r", symmetrize: bool = True
 ) -> SpatialWeights:
-    """Read weights from a square CSV, an edge-list CSV or a GAL file.
+    """Read weights from an edge list (CSV or Parquet), a GAL or GWT file, or a square CSV.
 
     ``bundled:province-contiguity`` names the bundled contiguity of the 31 provinces.
-    The format is recognised from the extension (``.gal``) or, for CSV, from the header
-    (``source,target[,weight]`` is an edge list, anything else a square matrix).
+    The format is recognised from the extension (``.gal``, ``.gwt``, ``.parquet``) or,
+    for CSV, from the header (``source,target[,weight]`` is an edge list, anything else
+    a square matrix). Edge lists, GAL and GWT are read straight into a sparse matrix,
+    the formats for large panels; a square CSV of more than :data:`SQUARE_CSV_LIMIT`
+    units is refused (``n^2`` cells).
     """
     if str(path) == BUNDLED_CONTIGUITY:
         return province_contiguity(transform=transform)
     path = Path(path)
     if not path.is_file():
         raise WeightsError(f"weights file {path} does not exist")
-    if path.suffix.lower() == ".gal":
-        return _read_gal(path, transform)
+    suffix = path.suffix.lower()
+    if suffix in (".gal", ".gwt"):
+        return _read_libpysal(path, transform)
+    if suffix == ".parquet":
+        return _read_parquet_edges(path, transform, symmetrize)
+    columns = _header_columns(path)
+    if columns[:2] != ["source", "target"] and len(columns) - 1 > SQUARE_CSV_LIMIT:
+        raise WeightsError(
+            f"weights file {path}: a square CSV of {len(columns) - 1:,} units "
+            f"({(len(columns) - 1) ** 2:,} cells) is too large; above {SQUARE_CSV_LIMIT:,} "
+            "units give the weights as an edge list (CSV or Parquet with columns "
+            "source,target[,weight]) or a GAL/GWT file"
+        )
     frame = read_csv_cells(path, what="weights file", error=WeightsError)
-    columns = [c.lower() for c in frame.columns]
     if columns[:2] == ["source", "target"]:
-        frame.columns = columns
+        frame.columns = [c.lower() for c in frame.columns]
         return check_symmetry(
             from_edges(frame, transform=transform, symmetrize=symmetrize, source=str(path))
         )
     return _read_square(frame, path, transform)
+
+
+def _header_columns(path: Path) -> list[str]:
+    """Return the lower-cased header fields of a CSV file (none if it has no readable header).
+
+    Read before the file itself, so that a square CSV too large to hold is refused
+    before its cells are read; an unreadable file is left to ``read_csv_cells``, which
+    names the problem.
+    """
+    try:
+        header = _header_line(path)
+    except (OSError, UnicodeDecodeError, pd.errors.EmptyDataError):
+        return []
+    return [c.strip().strip('"').lower() for c in header.split(_delimiter(header))]
+
+
+def _read_parquet_edges(path: Path, transform: Transform, symmetrize: bool) -> SpatialWeights:
+    try:
+        frame = pd.read_parquet(path)
+    except Exception as error:  # pyarrow raises its own error types on malformed files
+        raise WeightsError(f"Parquet file {path} could not be read: {error}") from None
+    frame.columns = [str(c).strip().lower() for c in frame.columns]
+    # Index rows by their 1-based position, as CSV rows are by line, for the messages.
+    frame.index = pd.RangeIndex(1, len(frame) + 1)
+    return check_symmetry(
+        from_edges(frame, transform=transform, symmetrize=symmetrize, source=str(path))
+    )
 
 
 def _read_square(frame: pd.DataFrame, path: Path, transform: Transform) -> SpatialWeights:
@@ -474,25 +671,21 @@ def _read_square(frame: pd.DataFrame, path: Path, transform: Transform) -> Spati
     return check_symmetry(from_dense(matrix, row_ids, transform=transform, source=str(path)))
 
 
-def _read_gal(path: Path, transform: Transform) -> SpatialWeights:
+def _read_libpysal(path: Path, transform: Transform) -> SpatialWeights:
     import libpysal
 
-    handle = libpysal.io.open(str(path))
+    kind = path.suffix.lower().lstrip(".").upper()
     try:
+        handle = libpysal.io.open(str(path))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             w = handle.read()
-    except Exception as error:  # libpysal raises bare Exceptions on malformed files
-        raise WeightsError(f"GAL file {path} could not be read: {error}") from None
-    finally:
         handle.close()
+    except Exception as error:  # libpysal raises bare Exceptions on malformed files
+        raise WeightsError(f"{kind} file {path} could not be read: {error}") from None
     ids = [str(i) for i in w.id_order]
-    matrix = np.zeros((len(ids), len(ids)))
-    index = {u: k for k, u in enumerate(w.id_order)}
-    for unit, neighbours in w.neighbors.items():
-        for neighbour, value in zip(neighbours, w.weights[unit], strict=True):
-            matrix[index[unit], index[neighbour]] = value
-    return check_symmetry(from_dense(matrix, ids, transform=transform, source=str(path)))
+    # W.sparse is CSR in id_order, built from the neighbour lists without an n x n array.
+    return check_symmetry(from_sparse(w.sparse, ids, transform=transform, source=str(path)))
 
 
 def province_contiguity(*, transform: Transform = "r") -> SpatialWeights:

@@ -240,8 +240,9 @@ def _cross_section(
         raise DataError(
             f"the variable is constant ({y[0]:.6g}) across units; Moran's I is undefined", **where
         )
-    # The dense matrix is already transformed: esda must use it as is ("O").
-    graph = Graph.from_dense(weights.dense, ids=list(weights.units))
+    # The matrix is already transformed: esda must use it as is ("O"). Sparse, so that
+    # county and tract panels never form an n x n array.
+    graph = Graph.from_sparse(weights.sparse, ids=list(weights.units))
     return ordered, graph
 
 
