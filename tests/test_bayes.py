@@ -28,6 +28,7 @@ from bayes_ccd.data.regions import read_regions
 from bayes_ccd.data.weights import from_dense, province_contiguity
 from bayes_ccd.exceptions import ConfigError, ConvergenceWarning, SpecificationError, WeightsWarning
 from bayes_ccd.settings import BayesSettings
+from bayes_ccd.spatial.arrays import PanelArrays
 from bayes_ccd.spatial.bayes.estimator import SpatialPanelBayes
 from bayes_ccd.spatial.bayes.exact import (
     ExactPosterior,
@@ -37,7 +38,7 @@ from bayes_ccd.spatial.bayes.exact import (
 )
 from bayes_ccd.spatial.bayes.fit import PosteriorFit
 from bayes_ccd.spatial.bayes.nuts import build_pymc_model
-from bayes_ccd.spatial.bayes.posterior import _moran, posterior_predictive, reduced_form_solve
+from bayes_ccd.spatial.bayes.posterior import _moran, posterior_predictive
 from bayes_ccd.spatial.bayes.priors import (
     DEFAULT_PRIOR,
     REFERENCE_PRIOR,
@@ -50,9 +51,10 @@ from bayes_ccd.spatial.bayes.priors import (
     prior_parameters,
     read_prior_file,
 )
-from bayes_ccd.spatial.design import INTERCEPT, ModelSpec, PanelArrays, build_design
+from bayes_ccd.spatial.design import INTERCEPT, ModelSpec, build_design
 from bayes_ccd.spatial.ml import fit_ml, full_loglik
 from bayes_ccd.spatial.model import SpatialPanel
+from bayes_ccd.spatial.operators import reduced_form_solve
 from bayes_ccd.spatial.simulate import simulate_panel
 
 BETA = (1.0, -0.5)
@@ -505,6 +507,28 @@ def test_nuts_same_seed_same_draws(provinces, sdm_data, nuts_and_exact) -> None:
     assert first.tree["posterior"].identical(again.tree["posterior"])
     assert not np.allclose(first.tree["posterior"]["rho"], other.tree["posterior"]["rho"])
     assert first.info["timings"]["compile_seconds"] == 0.0  # compiled once per session
+
+
+@pytest.mark.slow
+def test_nuts_national_and_regions_compile_once(provinces, sdm_data, nuts_and_exact) -> None:
+    """The national model and its three regional sub-samples share one compiled model.
+
+    Regions differ in N, hence in the length of the eigenvalue data, but every input is
+    ``pm.Data``: nutpie's ``with_data`` swaps them without compiling again.
+    """
+    from bayes_ccd.spatial.bayes import nuts as nuts_module
+
+    compiled = set(nuts_module._COMPILED)  # the session's NUTS model, by nuts_and_exact
+    model = SpatialPanel(data=sdm_data, weights=provinces, regions=read_regions())
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # 100 draws are too few
+        warnings.simplefilter("ignore", WeightsWarning)  # regional W: islands
+        fits = model.fit(
+            "bayes", sampler="nuts", by_region=True, draws=50, tune=50, chains=2, ppc_draws=0
+        )
+    assert set(fits) == {"national", "east", "central", "west"}
+    assert [fit.info["timings"]["compile_seconds"] for fit in fits.values()] == [0.0] * 4
+    assert set(nuts_module._COMPILED) == compiled
 
 
 @pytest.mark.slow

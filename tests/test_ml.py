@@ -36,7 +36,8 @@ from bayes_ccd.exceptions import (
     WeightsWarning,
 )
 from bayes_ccd.settings import MLESettings
-from bayes_ccd.spatial.design import ModelSpec, PanelArrays, build_design, helmert
+from bayes_ccd.spatial.arrays import PanelArrays
+from bayes_ccd.spatial.design import ModelSpec, build_design, helmert
 from bayes_ccd.spatial.ml import MLResult, concentrated_loglik, fit_ml, information_matrix
 from bayes_ccd.spatial.mle import MLEFit
 from bayes_ccd.spatial.model import SpatialPanel

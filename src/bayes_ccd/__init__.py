@@ -64,7 +64,12 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "bayes_ccd.data.panel": ("Panel", "read_panel", "validate_panel"),
     "bayes_ccd.data.demo": ("demo_panel", "simulate_demo_panel", "SYNTHETIC_NOTICE"),
     "bayes_ccd.data.regions": ("read_regions", "province_table"),
-    "bayes_ccd.data.weights": ("SpatialWeights", "read_weights", "province_contiguity"),
+    "bayes_ccd.data.weights": (
+        "SpatialWeights",
+        "read_weights",
+        "province_contiguity",
+        "DENSE_SPECTRUM_LIMIT",
+    ),
     "bayes_ccd.data.builders": (
         "weights_from_spec",
         "higher_order_contiguity",
@@ -102,7 +107,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "coordination_level",
     ),
     "bayes_ccd.spatial.model": ("SpatialPanel",),
-    "bayes_ccd.spatial.design": ("ModelSpec", "PanelArrays"),
+    "bayes_ccd.spatial.arrays": ("PanelArrays",),
+    "bayes_ccd.spatial.design": ("ModelSpec",),
     "bayes_ccd.spatial.simulate": ("simulate_panel",),
     "bayes_ccd.spatial.effects": ("direct_effects", "indirect_effects", "total_effects"),
     "bayes_ccd.spatial.results": ("FitCollection",),
@@ -167,6 +173,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
 _ALIASES: dict[str, tuple[str, str]] = {
     "weights_from_array": ("bayes_ccd.data.weights", "from_dense"),
     "weights_from_edges": ("bayes_ccd.data.weights", "from_edges"),
+    "weights_from_sparse": ("bayes_ccd.data.weights", "from_sparse"),
     "read_prior": ("bayes_ccd.spatial.bayes.priors", "read_prior_file"),
 }
 

@@ -481,6 +481,7 @@ def prepare(config: RunConfig | str | Path) -> Prepared:
             fe=regression.fe,
             transform=regression.transform,
             regions=inputs.regions,
+            logdet=regression.logdet,
         )
         by_region = regression.by_region and inputs.regions is not None
         if regression.by_region and not by_region:

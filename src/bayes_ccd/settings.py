@@ -49,6 +49,8 @@ CHINA_BOUNDARIES: Final = (
 MODELS: Final = ("sdm", "sar", "sem", "sdem")
 FIXED_EFFECTS: Final = ("both", "individual", "time", "none")
 TRANSFORMS: Final = ("lee-yu", "within")
+#: How ``log|I - rho W|`` is computed; ``"auto"``: eigen to 2,000 units, sparse LU above.
+LOGDET_METHODS: Final = ("auto", "eigen", "sparse-lu", "chebyshev")
 EFFECT_INFERENCES: Final = ("simulation", "delta")
 INFORMATION: Final = ("expected", "observed")
 SAMPLERS: Final = ("exact", "nuts")
@@ -306,6 +308,7 @@ class RegressionSettings(Settings):
         "remove fixed effects by the Lee-Yu transformation or the uncorrected within estimator",
         choices=TRANSFORMS,
     )
+    logdet: str = setting("auto", "how log|I - rho W| is computed", choices=LOGDET_METHODS)
     by_region: bool = setting(True, "also fit each region's sub-sample")
 
 

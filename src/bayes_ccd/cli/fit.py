@@ -72,7 +72,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_setting(parser, WeightsSettings, "coordinates")
     add_setting(parser, WeightsSettings, "contiguity")
     add_setting(parser, WeightsSettings, "boundary_id")
-    for name in ("model", "fe", "transform"):
+    for name in ("model", "fe", "transform", "logdet"):
         add_setting(parser, RegressionSettings, name)
     add_setting(parser, DataSettings, "missing")
     add_setting(parser, DataSettings, "gaps")
@@ -135,7 +135,9 @@ def _regions(args: argparse.Namespace) -> Any:
 def run(args: argparse.Namespace) -> int:
     """Fit, write the output layout, print one line per sample."""
     settings = _settings(args)
-    regression = settings_from(args, RegressionSettings, fields=("model", "fe", "transform"))
+    regression = settings_from(
+        args, RegressionSettings, fields=("model", "fe", "transform", "logdet")
+    )
     weights_settings = settings_from(
         args,
         WeightsSettings,
@@ -203,6 +205,7 @@ def run(args: argparse.Namespace) -> int:
         fe=regression.fe,
         transform=regression.transform,
         regions=_regions(args) if by_region or hierarchical else None,
+        logdet=regression.logdet,
     )
     progress(
         f"{model.spec.label()}, estimator {args.estimator}"

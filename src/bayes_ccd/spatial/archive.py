@@ -20,19 +20,15 @@ import numpy as np
 import pandas as pd
 import xarray as xr
 from libpysal.graph import Graph
+from scipy import sparse
 
 import bayes_ccd
 from bayes_ccd.conventions import COVARIATE, PERIOD, UNIT
 from bayes_ccd.data.weights import SpatialWeights
 from bayes_ccd.exceptions import DataError
 from bayes_ccd.report.output import json_default
-from bayes_ccd.spatial.design import (
-    FILLED_COLUMNS,
-    ModelSpec,
-    PanelArrays,
-    SpatialPanelDesign,
-    build_design,
-)
+from bayes_ccd.spatial.arrays import FILLED_COLUMNS, PanelArrays
+from bayes_ccd.spatial.design import ModelSpec, SpatialPanelDesign, build_design
 from bayes_ccd.spatial.fingerprint import Fingerprint, data_digest, weights_digest
 
 #: Dimension of the non-zero cells of a stored weights matrix.
@@ -42,15 +38,15 @@ LINK = "link"
 def constant_data(design: SpatialPanelDesign) -> xr.Dataset:
     """Build the ``constant_data`` group of a fit of ``design`` (see the module docstring)."""
     data, weights = design.data, design.weights
-    raw = weights.raw_dense
-    rows, cols = np.nonzero(raw)
+    raw = weights.raw_sparse.tocoo()  # CSR with sorted indices: row-major cell order
+    rows, cols = raw.row, raw.col
     return xr.Dataset(
         {
             "y": ((PERIOD, UNIT), data.y),
             "x": ((PERIOD, UNIT, COVARIATE), data.x),
             "w_row": (LINK, rows.astype(np.int64)),
             "w_col": (LINK, cols.astype(np.int64)),
-            "w_value": (LINK, raw[rows, cols]),
+            "w_value": (LINK, raw.data),
         },
         coords={
             PERIOD: list(data.periods),
@@ -85,12 +81,14 @@ def restore_data(group: xr.Dataset) -> tuple[PanelArrays, SpatialWeights]:
         filled,
         str(attrs.get("notice", "")),  # fits saved by earlier versions carry none
     )
-    raw = np.zeros((len(units), len(units)))
-    raw[group["w_row"].to_numpy(), group["w_col"].to_numpy()] = group["w_value"].to_numpy()
-    # Built directly, not through from_dense: its warnings about islands and components
+    raw = sparse.csr_matrix(
+        (group["w_value"].to_numpy(), (group["w_row"].to_numpy(), group["w_col"].to_numpy())),
+        shape=(len(units), len(units)),
+    )
+    # Built directly, not through from_sparse: its warnings about islands and components
     # were issued, and recorded, when the fit was made.
     weights = SpatialWeights(
-        Graph.from_dense(raw, ids=units),
+        Graph.from_sparse(raw, ids=units),
         tuple(units),
         str(attrs["weights_transform"]),  # type: ignore[arg-type]
         str(attrs["weights_source"]),
@@ -129,13 +127,19 @@ def spec_to_dict(spec: ModelSpec) -> dict[str, Any]:
         "transform": spec.transform,
         "y": spec.y,
         "x": list(spec.x),
+        "logdet": spec.logdet,
     }
 
 
 def spec_from_dict(values: dict[str, Any]) -> ModelSpec:
     """Rebuild the specification stored by :func:`spec_to_dict`."""
     return ModelSpec(
-        values["model"], values["fe"], values["transform"], values["y"], tuple(values["x"])
+        values["model"],
+        values["fe"],
+        values["transform"],
+        values["y"],
+        tuple(values["x"]),
+        values.get("logdet", "auto"),
     )
 
 

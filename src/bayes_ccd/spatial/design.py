@@ -48,32 +48,43 @@ contrasts as ``F``) whose errors are iid, for a likelihood written observation b
 observation (the Bayesian model). Spatial lags are taken of the untransformed data
 and then demeaned, which equals ``F_N' W`` applied to the transformed data.
 
-The log-determinant is exact, from the eigenvalues of ``W`` computed once:
-``log|I - rho W| = sum_i log|1 - rho lambda_i|`` (Ord 1975, *JASA* 70, 120-126).
+The log-determinant ``log|I - rho W|`` is a :class:`~bayes_ccd.spatial.logdet.LogDeterminant`:
+exact from the eigenvalues of ``W`` computed once, ``sum_i log|1 - rho lambda_i|`` (Ord
+1975, *JASA* 70, 120-126), for panels of up to
+:data:`~bayes_ccd.data.weights.DENSE_SPECTRUM_LIMIT` units; above that ``W`` stays sparse
+and the log-determinant comes from sparse LU factorisations on a grid of ``rho`` or, above
+:data:`~bayes_ccd.spatial.logdet.SPARSE_LU_LIMIT` units, the Chebyshev approximation with
+stochastic traces (:func:`~bayes_ccd.spatial.logdet.automatic_method`; ``ModelSpec.logdet``
+chooses otherwise).
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any, Final, Literal, NamedTuple
 
 import numpy as np
-import pandas as pd
 
-from bayes_ccd.conventions import PERIOD, UNIT
-from bayes_ccd.data.panel import HUGE, Panel
-from bayes_ccd.data.weights import SpatialWeights, unit_eigenvalue
-from bayes_ccd.exceptions import DataError, SpecificationError, WeightsError
+from bayes_ccd.data.panel import Panel
+from bayes_ccd.data.weights import SpatialWeights
+from bayes_ccd.exceptions import SpecificationError, WeightsError
+from bayes_ccd.settings import LOGDET_METHODS
+from bayes_ccd.spatial.arrays import PanelArrays
+from bayes_ccd.spatial.logdet import LogDeterminant, automatic_method, log_determinant
+from bayes_ccd.spatial.operators import is_sparse, spatial_lag
 
 if TYPE_CHECKING:
+    from scipy import sparse
+
     from bayes_ccd.spatial.effects import Spectrum
+    from bayes_ccd.spatial.traces import TraceSpectrum
 
 Model = Literal["sdm", "sar", "sem", "sdem"]
 FixedEffects = Literal["both", "individual", "time", "none"]
 Transform = Literal["lee-yu", "within"]
+LogDetMethod = Literal["auto", "eigen", "sparse-lu", "chebyshev"]
 #: How one kind of fixed effect is handled: absent, removed by the Lee-Yu orthonormal
 #: transformation, or estimated as dummies (the within / direct approach).
 Treatment = Literal["none", "transformed", "dummies"]
@@ -89,8 +100,6 @@ DURBIN_MODELS: Final = frozenset({"sdm", "sdem"})
 INTERCEPT: Final = "const"
 #: Prefix of the spatially lagged covariates in the design.
 LAG_PREFIX: Final = "W*"
-#: Columns of the table of cells filled by the missing-value policy (``Panel.filled``).
-FILLED_COLUMNS: Final = (UNIT, PERIOD, "column", "value")
 
 _FE_LABELS = {
     "both": "two-way fixed effects",
@@ -117,6 +126,9 @@ class ModelSpec:
     y, x
         Column names of the dependent variable and the covariates (needed when the
         data are a :class:`~bayes_ccd.data.panel.Panel`).
+    logdet
+        How ``log|I - rho W|`` is computed (:data:`LOGDET_METHODS`); a numerical
+        choice, not part of the model, so fits differing only in it are comparable.
     """
 
     model: Model = "sdm"
@@ -124,6 +136,7 @@ class ModelSpec:
     transform: Transform = "lee-yu"
     y: str | None = None
     x: tuple[str, ...] = ()
+    logdet: LogDetMethod = "auto"
 
     def __post_init__(self) -> None:
         """Validate model, fixed effects and transform; refuse a covariate twice or as ``y``."""
@@ -131,6 +144,7 @@ class ModelSpec:
             (self.model, MODELS, "model"),
             (self.fe, FIXED_EFFECTS, "fixed effects"),
             (self.transform, TRANSFORMS, "transform"),
+            (self.logdet, LOGDET_METHODS, "log-determinant method"),
         ):
             if value not in allowed:
                 raise SpecificationError(f"unknown {what} {value!r}; use one of {list(allowed)}")
@@ -179,153 +193,6 @@ class ModelSpec:
     def label(self) -> str:
         """Name the model, e.g. ``"SDM, two-way fixed effects (Lee-Yu transformation)"``."""
         return f"{self.model.upper()}, {_FE_LABELS[self.fe]} ({_TRANSFORM_LABELS[self.transform]})"
-
-
-def _no_filled_cells() -> pd.DataFrame:
-    return pd.DataFrame(columns=list(FILLED_COLUMNS))
-
-
-@dataclass(frozen=True, eq=False)
-class PanelArrays:
-    """A balanced panel as arrays: ``y`` is ``(T, N)``, ``x`` is ``(T, N, K)``.
-
-    Rows are periods, columns units (the layout of :meth:`Panel.matrix`). ``filled``
-    lists the cells of the panel the arrays came from that its missing-value policy
-    filled (``unit, period, column, value``; :attr:`bayes_ccd.data.panel.Panel.filled`), so
-    that every fit can report them; ``notice`` (the bundled panel: synthetic) goes on
-    every figure of a fit.
-    """
-
-    y: np.ndarray
-    x: np.ndarray
-    units: tuple[str, ...]
-    periods: tuple[int, ...]
-    y_name: str = "y"
-    x_names: tuple[str, ...] = ()
-    source: str = "<arrays>"
-    filled: pd.DataFrame = field(default_factory=_no_filled_cells)
-    notice: str = ""
-
-    def __post_init__(self) -> None:
-        """Check shapes, labels and finiteness, and store the arrays as floats and tuples."""
-        y = np.asarray(self.y, dtype=float)
-        x = np.asarray(self.x, dtype=float)
-        if x.ndim == 2:
-            x = x[..., None]
-        if y.ndim != 2:
-            raise DataError(
-                f"y must be a (T, N) array of periods by units, got shape {y.shape}",
-                file=self.source,
-            )
-        if x.ndim != 3 or x.shape[:2] != y.shape:
-            raise DataError(
-                f"x must be a (T, N, K) array matching y {y.shape}, got shape "
-                f"{x.shape}; an unbalanced panel cannot be estimated",
-                file=self.source,
-            )
-        units = tuple(str(u) for u in self.units)
-        periods = tuple(int(p) for p in self.periods)
-        if len(units) != y.shape[1] or len(periods) != y.shape[0]:
-            raise DataError(
-                f"{len(periods)} periods and {len(units)} units given for arrays "
-                f"of shape {y.shape} (periods x units)",
-                file=self.source,
-            )
-        if len(set(units)) != len(units):
-            raise DataError("duplicated unit labels", file=self.source)
-        names = tuple(self.x_names) or tuple(f"x{k + 1}" for k in range(x.shape[2]))
-        if len(names) != x.shape[2]:
-            raise DataError(
-                f"{len(names)} covariate names for {x.shape[2]} covariates", file=self.source
-            )
-        for values, column in ((y[..., None], (self.y_name,)), (x, names)):
-            bad = ~np.isfinite(values)
-            with np.errstate(invalid="ignore"):
-                huge = np.abs(values) > HUGE
-            for where, text in (
-                (bad, "missing or non-finite value (is the panel unbalanced?)"),
-                (huge, f"value too large to compute with (beyond {HUGE:.0e}); rescale it"),
-            ):
-                if where.any():
-                    t, i, k = np.argwhere(where)[0]
-                    raise DataError(
-                        text,
-                        file=self.source,
-                        column=column[k],
-                        unit=units[i],
-                        period=periods[t],
-                    )
-        object.__setattr__(self, "y", y)
-        object.__setattr__(self, "x", x)
-        object.__setattr__(self, "units", units)
-        object.__setattr__(self, "periods", periods)
-        object.__setattr__(self, "x_names", names)
-        filled = pd.DataFrame(self.filled).reindex(columns=list(FILLED_COLUMNS))
-        object.__setattr__(self, "filled", filled[filled[UNIT].astype(str).isin(units)])
-
-    @classmethod
-    def from_panel(cls, panel: Panel, y: str, x: Sequence[str]) -> PanelArrays:
-        """Take the columns ``y`` and ``x`` of a validated panel as arrays.
-
-        Raises
-        ------
-        DataError
-            A column is absent, or the panel is not balanced (a unit lacks a period).
-        """
-        absent = [c for c in (y, *x) if c not in panel.columns]
-        if absent:
-            raise DataError(
-                f"column(s) {absent} are not in the panel (columns: {panel.columns})",
-                file=panel.source,
-            )
-        counts = panel.frame.groupby(UNIT, sort=False)[PERIOD].nunique()
-        short = counts[counts < panel.n_periods]
-        if len(short) or len(panel.frame) != panel.n_units * panel.n_periods:
-            unit = short.index[0] if len(short) else None
-            raise DataError(
-                "unbalanced panel: every unit needs exactly one row per period "
-                f"({panel.n_periods} periods)",
-                file=panel.source,
-                unit=unit,
-            )
-        return cls(
-            panel.matrix(y),
-            panel.stack(list(x)),
-            tuple(panel.units),
-            tuple(panel.periods),
-            y,
-            tuple(x),
-            panel.source,
-            panel.filled,
-            panel.notice,
-        )
-
-    @property
-    def n_units(self) -> int:
-        """Number of units ``N`` (columns of ``y``)."""
-        return self.y.shape[1]
-
-    @property
-    def n_periods(self) -> int:
-        """Number of periods ``T`` (rows of ``y``)."""
-        return self.y.shape[0]
-
-    def filled_cells(self) -> list[dict[str, Any]]:
-        """:attr:`filled` as JSON-ready records ``{unit, period, column, value}``."""
-        return [
-            {UNIT: str(u), PERIOD: int(p), "column": str(c), "value": float(v)}
-            for u, p, c, v in self.filled[list(FILLED_COLUMNS)].itertuples(index=False)
-        ]
-
-    def subset(self, units: Sequence[str]) -> PanelArrays:
-        """Return the arrays restricted to ``units`` (in the given order)."""
-        index = pd.Index(self.units).get_indexer([str(u) for u in units])
-        if (index < 0).any():
-            unknown = [u for u, i in zip(units, index, strict=True) if i < 0]
-            raise DataError(f"units {unknown} are not in the panel", file=self.source)
-        return dataclasses.replace(
-            self, y=self.y[:, index], x=self.x[:, index], units=tuple(map(str, units))
-        )
 
 
 def as_arrays(data: Panel | PanelArrays, spec: ModelSpec) -> PanelArrays:
@@ -405,9 +272,10 @@ class SpatialPanelDesign:
     data
         The untransformed panel (``y`` ``(T, N)``, covariates ``(T, N, k)``).
     weights
-        The spatial weights aligned to ``data.units``; ``W`` is its dense matrix.
-    eigenvalues
-        Eigenvalues of ``W`` ``(N,)`` (real, or complex for an asymmetric ``W``).
+        The spatial weights aligned to ``data.units``; ``W`` is its matrix, dense up to
+        :data:`~bayes_ccd.data.weights.DENSE_SPECTRUM_LIMIT` units, sparse (CSR) above.
+    logdet
+        ``log|I - rho W|`` (without the unit root under :attr:`unit_root_correction`).
     rho_bounds
         ``(1/lambda_min, 1/lambda_max)``; ``(1/lambda_min, 1)`` for a row-stochastic W.
     individual, time
@@ -427,8 +295,8 @@ class SpatialPanelDesign:
     spec: ModelSpec
     data: PanelArrays
     weights: SpatialWeights
-    W: np.ndarray
-    eigenvalues: np.ndarray
+    W: np.ndarray | sparse.csr_matrix
+    logdet: LogDeterminant
     rho_bounds: tuple[float, float]
     individual: Treatment
     time: Treatment
@@ -491,43 +359,27 @@ class SpatialPanelDesign:
         """``N T``: the untransformed observations."""
         return self.n_units * self.n_periods
 
-    @cached_property
+    @property
     def jacobian_eigenvalues(self) -> np.ndarray:
-        """The eigenvalues entering the log-Jacobian.
+        """The eigenvalues entering the log-Jacobian (the ``"eigen"`` method only).
 
         These are all of ``W``'s, or, under :attr:`unit_root_correction`, all but the one
-        equal to 1 (the eigenvalues of ``F_N' W F_N``). Dropping it rather than
-        subtracting ``log(1 - rho)`` avoids cancelling two large logarithms as ``rho``
-        approaches 1.
+        equal to 1 (the eigenvalues of ``F_N' W F_N``).
         """
-        values = self.eigenvalues
-        if not self.unit_root_correction:
-            return values
-        return np.delete(values, unit_eigenvalue(values, "the Lee-Yu time transformation"))
+        return self.logdet.eigenvalues
 
     def log_jacobian(self, rho: float | np.ndarray) -> np.ndarray:
         """Log-Jacobian of the transformed model, vectorised over ``rho``.
 
-        ``c [sum_i log|1 - rho lambda_i| - d log(1 - rho)]`` with ``c`` =
-        :attr:`jacobian_scale` and ``d = 1`` under :attr:`unit_root_correction`
-        (Ord 1975; Lee & Yu 2010). Complex eigenvalues come in conjugate
-        pairs, so the modulus gives the real log-determinant.
+        ``c [log|I - rho W| - d log(1 - rho)]`` with ``c`` = :attr:`jacobian_scale` and
+        ``d = 1`` under :attr:`unit_root_correction` (Ord 1975; Lee & Yu 2010).
         """
-        rho = np.asarray(rho, dtype=float)
-        lam = self.jacobian_eigenvalues
-        return self.jacobian_scale * np.log(np.abs(1.0 - rho[..., None] * lam)).sum(axis=-1)
+        return self.jacobian_scale * self.logdet(np.asarray(rho, dtype=float))
 
     def log_jacobian_derivatives(self, rho: float) -> tuple[float, float]:
-        """Return the first and second derivatives of :meth:`log_jacobian` at ``rho``.
-
-        They are ``-c sum_i lambda_i/(1 - rho lambda_i)`` and
-        ``-c sum_i lambda_i^2/(1 - rho lambda_i)^2`` over :attr:`jacobian_eigenvalues`.
-        """
-        ratio = self.jacobian_eigenvalues / (1.0 - rho * self.jacobian_eigenvalues)
-        return (
-            -self.jacobian_scale * float(np.sum(ratio).real),
-            -self.jacobian_scale * float(np.sum(ratio * ratio).real),
-        )
+        """Return the first and second derivatives of :meth:`log_jacobian` at ``rho``."""
+        first, second = self.logdet.derivatives(rho)
+        return self.jacobian_scale * first, self.jacobian_scale * second
 
     def project(self, values: np.ndarray) -> np.ndarray:
         """Demean ``(T, N, ...)`` values as the fixed effects require.
@@ -613,27 +465,29 @@ class SpatialPanelDesign:
             "n_observations": self.n_observations,
             "n_effective": self.n_effective,
             "rho_bounds": list(self.rho_bounds),
+            "log_determinant": self.logdet.facts(),
             "units": list(self.data.units),
             "weights": self.weights.summary(),
             "filled_cells": self.data.filled_cells(),
         }
 
     @cached_property
-    def spectrum(self) -> Spectrum:
-        """Eigen-decomposition of ``W`` for the LeSage-Pace effects (computed once)."""
+    def spectrum(self) -> Spectrum | TraceSpectrum:
+        """What the LeSage-Pace effects need of ``W`` (computed once).
+
+        The eigen-decomposition of a dense ``W``; for a sparse ``W`` the Monte Carlo
+        traces of its powers (LeSage & Pace 2009, ch. 4), whose error the effects report.
+        """
+        if is_sparse(self.W):
+            from bayes_ccd.spatial.traces import TraceSpectrum, trace_powers
+
+            return TraceSpectrum(trace_powers(self.W), self.weights.is_row_stochastic)
         from bayes_ccd.spatial.effects import spectrum
 
+        eigenvalues = self.weights.eigenvalues
         return spectrum(
-            self.W, eigenvalues=self.eigenvalues, row_stochastic=self.weights.is_row_stochastic
+            self.W, eigenvalues=eigenvalues, row_stochastic=self.weights.is_row_stochastic
         )
-
-
-def spatial_lag(W: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``W`` applied along the unit axis (axis 1) of ``(T, N)`` or ``(T, N, K)`` values."""
-    values = np.asarray(values, dtype=float)
-    if values.ndim == 2:
-        return values @ W.T
-    return W @ values  # broadcast over periods: (N, N) @ (T, N, K), through BLAS
 
 
 def build_design(
@@ -692,7 +546,12 @@ def build_design(
             "row-standardise W (transform 'r', --weights-transform r) or use "
             "fe='individual'"
         )
-    W = aligned.dense
+    # One path or the other, never a mix: the dense W, its eigenvalues and eigenvector
+    # effects, or (large panels) the sparse W, a sparse log-determinant and trace effects.
+    method = spec.logdet
+    if method == "auto":
+        method = automatic_method(aligned.n)
+    W = aligned.dense if method == "eigen" else aligned.sparse
     covariates = arrays.x
     names = list(arrays.x_names)
     if spec.is_durbin:
@@ -704,13 +563,20 @@ def build_design(
         names = [INTERCEPT, *names]
     # Eigenvalues and bounds are invariant to the order of units: take them from the
     # caller's object so that aligning (a new object) does not recompute them.
+    bounds = weights.rho_bounds()
     design = SpatialPanelDesign(
         spec=spec,
         data=arrays,
         weights=aligned,
         W=W,
-        eigenvalues=weights.eigenvalues,
-        rho_bounds=weights.rho_bounds(),
+        logdet=log_determinant(
+            aligned.sparse,
+            bounds,
+            method=method,
+            eigenvalues=weights.eigenvalues if method == "eigen" else None,
+            drop_unit_root=time == "transformed",
+        ),
+        rho_bounds=bounds,
         individual=individual,
         time=time,
         names=tuple(names),

@@ -32,6 +32,10 @@ coefficients that depend on ``rho`` alone, so effects of ``D`` parameter draws c
 indirect effect. For error models (SEM, SDEM) ``dE[y]/dx_k = beta_k I + theta_k W``:
 the same formulas with ``rho = 0``.
 
+Large panels, whose ``W`` is sparse, have no eigen-decomposition: there the multipliers
+come from the Monte Carlo traces of ``W^k`` (:class:`~bayes_ccd.spatial.traces.TraceSpectrum`,
+LeSage & Pace 2009, ch. 4), with the same contract and a stated error.
+
 Inference follows LeSage & Pace (2009): simulate parameter vectors from
 the asymptotic normal distribution of the estimates, or use the delta method with
 the analytic gradient.
@@ -148,6 +152,9 @@ def effect_multipliers(
     ``1/(1 - rho lambda)`` replaced by ``lambda/(1 - rho lambda)^2``), for the delta
     method.
     """
+    if not isinstance(spec, Spectrum):
+        # Large panels: the same multipliers as power series in the traces of W^k.
+        return spec.multipliers(rho, derivative=derivative)
     rho = np.asarray(rho, dtype=float)
     flat = rho.reshape(-1)
     lam = spec.eigenvalues
@@ -202,6 +209,44 @@ def effects_from_draws(
     direct = beta * m[..., 0] + theta * m[..., 1]
     total = beta * m[..., 2] + theta * m[..., 3]
     return EffectDraws(direct, total - direct, total)
+
+
+#: Largest error of a posterior mean effect, as a fraction of its posterior sd, that the
+#: trace approximation of large panels may carry without a warning (the large-N tests
+#: hold it under 0.02).
+APPROXIMATION_TOLERANCE: Final = 0.05
+
+
+def approximation_error(
+    rho: np.ndarray, beta: np.ndarray, theta: np.ndarray | None, spec: Spectrum
+) -> np.ndarray:
+    """Bound on the error of the mean of per-draw effects from approximate multipliers.
+
+    Zero for an eigen-decomposition (exact). For the traces of a large ``W``
+    (:class:`~bayes_ccd.spatial.traces.TraceSpectrum`) the multipliers ``a, b, c, d``
+    of every draw carry a Monte Carlo error ``se`` and a truncation error ``t``, shared
+    by all draws (one set of probes), so the error of the mean effect is bounded by
+    ``mean_d(|beta_d| e_a(rho_d) + |theta_d| e_b(rho_d))`` with ``e = 2 se + t`` (two
+    standard errors), and likewise for the total with ``e_c, e_d``; the indirect effect
+    is their difference, whose error is at most their sum.
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(3, K)``: the bounds for the direct, indirect and total effects.
+    """
+    beta = np.asarray(beta, dtype=float).reshape(-1, np.shape(beta)[-1])
+    theta = np.zeros_like(beta) if theta is None else np.asarray(theta).reshape(beta.shape)
+    if isinstance(spec, Spectrum):
+        return np.zeros((3, beta.shape[1]))
+    rho = np.asarray(rho, dtype=float).reshape(-1)
+    error = 2.0 * spec.standard_errors(rho)
+    error[:, :2] += spec.truncation_bound(rho)[:, None]
+    if not spec.row_stochastic:
+        error[:, 2:] += spec.truncation_bound(rho)[:, None]
+    direct = (np.abs(beta) * error[:, :1] + np.abs(theta) * error[:, 1:2]).mean(axis=0)
+    total = (np.abs(beta) * error[:, 2:3] + np.abs(theta) * error[:, 3:4]).mean(axis=0)
+    return np.stack([direct, direct + total, total])
 
 
 def direct_effects(

@@ -17,7 +17,9 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
+from scipy import sparse
 
+from bayes_ccd.data.weights import DENSE_SPECTRUM_LIMIT
 from bayes_ccd.spatial.design import SpatialPanelDesign
 
 #: Hex digits kept of each digest (64 bits: collisions are not a practical concern).
@@ -44,8 +46,21 @@ def data_digest(design: SpatialPanelDesign) -> str:
 
 
 def weights_digest(design: SpatialPanelDesign) -> str:
-    """Digest of the weights a design uses: ``W`` (transformed, in unit order) and labels."""
-    return _digest(design.W, design.data.units)
+    """Digest of the weights a design uses: ``W`` (transformed, in unit order) and labels.
+
+    Up to :data:`~bayes_ccd.data.weights.DENSE_SPECTRUM_LIMIT` units the dense matrix is
+    digested, above it the canonical CSR arrays, whichever form the design holds: fits
+    of one panel by the dense and by the sparse path (``ModelSpec.logdet``) are fits of
+    the same weights and compare.
+    """
+    W = design.W
+    if W.shape[0] <= DENSE_SPECTRUM_LIMIT:
+        return _digest(W.toarray() if sparse.issparse(W) else W, design.data.units)
+    csr = sparse.csr_matrix(W)
+    csr.eliminate_zeros()
+    csr.sum_duplicates()
+    csr.sort_indices()
+    return _digest(csr.indptr, csr.indices, csr.data, design.data.units)
 
 
 @dataclass(frozen=True)

@@ -45,19 +45,19 @@ from bayes_ccd.exceptions import (
     SpecificationError,
     warn,
 )
-from bayes_ccd.spatial.design import (
-    ModelSpec,
-    PanelArrays,
-    SpatialPanelDesign,
-    Treatment,
-    build_design,
-    spatial_lag,
-)
+from bayes_ccd.spatial.arrays import PanelArrays
+from bayes_ccd.spatial.design import ModelSpec, SpatialPanelDesign, Treatment, build_design
 from bayes_ccd.spatial.effects import (
     DEFAULT_EFFECT_DRAWS,
     EffectEstimates,
     EffectInference,
     estimate_effects,
+)
+from bayes_ccd.spatial.operators import (
+    is_sparse,
+    multiplier_traces,
+    solve_system,
+    spatial_lag,
 )
 
 Information = Literal["expected", "observed"]
@@ -256,11 +256,11 @@ def information_matrix(
     X = design.X.reshape(-1, k)
     info = np.zeros((k + 2, k + 2))
     info[k + 1, k + 1] = design.n_effective / (2.0 * sigma2**2)
-    G = _multiplier_matrix(design, spatial)
     c = design.jacobian_scale
-    traces = c * (np.sum(G * G.T) + np.sum(G * G))
+    trace, traces, lag_of = _multiplier_terms(design, spatial)
+    traces *= c
     if design.spec.is_lag:
-        mean_wy = spatial_lag(G, design.X @ beta).ravel()
+        mean_wy = lag_of(design.X @ beta).ravel()
         info[:k, :k] = X.T @ X / sigma2
         info[:k, k] = info[k, :k] = X.T @ mean_wy / sigma2
         info[k, k] = mean_wy @ mean_wy / sigma2 + traces
@@ -268,8 +268,35 @@ def information_matrix(
         filtered = (design.X - spatial * design.WX).reshape(-1, k)
         info[:k, :k] = filtered.T @ filtered / sigma2
         info[k, k] = traces
-    info[k, k + 1] = info[k + 1, k] = c * np.trace(G) / sigma2
+    info[k, k + 1] = info[k + 1, k] = c * trace / sigma2
     return info
+
+
+def _multiplier_terms(
+    design: SpatialPanelDesign, spatial: float
+) -> tuple[float, float, Callable[[np.ndarray], np.ndarray]]:
+    """``tr(G)``, ``tr(G G) + tr(G'G)`` and ``v -> G v`` in the transformed space.
+
+    Exact from the dense ``G`` for a dense ``W``; for a sparse ``W`` the traces are
+    Hutchinson estimates (:func:`~bayes_ccd.spatial.operators.multiplier_traces`; their
+    standard errors grow like ``sqrt(N / probes)`` while the information grows like ``N``)
+    and ``G v`` a sparse solve.
+    """
+    if not is_sparse(design.W):
+        G = _multiplier_matrix(design, spatial)
+        return (
+            float(np.trace(G)),
+            float(np.sum(G * G.T) + np.sum(G * G)),
+            (lambda values: spatial_lag(G, values)),
+        )
+    estimate = multiplier_traces(design.W, spatial, centred=design.unit_root_correction)
+
+    def lag_of(values: np.ndarray) -> np.ndarray:
+        return design.project_transformed(
+            spatial_lag(design.W, solve_system(design.W, spatial, values))
+        )
+
+    return estimate.trace, estimate.square + estimate.gram, lag_of
 
 
 def _observed_information(
@@ -483,8 +510,7 @@ class MLResult:
         mean = self.design.X @ self.beta
         if not self.spec.is_lag:
             return mean
-        system = np.eye(self.design.n_units) - self.spatial * self.design.W
-        return self.design.project(np.linalg.solve(system, mean.T).T)
+        return self.design.project(solve_system(self.design.W, self.spatial, mean))
 
     @property
     def r_squared(self) -> dict[str, float]:

@@ -31,13 +31,8 @@ from bayes_ccd.data.regions import read_regions
 from bayes_ccd.data.weights import SpatialWeights
 from bayes_ccd.exceptions import SpecificationError
 from bayes_ccd.settings import BayesSettings, MLESettings
-from bayes_ccd.spatial.design import (
-    ModelSpec,
-    PanelArrays,
-    SpatialPanelDesign,
-    as_arrays,
-    build_design,
-)
+from bayes_ccd.spatial.arrays import PanelArrays
+from bayes_ccd.spatial.design import ModelSpec, SpatialPanelDesign, as_arrays, build_design
 from bayes_ccd.spatial.formula import as_factor, check_names, parse_formula
 from bayes_ccd.spatial.regions import Islands, Sample, regional_samples
 from bayes_ccd.spatial.results import FitCollection, SpatialFit, recorded_warnings
@@ -102,6 +97,7 @@ class SpatialPanel:
         time: str = PERIOD,
         missing: str = "error",
         varying: str | None = None,
+        logdet: str = "auto",
     ) -> None:
         if varying not in (None, "region"):
             raise SpecificationError(f"varying must be None or 'region', got {varying!r}")
@@ -134,6 +130,7 @@ class SpatialPanel:
             transform,  # type: ignore[arg-type]
             self.response.name,
             tuple(f.name for f in self.covariates),
+            logdet,  # type: ignore[arg-type]
         )
         self.data = data
         self.weights = weights

@@ -19,7 +19,8 @@ from bayes_ccd.exceptions import (
     WeightsWarning,
     warn,
 )
-from bayes_ccd.spatial.design import ModelSpec, PanelArrays, as_arrays
+from bayes_ccd.spatial.arrays import PanelArrays
+from bayes_ccd.spatial.design import ModelSpec, as_arrays
 
 Islands = Literal["drop", "keep"]
 

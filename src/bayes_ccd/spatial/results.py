@@ -48,7 +48,8 @@ from bayes_ccd.report.tables import (
     paper_table,
     write_table,
 )
-from bayes_ccd.spatial.design import FILLED_COLUMNS, ModelSpec, SpatialPanelDesign
+from bayes_ccd.spatial.arrays import FILLED_COLUMNS
+from bayes_ccd.spatial.design import ModelSpec, SpatialPanelDesign
 from bayes_ccd.spatial.fingerprint import Fingerprint
 
 #: Warnings of the package recorded in ``fit.json`` (third-party ones are only re-issued).

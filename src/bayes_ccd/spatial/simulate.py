@@ -9,8 +9,10 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from bayes_ccd.data.weights import SpatialWeights
-from bayes_ccd.spatial.design import LAG_MODELS, FixedEffects, Model, PanelArrays, spatial_lag
+from bayes_ccd.data.weights import DENSE_SPECTRUM_LIMIT, SpatialWeights
+from bayes_ccd.spatial.arrays import PanelArrays
+from bayes_ccd.spatial.design import LAG_MODELS, FixedEffects, Model
+from bayes_ccd.spatial.operators import solve_system, spatial_lag
 
 
 def simulate_panel(
@@ -47,7 +49,9 @@ def simulate_panel(
         Units of ``weights``, periods ``1..T``, covariates ``x1..xK``.
     """
     rng = np.random.default_rng(seed)
-    W = weights.dense
+    # The same W as the fit's design: dense for small panels (unchanged draws), sparse
+    # above the limit, where an n x n array would not fit.
+    W = weights.dense if weights.n <= DENSE_SPECTRUM_LIMIT else weights.sparse
     n = weights.n
     beta_arr = np.asarray(beta, dtype=float)
     mu = rng.standard_normal(n) if fe in ("individual", "both") else np.zeros(n)
@@ -61,11 +65,10 @@ def simulate_panel(
         noise = np.sqrt(sigma2) * rng.standard_normal((n_periods, n))
     else:
         noise = np.sqrt(sigma2) * rng.standard_t(nu, (n_periods, n))
-    system = np.eye(n) - spatial * W
     if model in LAG_MODELS:
-        y = np.linalg.solve(system, (mean + noise).T).T
+        y = solve_system(W, spatial, mean + noise)
     else:
-        y = mean + np.linalg.solve(system, noise.T).T
+        y = mean + solve_system(W, spatial, noise)
     return PanelArrays(
         y,
         x,

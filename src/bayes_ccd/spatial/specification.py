@@ -45,14 +45,10 @@ from scipy import stats
 from bayes_ccd.data.panel import Panel
 from bayes_ccd.data.weights import SpatialWeights
 from bayes_ccd.exceptions import EstimationError, SpecificationError
-from bayes_ccd.spatial.design import (
-    ModelSpec,
-    PanelArrays,
-    SpatialPanelDesign,
-    as_arrays,
-    build_design,
-)
+from bayes_ccd.spatial.arrays import PanelArrays
+from bayes_ccd.spatial.design import ModelSpec, SpatialPanelDesign, as_arrays, build_design
 from bayes_ccd.spatial.ml import MLResult, SpatialPanelML, fit_ml
+from bayes_ccd.spatial.operators import is_sparse, lag_traces, same_operator
 
 Restriction = Literal["sar", "sem"]
 
@@ -125,8 +121,11 @@ def _lm_tests(design: SpatialPanelDesign) -> list[TestResult]:
     error_score = e @ design.lag(e.reshape(design.y.shape)).ravel() / sigma2
     wxb = design.project_transformed(design.lag(design.X @ b)).ravel()
     wxb_residual = wxb - X @ np.linalg.lstsq(X, wxb, rcond=None)[0]
-    W = design.transformed_operator(design.W)
-    trace = design.jacobian_scale * (np.sum(W * W.T) + np.sum(W * W))
+    if is_sparse(design.W):
+        trace = design.jacobian_scale * lag_traces(design.W, centred=design.unit_root_correction)
+    else:
+        W = design.transformed_operator(design.W)
+        trace = design.jacobian_scale * (np.sum(W * W.T) + np.sum(W * W))
     nj = wxb_residual @ wxb_residual / sigma2 + trace
     return [
         TestResult.chi2("LM-lag", lag_score**2 / nj, 1),
@@ -147,7 +146,7 @@ def _check_nested(unrestricted: MLResult, restricted: MLResult) -> None:
         a.data.units == b.data.units
         and a.data.periods == b.data.periods
         and np.array_equal(a.data.y, b.data.y)
-        and np.array_equal(a.W, b.W)
+        and same_operator(a.W, b.W)
     )
     same_transform = (
         a.n_effective == b.n_effective

@@ -21,11 +21,12 @@ from bayes_ccd.data.panel import Panel
 from bayes_ccd.data.weights import SpatialWeights
 from bayes_ccd.exceptions import SpecificationError
 from bayes_ccd.settings import BayesSettings
+from bayes_ccd.spatial.arrays import PanelArrays
 from bayes_ccd.spatial.bayes.exact import ExactPosterior
 from bayes_ccd.spatial.bayes.fit import PosteriorFit
 from bayes_ccd.spatial.bayes.posterior import observed_dataset, posterior_dataset
 from bayes_ccd.spatial.bayes.priors import Prior, prior_parameters, resolve_prior
-from bayes_ccd.spatial.design import ModelSpec, PanelArrays, SpatialPanelDesign, build_design
+from bayes_ccd.spatial.design import ModelSpec, SpatialPanelDesign, build_design
 
 if TYPE_CHECKING:
     import pymc as pm

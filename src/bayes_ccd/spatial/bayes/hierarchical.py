@@ -52,9 +52,11 @@ from bayes_ccd.data.regions import regions_for
 from bayes_ccd.data.weights import SpatialWeights
 from bayes_ccd.exceptions import SpecificationError
 from bayes_ccd.settings import BayesSettings
+from bayes_ccd.spatial.arrays import PanelArrays
 from bayes_ccd.spatial.bayes.exact import cross_products
 from bayes_ccd.spatial.bayes.priors import PriorParameters
-from bayes_ccd.spatial.design import ModelSpec, PanelArrays, SpatialPanelDesign, build_design
+from bayes_ccd.spatial.design import ModelSpec, SpatialPanelDesign, build_design
+from bayes_ccd.spatial.operators import require_dense
 
 if TYPE_CHECKING:
     import pymc as pm
@@ -128,6 +130,7 @@ def hierarchical_design(
             "region in the region table"
         )
     national = build_design(arrays, weights, spec)
+    require_dense(national.W, "the hierarchical region-varying model")
     interacted = regional_arrays(arrays, membership)
     regional = build_design(interacted, weights, spec.replace(x=interacted.x_names))
     return national, regional, membership

@@ -42,6 +42,7 @@ from bayes_ccd.report.summary import Summary, SummaryTable
 from bayes_ccd.report.tables import paper_table, write_table
 from bayes_ccd.settings import BayesSettings
 from bayes_ccd.spatial import archive, diagnostics
+from bayes_ccd.spatial.arrays import PanelArrays
 from bayes_ccd.spatial.bayes.fit import PosteriorFit
 from bayes_ccd.spatial.bayes.hierarchical import hierarchical_design, sample_hierarchical
 from bayes_ccd.spatial.bayes.posterior import (
@@ -51,7 +52,7 @@ from bayes_ccd.spatial.bayes.posterior import (
     summarise_variable,
 )
 from bayes_ccd.spatial.bayes.priors import Prior, prior_parameters, resolve_prior
-from bayes_ccd.spatial.design import LAG_PREFIX, ModelSpec, PanelArrays, SpatialPanelDesign
+from bayes_ccd.spatial.design import LAG_PREFIX, ModelSpec, SpatialPanelDesign
 from bayes_ccd.spatial.regional_effects import (
     REGIONAL_EFFECT_KINDS,
     REGIONAL_EFFECT_NOTES,

@@ -44,6 +44,7 @@ import xarray as xr
 from bayes_ccd.conventions import PERIOD, UNIT
 from bayes_ccd.exceptions import ConvergenceWarning, warn
 from bayes_ccd.spatial.design import SpatialPanelDesign
+from bayes_ccd.spatial.operators import require_dense
 
 #: Draws processed at once (bounds the memory of the batched fixed-effect systems).
 _CHUNK: Final = 512
@@ -192,6 +193,7 @@ def log_likelihood_dataset(
     fit's posterior group; ``seed`` seeds the fixed-effect draws.
     Error models read their spatial parameter ``lambda``; SLX fits have none (zero).
     """
+    require_dense(design.W, "exact leave-one-out (LOO)")
     name = design.spec.spatial_parameter
     beta = posterior["beta"].to_numpy()
     chains, draws, k = beta.shape

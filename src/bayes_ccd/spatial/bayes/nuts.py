@@ -19,6 +19,7 @@ from bayes_ccd.settings import BayesSettings
 from bayes_ccd.spatial.bayes.exact import cross_products
 from bayes_ccd.spatial.bayes.priors import Prior, PriorParameters, prior_parameters
 from bayes_ccd.spatial.design import SpatialPanelDesign
+from bayes_ccd.spatial.operators import require_dense
 
 if TYPE_CHECKING:
     import pymc as pm
@@ -38,6 +39,7 @@ def model_data(design: SpatialPanelDesign, params: PriorParameters) -> dict[str,
     parameters transform accordingly (``m* = m s/s_y``, ``c* = c/s^2``, ``d* = d
     s_y^2/s^2``, ``r* = r/s_y^2``, ``q* = q s_y^2``).
     """
+    require_dense(design.W, "NUTS (its log-Jacobian is written in the eigenvalues of W)")
     s, s_y = params.column_scale, params.y_scale
     scale = 1.0 / np.concatenate([[s_y, s_y], s, s])
     gram = cross_products(design) * np.outer(scale, scale)

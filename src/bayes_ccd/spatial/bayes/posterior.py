@@ -5,9 +5,10 @@ The Dataset holds the per-draw effects alongside the parameters.
 
 from __future__ import annotations
 
+import json
 import math
 from collections.abc import Mapping
-from typing import Final
+from typing import Any, Final
 
 import numpy as np
 import pandas as pd
@@ -22,13 +23,14 @@ from bayes_ccd.conventions import (
     TERM,
     UNIT,
 )
+from bayes_ccd.exceptions import NumericalWarning, warn
 from bayes_ccd.spatial.design import SpatialPanelDesign
-from bayes_ccd.spatial.effects import effects_from_draws
-
-#: Elements of the batched reduced-form solves held at once (bounds memory).
-_SOLVE_ELEMENTS: Final = 2**24
-#: Above this many units the reduced form is solved with a sparse LU per draw.
-_DENSE_SOLVE_UNITS: Final = 300
+from bayes_ccd.spatial.effects import (
+    APPROXIMATION_TOLERANCE,
+    approximation_error,
+    effects_from_draws,
+)
+from bayes_ccd.spatial.operators import is_sparse, reduced_form_solve
 
 #: Columns of the posterior tables written by the Bayesian estimator.
 POSTERIOR_COLUMNS: Final = (
@@ -72,7 +74,7 @@ def posterior_dataset(design: SpatialPanelDesign, draws: Mapping[str, np.ndarray
     beta_x, theta = _split_coefficients(design, beta)
     effects = np.stack(effects_from_draws(spatial, beta_x, theta, design.spectrum), axis=2)
     sample = ("chain", "draw")
-    return xr.Dataset(
+    dataset = xr.Dataset(
         {
             design.spec.spatial_parameter: (sample, rho),
             "beta": ((*sample, TERM), beta),
@@ -88,6 +90,43 @@ def posterior_dataset(design: SpatialPanelDesign, draws: Mapping[str, np.ndarray
             COVARIATE: list(design.data.x_names),
         },
     )
+    if is_sparse(design.W):
+        dataset.attrs["effects_error"] = json.dumps(
+            _effects_error(design, spatial, beta_x, theta, effects)
+        )
+    return dataset
+
+
+def _effects_error(
+    design: SpatialPanelDesign,
+    spatial: np.ndarray,
+    beta: np.ndarray,
+    theta: np.ndarray | None,
+    effects: np.ndarray,
+) -> dict[str, Any]:
+    """Error bound of the posterior mean effects of a large panel, against their sd.
+
+    Warns (:class:`~bayes_ccd.exceptions.NumericalWarning`) when a bound exceeds
+    :data:`~bayes_ccd.spatial.effects.APPROXIMATION_TOLERANCE` of the posterior sd.
+    """
+    bound = approximation_error(spatial, beta, theta, design.spectrum)
+    sd = effects.reshape(-1, *effects.shape[2:]).std(axis=0, ddof=1)
+    ratio = np.divide(bound, sd, out=np.full_like(bound, np.inf), where=sd > 0)
+    worst = np.unravel_index(np.argmax(ratio), ratio.shape)
+    if ratio[worst] > APPROXIMATION_TOLERANCE:
+        warn(
+            f"the {EFFECT_KINDS[worst[0]]} effect of {design.data.x_names[worst[1]]} may be "
+            f"off by {ratio[worst]:.1%} of its posterior sd (Monte Carlo traces of W^k); "
+            "more trace probes reduce it",
+            NumericalWarning,
+        )
+    return {
+        "bound": bound.tolist(),
+        "ratio_to_sd": ratio.tolist(),
+        "effects": list(EFFECT_KINDS),
+        "covariates": list(design.data.x_names),
+        "traces": design.spectrum.facts(),
+    }
 
 
 def observed_dataset(design: SpatialPanelDesign) -> xr.Dataset:
@@ -98,32 +137,9 @@ def observed_dataset(design: SpatialPanelDesign) -> xr.Dataset:
     )
 
 
-def reduced_form_solve(W: np.ndarray, spatial: np.ndarray, values: np.ndarray) -> np.ndarray:
-    """``(I - rho_d W)^{-1} v_{d,t}`` for draws ``d`` and periods ``t``.
-
-    ``spatial`` is ``(D,)``, ``values`` ``(D, T, N)``. Exact for any ``W`` (no eigenvector
-    basis needed): batched dense LU solves in chunks that bound memory for up to
-    :data:`_DENSE_SOLVE_UNITS` units, above that one sparse LU per draw (a contiguity
-    ``W`` has ``O(N)`` non-zeros, so this is far cheaper than an ``O(N^3)`` dense solve).
-    """
-    n = W.shape[0]
-    out = np.empty_like(values)
-    if n > _DENSE_SOLVE_UNITS:
-        from scipy import sparse
-        from scipy.sparse.linalg import splu
-
-        system = sparse.csc_matrix(W)
-        eye = sparse.identity(n, format="csc")
-        for d, rho in enumerate(spatial):
-            out[d] = splu((eye - rho * system).tocsc()).solve(values[d].T).T
-        return out
-    chunk = max(1, _SOLVE_ELEMENTS // (n * n))
-    eye = np.eye(n)
-    for start in range(0, spatial.size, chunk):
-        part = slice(start, start + chunk)
-        system = eye - spatial[part, None, None] * W
-        out[part] = np.swapaxes(np.linalg.solve(system, np.swapaxes(values[part], 1, 2)), 1, 2)
-    return out
+#: Replicated values the posterior predictive check holds at once (256 MB): a panel of
+#: N = 100,000 units and T = 12 periods gets 27 draws.
+PPC_ELEMENTS: Final = 2**25
 
 
 def posterior_predictive(
@@ -147,7 +163,9 @@ def posterior_predictive(
     constants to constants, so the fixed effects of ``y`` drop out and ``y_rep`` has the
     distribution of the observed demeaned ``y`` (``observed_data``) under the model. The
     check compares the two. With Student-t errors (``nu`` given, or a ``nu`` variable in
-    the posterior) the errors are ``sigma t_nu`` instead.
+    the posterior) the errors are ``sigma t_nu`` instead. Panels too large for
+    ``n_draws`` replications of ``T N`` values within :data:`PPC_ELEMENTS` use fewer
+    draws, said in the dataset's ``draws_note``.
 
     Returns
     -------
@@ -157,6 +175,10 @@ def posterior_predictive(
     """
     rng = np.random.default_rng(seed)
     chains, total = posterior.sizes["chain"], posterior.sizes["draw"]
+    t, n = design.y.shape
+    requested = n_draws
+    # Large panels: as many draws as PPC_ELEMENTS replicated values allow (recorded).
+    n_draws = min(n_draws, max(chains, PPC_ELEMENTS // (t * n)))
     per_chain = max(1, min(total, math.ceil(n_draws / chains)))
     index = np.unique(np.linspace(0, total - 1, per_chain).round().astype(int))
     post = posterior.isel(draw=index)
@@ -164,7 +186,6 @@ def posterior_predictive(
     spatial = post[name].to_numpy().reshape(-1)
     beta = post["beta"].to_numpy().reshape(spatial.size, -1)
     sigma = post["sigma"].to_numpy().reshape(-1)
-    t, n = design.y.shape
     mean = np.einsum("tnk,dk->dtn", design.X, beta)
     if "nu" in post.data_vars:
         dof = post["nu"].to_numpy().reshape(-1)[:, None, None]
@@ -178,7 +199,7 @@ def posterior_predictive(
     else:
         replicated = mean + reduced_form_solve(design.W, spatial, noise)
     projected = np.moveaxis(design.project(np.moveaxis(replicated, 0, -1)), -1, 0)
-    return xr.Dataset(
+    dataset = xr.Dataset(
         {"y": (("chain", "draw", PERIOD, UNIT), projected.reshape(chains, index.size, t, n))},
         coords={
             "chain": post["chain"].to_numpy(),
@@ -187,6 +208,12 @@ def posterior_predictive(
             UNIT: list(design.data.units),
         },
     )
+    if n_draws < requested:
+        dataset.attrs["draws_note"] = (
+            f"{n_draws} of the {requested} draws asked for: {n:,} units x {t} periods per "
+            f"draw, at most {PPC_ELEMENTS:,} replicated values held"
+        )
+    return dataset
 
 
 def _moran(values: np.ndarray, W: np.ndarray) -> np.ndarray:
@@ -197,7 +224,11 @@ def _moran(values: np.ndarray, W: np.ndarray) -> np.ndarray:
     effects).
     """
     values = values - values.mean(axis=-1, keepdims=True)
-    lagged = values @ W.T
+    if is_sparse(W):
+        flat = values.reshape(-1, values.shape[-1])
+        lagged = np.asarray(W @ flat.T).T.reshape(values.shape)
+    else:
+        lagged = values @ W.T
     n = values.shape[-1]
     num = np.sum(values * lagged, axis=-1)
     den = np.sum(values * values, axis=-1)

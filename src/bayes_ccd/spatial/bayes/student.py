@@ -102,9 +102,9 @@ import xarray as xr
 
 from bayes_ccd.conventions import PERIOD, TERM, UNIT
 from bayes_ccd.settings import BayesSettings
-from bayes_ccd.spatial.bayes.posterior import reduced_form_solve
 from bayes_ccd.spatial.bayes.priors import Prior, PriorParameters, prior_parameters
-from bayes_ccd.spatial.design import SpatialPanelDesign, helmert, spatial_lag
+from bayes_ccd.spatial.design import SpatialPanelDesign, helmert
+from bayes_ccd.spatial.operators import reduced_form_solve, require_dense, spatial_lag
 
 if TYPE_CHECKING:
     import pymc as pm
@@ -159,6 +159,7 @@ def student_data(design: SpatialPanelDesign, params: PriorParameters, nu: float)
     ``(T, N, K)``, divided by ``s_y`` and ``s_j``; the eigenvalues, bounds and prior
     parameters are those of :func:`~bayes_ccd.spatial.bayes.nuts.model_data`.
     """
+    require_dense(design.W, "the Student-t error model")
     from bayes_ccd.spatial.bayes.nuts import model_data
 
     s, s_y = params.column_scale, params.y_scale
