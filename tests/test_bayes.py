@@ -447,6 +447,26 @@ def test_posterior_predictive_matches_the_reduced_form(provinces, sdm_data) -> N
     assert np.abs(design.project(effects)).max() < 1e-10
 
 
+@pytest.mark.parametrize("nu", [None, 5.0])
+def test_posterior_predictive_in_blocks_draws_the_same_replicates(
+    provinces, sdm_data, monkeypatch, nu
+) -> None:
+    """Large panels replicate the draws in blocks that bound memory; the blocks must not
+    change the errors drawn from the seed, nor the statistics of the check."""
+    from bayes_ccd.spatial.bayes import posterior as module
+
+    fit = fit_bayes(sdm_data, provinces, SDM, sampler="exact", draws=500, chains=4, ppc_draws=0)
+    whole = posterior_predictive(fit.design, fit.posterior, n_draws=60, seed=4, nu=nu)
+    cells = fit.design.n_units * fit.design.n_periods
+    monkeypatch.setattr(module, "PPC_BLOCK_ELEMENTS", 7 * cells)  # blocks of 7 draws
+    blocks = posterior_predictive(fit.design, fit.posterior, n_draws=60, seed=4, nu=nu)
+    assert blocks.identical(whole)
+    monkeypatch.undo()
+    pvalues = module.ppc_pvalues(fit.design, whole)
+    monkeypatch.setattr(module, "PPC_BLOCK_ELEMENTS", 7 * cells)
+    assert module.ppc_pvalues(fit.design, whole) == pvalues
+
+
 def test_sparse_reduced_form_solve_equals_dense() -> None:
     """Above 300 units the reduced form uses one sparse LU per draw."""
     lattice = from_dense(lat2W(20, 20).full()[0], [f"c{i}" for i in range(400)])
@@ -506,29 +526,36 @@ def test_nuts_same_seed_same_draws(provinces, sdm_data, nuts_and_exact) -> None:
         other = fit_bayes(sdm_data, provinces, SDM, seed=6, **options)
     assert first.tree["posterior"].identical(again.tree["posterior"])
     assert not np.allclose(first.tree["posterior"]["rho"], other.tree["posterior"]["rho"])
-    assert first.info["timings"]["compile_seconds"] == 0.0  # compiled once per session
+    assert first.info["timings"]["compile_seconds"] == 0.0  # the direct density: no compilation
 
 
 @pytest.mark.slow
-def test_nuts_national_and_regions_compile_once(provinces, sdm_data, nuts_and_exact) -> None:
-    """The national model and its three regional sub-samples share one compiled model.
+def test_nuts_national_and_regions_compile_once(provinces, sdm_data, monkeypatch) -> None:
+    """The PyMC model of the national panel and its three regional sub-samples is
+    compiled once (counted in ``_COMPILED`` and the timings).
 
     Regions differ in N, hence in the length of the eigenvalue data, but every input is
-    ``pm.Data``: nutpie's ``with_data`` swaps them without compiling again.
+    ``pm.Data``: nutpie's ``with_data`` swaps them without compiling again. The default
+    written-out density has no model to compile.
     """
     from bayes_ccd.spatial.bayes import nuts as nuts_module
 
-    compiled = set(nuts_module._COMPILED)  # the session's NUTS model, by nuts_and_exact
+    monkeypatch.setattr(nuts_module, "_COMPILED", {})
     model = SpatialPanel(data=sdm_data, weights=provinces, regions=read_regions())
+    options = {"sampler": "nuts", "by_region": True, "draws": 50, "tune": 50, "chains": 2}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # 100 draws are too few
         warnings.simplefilter("ignore", WeightsWarning)  # regional W: islands
-        fits = model.fit(
-            "bayes", sampler="nuts", by_region=True, draws=50, tune=50, chains=2, ppc_draws=0
-        )
-    assert set(fits) == {"national", "east", "central", "west"}
-    assert [fit.info["timings"]["compile_seconds"] for fit in fits.values()] == [0.0] * 4
-    assert set(nuts_module._COMPILED) == compiled
+        compiled = model.fit("bayes", nuts_model="pymc", ppc_draws=0, **options)
+        direct = model.fit("bayes", ppc_draws=0, **options)
+    assert set(compiled) == {"national", "east", "central", "west"}
+    seconds = [fit.info["timings"]["compile_seconds"] for fit in compiled.values()]
+    assert seconds[0] > 0.0 and seconds[1:] == [0.0] * 3
+    assert len(nuts_module._COMPILED) == 1
+    # The written-out density: at most loading its cached machine code, once.
+    assert [fit.info["timings"]["compile_seconds"] for fit in direct.values()][1:] == [0.0] * 3
+    assert compiled["national"].info["nuts_model"] == "pymc"
+    assert direct["national"].info["nuts_model"] == "direct"
 
 
 @pytest.mark.slow
@@ -936,3 +963,15 @@ def test_cli_reports_a_nuts_run_that_did_not_converge(
     assert info["converged"] is False and info["sampler"] == "nuts"
     diagnostics = pd.read_csv(tmp_path / "short" / "diagnostics.csv")
     assert not diagnostics["passed"].all()
+
+
+def test_cli_nuts_samples_the_written_out_density_or_the_pymc_model(sdm_data, tmp_path) -> None:
+    """``--nuts-model`` reaches the sampler and the fit records what NUTS sampled; the
+    default runs without compiling a model (only the cached density is loaded)."""
+    _write_panel_csv(sdm_data, tmp_path / "panel.csv")
+    options = ["--sampler", "nuts", "--draws", "500", "--tune", "500", "--ppc-draws", "0"]
+    assert main(_fit_args(tmp_path, "bayes", "direct", *options, "--no-figures")) == 0
+    info = json.loads((tmp_path / "direct" / "fit.json").read_text(encoding="utf-8"))
+    assert info["nuts_model"] == "direct" and info["converged"] is True
+    with pytest.raises(SystemExit):
+        main(_fit_args(tmp_path, "bayes", "bad", *options, "--nuts-model", "jax"))

@@ -11,13 +11,13 @@ from bayes_ccd.cli.common import add_setting, settings_from
 from bayes_ccd.config import bundled_models_dir, load_run_config
 from bayes_ccd.exceptions import ConfigError
 from bayes_ccd.indices.indicators import parse_indicator_system, read_indicator_system
+from bayes_ccd.run_config import RunConfig
 from bayes_ccd.settings import (
     BayesSettings,
     CouplingSettings,
     EntropySettings,
     MLESettings,
     QCASettings,
-    RunConfig,
 )
 
 MINIMAL = {"data": {"panel": "p.csv", "unit": "u", "time": "t"}, "indicators": {"file": "i.toml"}}

@@ -44,8 +44,8 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
         "NumericalWarning",
         "ConvergenceWarning",
     ),
+    "bayes_ccd.run_config": ("RunConfig",),
     "bayes_ccd.settings": (
-        "RunConfig",
         "RunSettings",
         "DataSettings",
         "WeightsSettings",

@@ -2,7 +2,7 @@
 
 A run configuration is one TOML file with a section per stage; :func:`load_run_config`
 merges it over the defaults of :mod:`bayes_ccd.settings` (``defaults | user``, section
-by section) and returns a :class:`~bayes_ccd.settings.RunConfig`. Unknown sections or
+by section) and returns a :class:`~bayes_ccd.run_config.RunConfig`. Unknown sections or
 keys are errors (a typo must not silently fall back to a default), and the merged
 configuration is what every output records in ``metadata.json``.
 
@@ -20,7 +20,8 @@ from typing import Any
 
 from bayes_ccd.data.weights_spec import looks_like_spec
 from bayes_ccd.exceptions import ConfigError
-from bayes_ccd.settings import PRIOR_PRESETS, RunConfig
+from bayes_ccd.run_config import RunConfig
+from bayes_ccd.settings import PRIOR_PRESETS
 
 #: Settings holding paths, resolved relative to the configuration file.
 PATH_SETTINGS = (

@@ -31,7 +31,8 @@ from bayes_ccd.indices.ccd import DERIVED, CCDResult, ccd
 from bayes_ccd.indices.indicators import IndicatorSystem, read_indicator_system
 from bayes_ccd.report.output import atomic_output_dir, run_metadata, write_json
 from bayes_ccd.report.summary import Summary
-from bayes_ccd.settings import PRIOR_PRESETS, RunConfig
+from bayes_ccd.run_config import RunConfig
+from bayes_ccd.settings import PRIOR_PRESETS
 
 if TYPE_CHECKING:
     from bayes_ccd.efficiency.result import Efficiency
@@ -609,7 +610,7 @@ def run(config: RunConfig | str | Path, *, progress: Progress | None = None) -> 
     Parameters
     ----------
     config
-        A :class:`~bayes_ccd.settings.RunConfig` or the path of a TOML configuration
+        A :class:`~bayes_ccd.run_config.RunConfig` or the path of a TOML configuration
         (:func:`bayes_ccd.config.load_run_config`).
     progress
         Called with a message at the start of each stage.

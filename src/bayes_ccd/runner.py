@@ -47,7 +47,7 @@ from bayes_ccd.report.output import (
     write_json,
 )
 from bayes_ccd.report.summary import Summary
-from bayes_ccd.settings import RunConfig
+from bayes_ccd.run_config import RunConfig
 
 Progress = Callable[[str], None]
 #: The record of a finished stage inside its directory.

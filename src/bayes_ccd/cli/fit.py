@@ -34,6 +34,7 @@ ESTIMATOR_SETTINGS: dict[str, tuple[type, tuple[str, ...]]] = {
             "chains",
             "tune",
             "target_accept",
+            "nuts_model",
             "ppc_draws",
             "errors",
             "nu",

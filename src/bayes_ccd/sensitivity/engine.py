@@ -27,7 +27,7 @@ from bayes_ccd.exceptions import ConfigError
 from bayes_ccd.sensitivity.task import Outcome, fit_specification
 
 if TYPE_CHECKING:
-    from bayes_ccd.settings import RunConfig
+    from bayes_ccd.run_config import RunConfig
 
 Progress = Callable[[str], None]
 

@@ -46,7 +46,8 @@ from bayes_ccd.exceptions import ConfigError
 from bayes_ccd.sensitivity.samples import FULL_SAMPLE, expand_samples, sample_exclusions
 
 if TYPE_CHECKING:
-    from bayes_ccd.settings import RobustnessSettings, RunConfig
+    from bayes_ccd.run_config import RunConfig
+    from bayes_ccd.settings import RobustnessSettings
 
 #: Each dimension: the ``[robustness]`` key of its alternatives and the setting it varies.
 DIMENSIONS: Final[dict[str, tuple[str, str, str]]] = {

@@ -26,8 +26,8 @@ from bayes_ccd.report.output import write_json
 from bayes_ccd.sensitivity.task import Outcome
 
 if TYPE_CHECKING:
+    from bayes_ccd.run_config import RunConfig
     from bayes_ccd.sensitivity.specification import Specification
-    from bayes_ccd.settings import RunConfig
 
 STORE_DIR = "specifications"
 #: The layout of an entry; part of every key, so entries of another layout are refitted.

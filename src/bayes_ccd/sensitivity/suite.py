@@ -21,6 +21,7 @@ import pandas as pd
 from bayes_ccd.config import load_run_config
 from bayes_ccd.exceptions import ConfigError
 from bayes_ccd.report.output import OUTPUT_MARKER, check_output_early, run_metadata, write_json
+from bayes_ccd.run_config import RunConfig
 from bayes_ccd.sensitivity.engine import run_tasks
 from bayes_ccd.sensitivity.result import TABLE_COLUMNS, RobustnessResult
 from bayes_ccd.sensitivity.specification import (
@@ -33,7 +34,7 @@ from bayes_ccd.sensitivity.specification import (
 )
 from bayes_ccd.sensitivity.store import Store, specification_key
 from bayes_ccd.sensitivity.task import Outcome
-from bayes_ccd.settings import PRIOR_PRESETS, RunConfig
+from bayes_ccd.settings import PRIOR_PRESETS
 
 Progress = Callable[[str], None]
 
@@ -101,7 +102,7 @@ def robustness(
     Parameters
     ----------
     config
-        A :class:`~bayes_ccd.settings.RunConfig` or the path of a TOML configuration
+        A :class:`~bayes_ccd.run_config.RunConfig` or the path of a TOML configuration
         whose ``[robustness]`` section lists the alternatives.
     directory
         Where the store of finished specifications and the tables and figures go

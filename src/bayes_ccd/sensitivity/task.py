@@ -24,7 +24,7 @@ from bayes_ccd.conventions import NATIONAL
 from bayes_ccd.exceptions import BayesCCDError
 
 if TYPE_CHECKING:
-    from bayes_ccd.settings import RunConfig
+    from bayes_ccd.run_config import RunConfig
 
 
 @dataclass

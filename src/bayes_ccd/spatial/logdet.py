@@ -142,6 +142,10 @@ class LogDeterminant:
         """Return the first and second derivative in ``rho`` at a scalar ``rho``."""
         raise NotImplementedError
 
+    def value_and_derivative(self, rho: float) -> tuple[float, float]:
+        """Return the value and the first derivative at a scalar ``rho`` (NUTS' need)."""
+        return float(self(rho)), self.derivatives(rho)[0]
+
     @property
     def eigenvalues(self) -> np.ndarray:
         """Eigenvalues entering the log-determinant (the ``"eigen"`` method only).
@@ -222,6 +226,11 @@ class EigenLogDeterminant(LogDeterminant):
         """Return ``-sum lambda/(1 - rho lambda)`` and ``-sum (lambda/(1 - rho lambda))^2``."""
         ratio = self._lam / (1.0 - rho * self._lam)
         return -float(np.sum(ratio).real), -float(np.sum(ratio * ratio).real)
+
+    def value_and_derivative(self, rho: float) -> tuple[float, float]:
+        """Return ``sum log|1 - rho lambda|`` and ``-sum lambda/(1 - rho lambda)``, one pass."""
+        factor = 1.0 - rho * self._lam
+        return float(np.log(np.abs(factor)).sum()), -float(np.sum(self._lam / factor).real)
 
     def _facts(self) -> dict[str, object]:
         # Exact up to rounding; nothing is interpolated or sampled.

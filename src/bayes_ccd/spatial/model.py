@@ -368,7 +368,8 @@ class SpatialPanel:
         fits: dict[str, SpatialFit] = {}
         for label, sample in samples.items():
             report(f"Bayesian {self.spec.model.upper()} ({chosen.sampler}), sample {label}")
-            if chosen.sampler == "nuts" and label == next(iter(samples)):
+            compiles = chosen.errors == "student_t" or chosen.nuts_model == "pymc"
+            if chosen.sampler == "nuts" and compiles and label == next(iter(samples)):
                 report("compiling the NUTS model (20-30 s the first time), then sampling")
             notes: list[str] = list(sample.notes)
             with recorded_warnings(notes):

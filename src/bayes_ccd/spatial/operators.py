@@ -256,6 +256,7 @@ def require_dense(W: np.ndarray | sparse.csr_matrix, what: str) -> None:
         raise SpecificationError(
             f"{what} needs the dense N x N weights matrix and is available for panels of up "
             f"to {DENSE_SPECTRUM_LIMIT:,} units; this one has {W.shape[0]:,}. The MLE, the "
-            "exact sampler (estimator 'bayes', sampler 'exact'), the effects and the "
-            "posterior predictive check run at any size"
+            "exact sampler (estimator 'bayes', sampler 'exact'), NUTS on the written-out "
+            "density (sampler 'nuts', nuts_model 'direct'), the effects and the posterior "
+            "predictive check run at any size"
         )

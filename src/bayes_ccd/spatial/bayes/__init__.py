@@ -69,13 +69,17 @@ has mass), draws of ``rho`` come from its piecewise-linear interpolation by inve
 then ``sigma2`` and ``beta`` from their conditionals: independent draws in a fraction of
 a second, arranged as ``chains`` independent chains so that R-hat is defined.
 
-``nuts``: the same density as a PyMC model (:func:`build_pymc_model`) sampled by nutpie
-(always called explicitly, never through ``pm.sample``). Everything that changes between
-data sets (cross-products, eigenvalues, bounds, Jacobian scale, prior parameters) is
-``pm.Data``, so one compilation serves the national model and every region and every
-prior of the same number of coefficients (:func:`compiled_model`). The sampler sees
-``y`` and ``X`` standardised by ``s_y`` and ``s_j`` for a well-scaled geometry; draws
-are transformed back.
+``nuts``: the same density sampled by NUTS through nutpie (always called explicitly,
+never through ``pm.sample``). By default (``nuts_model = "direct"``) the target is the
+log density and its gradient written out in NumPy
+(:class:`~bayes_ccd.spatial.bayes.density.PosteriorDensity`): a function of the ``K + 2``
+parameters, the cross-products and the design's log-determinant, so nothing is compiled
+and any N is sampled. ``nuts_model = "pymc"`` samples the PyMC model
+(:func:`build_pymc_model`): everything that changes between data sets (cross-products,
+eigenvalues, bounds, Jacobian scale, prior parameters) is ``pm.Data``, so one
+compilation serves the national model and every region and every prior of the same
+number of coefficients (:func:`compiled_model`). Both see ``y`` and ``X`` standardised
+by ``s_y`` and ``s_j`` for a well-scaled geometry; draws are transformed back.
 
 Derived quantities
 ------------------

@@ -188,6 +188,7 @@ class PosteriorFit(SpatialFit):
             "draws": settings.draws,
             "chains": settings.chains,
             "tune": settings.tune if settings.sampler == "nuts" else None,
+            "nuts_model": self._nuts_model(),
             "seed": self.seed,
             "prior": self.prior.to_dict(),
             "converged": diagnosis.converged,
@@ -360,6 +361,12 @@ class PosteriorFit(SpatialFit):
                 ),
             ],
         )
+
+    def _nuts_model(self) -> str | None:
+        """Return what NUTS sampled: ``direct`` or ``pymc`` (always so for Student-t errors)."""
+        if self.settings.sampler != "nuts":
+            return None
+        return "pymc" if self.settings.errors == "student_t" else self.settings.nuts_model
 
     def _errors_label(self) -> str:
         """Name the error distribution: ``normal``, ``Student-t (nu = 4.1)`` or fixed ``nu``."""

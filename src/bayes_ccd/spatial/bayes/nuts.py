@@ -1,11 +1,22 @@
-"""The posterior as a PyMC model, sampled by NUTS through nutpie.
+"""The posterior sampled by NUTS through nutpie: the log density written out, or a PyMC model.
 
-nutpie is always called explicitly, never through ``pm.sample``.
+Under normal errors NUTS samples, by default (``BayesSettings.nuts_model = "direct"``),
+the log density and gradient of :class:`~bayes_ccd.spatial.bayes.density.PosteriorDensity`,
+written in the ``K + 2`` parameters and the design's log-determinant: no model to
+compile, and no eigenvalue needed, so any N the design holds is sampled. With the
+eigenvalue log-determinant it runs as numba machine code compiled once ever and cached
+on disk (:mod:`~bayes_ccd.spatial.bayes.compiled_density`); with the large-panel ones
+as NumPy. ``nuts_model = "pymc"`` samples the same density as the PyMC model of
+:func:`build_pymc_model`, compiled by nutpie's numba backend once per process and shape
+(:func:`compiled_model`); the model itself (``SpatialPanelBayes.build_model``) is there
+to be extended with any prior. nutpie is always called explicitly, never through
+``pm.sample``.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 import time
 from typing import TYPE_CHECKING, Any, Final
 
@@ -16,7 +27,7 @@ from bayes_ccd.conventions import (
     TERM,
 )
 from bayes_ccd.settings import BayesSettings
-from bayes_ccd.spatial.bayes.exact import cross_products
+from bayes_ccd.spatial.bayes.density import PosteriorDensity, jittered_start, scaled_data
 from bayes_ccd.spatial.bayes.priors import Prior, PriorParameters, prior_parameters
 from bayes_ccd.spatial.design import SpatialPanelDesign
 from bayes_ccd.spatial.operators import require_dense
@@ -30,39 +41,23 @@ if TYPE_CHECKING:
 #: Compiled nutpie models by (spatial parameter name, number of coefficients).
 _COMPILED: dict[tuple[str, int], Any] = {}
 
+#: The module of the numba-compiled density (its import compiles or loads it).
+_COMPILED_DENSITY: Final = "bayes_ccd.spatial.bayes.compiled_density"
+
 
 def model_data(design: SpatialPanelDesign, params: PriorParameters) -> dict[str, Any]:
-    """Return the ``pm.Data`` values of :func:`build_pymc_model`, standardised.
+    """Return the ``pm.Data`` values of :func:`build_pymc_model`.
 
-    ``y`` and ``W y`` are divided by ``s_y``, columns ``j`` of ``X`` and ``W X`` by
-    ``s_j``; then ``beta*_j = beta_j s_j/s_y``, ``sigma* = sigma/s_y`` and the prior
-    parameters transform accordingly (``m* = m s/s_y``, ``c* = c/s^2``, ``d* = d
-    s_y^2/s^2``, ``r* = r/s_y^2``, ``q* = q s_y^2``).
+    Those of :func:`scaled_data` and the eigenvalues of the log-Jacobian (real and
+    imaginary parts), which the PyMC models need: a dense W of the ``"eigen"``
+    log-determinant.
     """
-    require_dense(design.W, "NUTS (its log-Jacobian is written in the eigenvalues of W)")
-    s, s_y = params.column_scale, params.y_scale
-    scale = 1.0 / np.concatenate([[s_y, s_y], s, s])
-    gram = cross_products(design) * np.outer(scale, scale)
+    require_dense(design.W, "the PyMC model (its log-Jacobian is written in the eigenvalues of W)")
     eig = np.asarray(design.jacobian_eigenvalues, dtype=complex)
-    lo, hi = design.rho_bounds
     return {
-        "gram": gram,
-        "n_effective": float(design.n_effective),
+        **scaled_data(design, params),
         "eigenvalues_real": np.ascontiguousarray(eig.real),
         "eigenvalues_imag": np.ascontiguousarray(eig.imag),
-        "lower": float(lo),
-        "upper": float(hi),
-        "jacobian_scale": float(design.jacobian_scale),
-        "error_model": 0.0 if design.spec.is_lag else 1.0,
-        "prior_mean": params.mean * s / s_y,
-        "prior_conditional_precision": params.conditional_precision / s**2,
-        "prior_independent_precision": params.independent_precision * s_y**2 / s**2,
-        "prior_n_conditional": float(params.n_conditional),
-        "prior_sigma_power": params.sigma_power,
-        "prior_sigma_rate": params.sigma_rate / s_y**2,
-        "prior_sigma_quadratic": params.sigma_quadratic * s_y**2,
-        "prior_spatial_a": params.spatial_a,
-        "prior_spatial_b": params.spatial_b,
     }
 
 
@@ -175,16 +170,78 @@ _SAMPLE_STATS: Final = (
 )
 
 
+def direct_model(design: SpatialPanelDesign, params: PriorParameters) -> tuple[Any, float]:
+    """Return a nutpie model of :class:`PosteriorDensity` and the seconds it took to get.
+
+    With the eigenvalue log-determinant the density runs as numba machine code
+    (:mod:`~bayes_ccd.spatial.bayes.compiled_density`, compiled once ever and cached on
+    disk; the seconds are those of loading or compiling it, zero once loaded in this
+    process); otherwise, at any N, as NumPy called back through Python. The unconstrained
+    point is ``(z, beta*, log sigma*)`` with ``rho = lo + (hi - lo) s(z)``; the draws are
+    ``rho`` (or ``lambda``), ``beta`` and ``log_sigma`` on the standardised scale, as in
+    :func:`build_pymc_model`; chains start at
+    :func:`~bayes_ccd.spatial.bayes.density.jittered_start` from the sampling seed.
+    """
+    density = PosteriorDensity(design, params)
+    name = design.spec.spatial_parameter
+    if design.logdet.method == "eigen":
+        start = time.perf_counter()
+        loaded = _COMPILED_DENSITY in sys.modules
+        from bayes_ccd.spatial.bayes.compiled_density import eigen_density_model
+
+        seconds = 0.0 if loaded else time.perf_counter() - start
+        return eigen_density_model(density, name), seconds
+    from nutpie.compiled_pyfunc import from_pyfunc
+
+    k = density.k
+
+    def make_logp() -> Any:
+        return lambda x, **_: density(x)
+
+    def make_expand(*_: Any) -> Any:
+        def expand(x: np.ndarray, **_: Any) -> dict[str, np.ndarray]:
+            return {
+                name: np.asarray(density.spatial(x[0])),
+                "beta": np.array(x[1 : k + 1]),
+                "log_sigma": np.asarray(x[k + 1]),
+            }
+
+        return expand
+
+    def initial_point(seed: int) -> np.ndarray:
+        return jittered_start(seed, density.ndim)
+
+    model = from_pyfunc(
+        density.ndim,
+        make_logp,
+        make_expand,
+        [np.dtype("float64")] * 3,
+        [(), (k,), ()],
+        [name, "beta", "log_sigma"],
+        coords={TERM: list(design.names)},
+        dims={"beta": (TERM,)},
+        make_initial_point_fn=initial_point,
+    )
+    return model, 0.0
+
+
 def sample_nuts(
     design: SpatialPanelDesign, params: PriorParameters, settings: BayesSettings, seed: int
 ) -> tuple[dict[str, np.ndarray], xr.Dataset, dict[str, float]]:
-    """Sample the posterior by NUTS through nutpie.
+    """Sample the posterior by NUTS through nutpie (``settings.nuts_model``).
 
     Returns the draws on the data scale, nutpie's sampler statistics and timings
-    (``compile_seconds``, ``sampling_seconds``).
+    (``compile_seconds``, zero for the direct model, and ``sampling_seconds``).
     """
-    compiled, compile_seconds = compiled_model(design, params)
-    trace, sampling_seconds = run_nutpie(compiled, settings, seed)
+    if settings.nuts_model == "direct":
+        model, compile_seconds = direct_model(design, params)
+        # A density in Python holds the GIL: chains in parallel threads would only wait
+        # for each other (measured slower than one thread on two cores).
+        cores = 1 if design.logdet.method != "eigen" else None
+        trace, sampling_seconds = run_nutpie(model, settings, seed, cores=cores)
+    else:
+        compiled, compile_seconds = compiled_model(design, params)
+        trace, sampling_seconds = run_nutpie(compiled, settings, seed)
     post = trace["posterior"].to_dataset()
     s, s_y = params.column_scale, params.y_scale
     draws = {
@@ -196,8 +253,13 @@ def sample_nuts(
     return draws, sampler_statistics(trace), timings
 
 
-def run_nutpie(compiled: Any, settings: BayesSettings, seed: int) -> tuple[Any, float]:
-    """Sample a nutpie-compiled model with ``settings``; return the trace and the seconds."""
+def run_nutpie(
+    compiled: Any, settings: BayesSettings, seed: int, cores: int | None = None
+) -> tuple[Any, float]:
+    """Sample a nutpie model with ``settings``; return the trace and the seconds.
+
+    ``cores`` defaults to one per chain, up to the machine's.
+    """
     import nutpie
 
     start = time.perf_counter()
@@ -206,7 +268,7 @@ def run_nutpie(compiled: Any, settings: BayesSettings, seed: int) -> tuple[Any, 
         draws=settings.draws,
         tune=settings.tune,
         chains=settings.chains,
-        cores=min(settings.chains, os.cpu_count() or 1),
+        cores=cores or min(settings.chains, os.cpu_count() or 1),
         seed=seed,
         save_warmup=False,
         progress_bar=False,

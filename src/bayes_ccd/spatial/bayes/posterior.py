@@ -141,6 +141,10 @@ def observed_dataset(design: SpatialPanelDesign) -> xr.Dataset:
 #: N = 100,000 units and T = 12 periods gets 27 draws.
 PPC_ELEMENTS: Final = 2**25
 
+#: Replicated values computed at once (32 MB): draws go through the reduced form in
+#: blocks of this size, so that only the result is of size PPC_ELEMENTS.
+PPC_BLOCK_ELEMENTS: Final = 2**22
+
 
 def posterior_predictive(
     design: SpatialPanelDesign,
@@ -186,19 +190,26 @@ def posterior_predictive(
     spatial = post[name].to_numpy().reshape(-1)
     beta = post["beta"].to_numpy().reshape(spatial.size, -1)
     sigma = post["sigma"].to_numpy().reshape(-1)
-    mean = np.einsum("tnk,dk->dtn", design.X, beta)
-    if "nu" in post.data_vars:
-        dof = post["nu"].to_numpy().reshape(-1)[:, None, None]
-        noise = sigma[:, None, None] * rng.standard_t(dof, (spatial.size, t, n))
-    elif nu is not None:
-        noise = sigma[:, None, None] * rng.standard_t(nu, (spatial.size, t, n))
-    else:
-        noise = sigma[:, None, None] * rng.standard_normal((spatial.size, t, n))
-    if design.spec.is_lag:
-        replicated = reduced_form_solve(design.W, spatial, mean + noise)
-    else:
-        replicated = mean + reduced_form_solve(design.W, spatial, noise)
-    projected = np.moveaxis(design.project(np.moveaxis(replicated, 0, -1)), -1, 0)
+    dof = post["nu"].to_numpy().reshape(-1) if "nu" in post.data_vars else None
+    projected = np.empty((spatial.size, t, n))
+    block = max(1, PPC_BLOCK_ELEMENTS // (t * n))
+    # Blocks draw the errors in the order one call for all draws would: same seed, same data.
+    for start in range(0, spatial.size, block):
+        part = slice(start, start + block)
+        size = spatial[part].size
+        mean = np.einsum("tnk,dk->dtn", design.X, beta[part])
+        if dof is not None:
+            draws = rng.standard_t(dof[part, None, None], (size, t, n))
+        elif nu is not None:
+            draws = rng.standard_t(nu, (size, t, n))
+        else:
+            draws = rng.standard_normal((size, t, n))
+        noise = sigma[part, None, None] * draws
+        if design.spec.is_lag:
+            replicated = reduced_form_solve(design.W, spatial[part], mean + noise)
+        else:
+            replicated = mean + reduced_form_solve(design.W, spatial[part], noise)
+        projected[part] = np.moveaxis(design.project(np.moveaxis(replicated, 0, -1)), -1, 0)
     dataset = xr.Dataset(
         {"y": (("chain", "draw", PERIOD, UNIT), projected.reshape(chains, index.size, t, n))},
         coords={
@@ -243,11 +254,17 @@ def ppc_statistics(
     ``name -> (T(y), T(y_rep) of every replicate)``: ``sd``, the standard deviation of
     the demeaned ``y``, and ``moran_i``, its Moran's I averaged across periods.
     """
-    rep = replicated["y"].to_numpy()
+    t, n = design.y.shape
+    rep = replicated["y"].to_numpy().reshape(-1, t, n)
     observed = design.y
+    block = max(1, PPC_BLOCK_ELEMENTS // (t * n))  # bounds the temporaries of large panels
+    blocks = [rep[start : start + block] for start in range(0, rep.shape[0], block)]
     return {
-        "sd": (float(np.std(observed)), np.std(rep, axis=(-2, -1)).ravel()),
-        "moran_i": (float(_moran(observed, design.W)), _moran(rep, design.W).ravel()),
+        "sd": (float(np.std(observed)), np.concatenate([np.std(b, axis=(-2, -1)) for b in blocks])),
+        "moran_i": (
+            float(_moran(observed, design.W)),
+            np.concatenate([_moran(b, design.W) for b in blocks]),
+        ),
     }
 
 
