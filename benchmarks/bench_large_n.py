@@ -6,25 +6,33 @@ county-level units (queen contiguity) when the ``china`` extra is installed. Eac
 runs in its own process so that the peak resident memory it prints is its own.
 
     python benchmarks/bench_large_n.py                      # 3,000 ... 100,000
-    python benchmarks/bench_large_n.py --sizes 300000 1000000 --skip-nuts
+    python benchmarks/bench_large_n.py --sizes 300000 1000000
     python benchmarks/bench_large_n.py --compare 3000       # approximate vs dense path
+    python benchmarks/bench_large_n.py --whole-process      # bayes-ccd fit ... --sampler nuts
 
 Columns: ``weights`` (building W), ``design`` (W lags, log-determinant, bounds),
 ``mle``, ``exact`` (exact sampler, 4 x 1000 draws with effects), ``ppc`` (posterior
-predictive, 100 draws), peak RSS in MB; ``nuts_compile`` and ``nuts_sample`` (4 x 1000)
-for panels small enough for NUTS (``--sizes 1000``: its log-Jacobian needs the
-eigenvalues).
+predictive, 100 draws), ``nuts_compile`` and ``nuts`` (4 x 1000 draws after 1000 tuning
+steps, with effects, of the written-out density: nothing to compile), peak RSS in MB.
+
+``--whole-process`` times the command ``bayes-ccd fit --estimator bayes --sampler nuts``
+on the national model of the bundled (synthetic) province panel, start to end, for both
+NUTS targets (``--nuts-model direct`` and ``pymc``): the first run of each in fresh
+PyTensor and numba caches (a first ever run), then a second run that finds them.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -62,7 +70,6 @@ def counties() -> Any:
 def one(size: str, *, nuts: bool, seed: int, logdet: str) -> dict[str, Any]:
     """Time every stage at one size; return the row."""
     import bayes_ccd as bc
-    from bayes_ccd.data.weights import DENSE_SPECTRUM_LIMIT
 
     warnings.simplefilter("ignore")
     row: dict[str, Any] = {"N": size}
@@ -90,11 +97,14 @@ def one(size: str, *, nuts: bool, seed: int, logdet: str) -> dict[str, Any]:
     start = time.perf_counter()
     exact.posterior_predictive(n_draws=100)
     row["ppc"] = time.perf_counter() - start
-    if nuts and weights.n <= DENSE_SPECTRUM_LIMIT:
-        # NUTS writes the log-Jacobian in the eigenvalues: dense panels only for now.
-        fit = model.fit("bayes", sampler="nuts", draws=1000, chains=4, seed=seed)
+    if nuts:
+        start = time.perf_counter()
+        fit = model.fit("bayes", sampler="nuts", draws=1000, chains=4, seed=seed, ppc_draws=0)
+        row["nuts"] = time.perf_counter() - start
         row["nuts_compile"] = fit.timings["compile_seconds"]
         row["nuts_sample"] = fit.timings["sampling_seconds"]
+        row["nuts_rho_mean"] = float(fit.posterior["rho"].mean())
+        row["nuts_divergences"] = fit.diagnostics().divergences
     row["peak_mb"] = peak_mb()
     return row
 
@@ -137,6 +147,43 @@ def compare(size: str, seed: int) -> list[dict[str, Any]]:
     return rows
 
 
+def whole_process() -> list[dict[str, Any]]:
+    """Wall seconds of ``bayes-ccd fit --estimator bayes --sampler nuts``, fresh caches first."""
+    from bayes_ccd.data.demo import bundled_demo_path
+
+    cli = [str(Path(sys.executable).with_name("bayes-ccd")), "fit"]
+    cli += ["--data", str(bundled_demo_path()), "--unit", "province", "--time", "year"]
+    cli += ["--y", "urbanisation_rate", "--missing", "linear"]
+    cli += ["--x", "gdp_per_capita,tertiary_share,aged65_share,beds_per_1000"]
+    cli += ["--log", "gdp_per_capita", "--weights", "bundled:province-contiguity"]
+    cli += ["--estimator", "bayes", "--sampler", "nuts", "--no-figures"]
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        # Fresh compilation caches: what a first ever run finds.
+        env = os.environ | {
+            "PYTENSOR_FLAGS": f"compiledir={tmp}/pytensor",
+            "NUMBA_CACHE_DIR": f"{tmp}/numba",
+        }
+        for target in ("direct", "pymc"):
+            for run in ("first", "second"):
+                command = [*cli, "--nuts-model", target, "--out", f"{tmp}/{target}-{run}"]
+                start = time.perf_counter()
+                subprocess.run(command, env=env, check=True, capture_output=True)
+                seconds = time.perf_counter() - start
+                facts = json.loads(Path(f"{tmp}/{target}-{run}/fit.json").read_text("utf-8"))
+                rows.append(
+                    {
+                        "nuts_model": target,
+                        "run": run,
+                        "whole_process": seconds,
+                        "compile": facts["timings"]["compile_seconds"],
+                        "sampling": facts["timings"]["sampling_seconds"],
+                        "rho_mean": facts["rho"],
+                    }
+                )
+    return rows
+
+
 def main() -> None:
     """Run every size in its own process and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -150,7 +197,13 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--one", help=argparse.SUPPRESS)
     parser.add_argument("--compare", nargs="*", help="sizes to compare with the dense path")
+    parser.add_argument("--whole-process", action="store_true", help="time the NUTS command")
     args = parser.parse_args()
+    if args.whole_process:
+        from bayes_ccd.report.tables import to_markdown
+
+        print(to_markdown(pd.DataFrame(whole_process()), digits=3, index=False))
+        return
     if args.one:
         result = (
             compare(args.one, args.seed)
