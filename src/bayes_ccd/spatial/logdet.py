@@ -37,10 +37,10 @@ from typing import Final, NamedTuple
 import numpy as np
 from scipy import sparse
 from scipy.interpolate import CubicSpline
-from scipy.sparse.linalg import splu
 
-from bayes_ccd.exceptions import EstimationError, SpecificationError
-from bayes_ccd.spatial.operators import locally_ordered
+from bayes_ccd.exceptions import SpecificationError
+from bayes_ccd.spatial.operators import LU_ORDERING, SystemLogDeterminant, locally_ordered
+from bayes_ccd.spatial.traces import chebyshev_trace_samples, chebyshev_traces
 
 #: The methods :func:`log_determinant` knows.
 METHODS: Final = ("eigen", "sparse-lu", "chebyshev")
@@ -72,15 +72,6 @@ LU_TAIL_RATIO: Final = 0.6
 #: Error of the spline on every other node over that of the full spline, on the safe side
 #: of the ``2^4 = 16`` a cubic's ``h^4`` error gives.
 COARSE_RATIO: Final = 8.0
-#: SuperLU's threshold for keeping a diagonal pivot. ``I - rho W`` is diagonally dominant
-#: for row-stochastic ``W`` and ``|rho| < 1`` and similar to a positive definite matrix for
-#: symmetric-similar ``W``: the diagonal nearly always stays, and the symmetric ordering
-#: with it, while a tiny pivot still triggers row exchanges for an unusual ``W``.
-LU_PIVOT_THRESHOLD: Final = 0.01
-#: Fill-reducing ordering; measured faster than COLAMD on kNN graphs (N = 100,000:
-#: 1.5 s and 3.1e6 factor entries against 2.8 s and 6.8e6).
-LU_ORDERING: Final = "MMD_AT_PLUS_A"
-
 #: Highest Chebyshev polynomial degree of ``"chebyshev"``.
 CHEBYSHEV_ORDER: Final = 60
 #: Rademacher probes of the Hutchinson trace estimates.
@@ -89,10 +80,6 @@ CHEBYSHEV_PROBES: Final = 64
 CHEBYSHEV_EXACT_TRACES: Final = 4
 #: Accuracy of ``"chebyshev"`` is claimed only for ``|rho| <= CHEBYSHEV_RHO_MAX``.
 CHEBYSHEV_RHO_MAX: Final = 0.95
-#: Elements of a block of probes multiplied at once (three blocks live: 200 MB); whole
-#: blocks make few, large sparse products, much faster than many narrow ones.
-CHEBYSHEV_BLOCK_ELEMENTS: Final = 2**23
-
 #: The Chebyshev error is stated this fraction of ``hi - lo`` inside narrow bounds.
 CLAIM_MARGIN: Final = 1e-3
 
@@ -315,7 +302,7 @@ class SparseLULogDeterminant(LogDeterminant):
         """
         start = time.perf_counter()
         n = int(W.shape[0])
-        factor = _LUFactoriser(W)
+        factor = SystemLogDeterminant(W)
 
         def values(points: np.ndarray) -> np.ndarray:
             return np.array([_lu_value(factor, r, drop_unit_root) for r in points])
@@ -373,48 +360,7 @@ class SparseLULogDeterminant(LogDeterminant):
         }
 
 
-class _LUFactoriser:
-    """``log|det(I - rho W)|`` by SuperLU with one fill-reducing ordering for all ``rho``.
-
-    The sparsity pattern of ``I - rho W`` does not depend on ``rho``, so the ordering is
-    computed once (first call) and ``W`` is permuted symmetrically; later factorisations
-    skip the ordering (measured: 0.8 s instead of 1.5 s at N = 100,000).
-    """
-
-    def __init__(self, W: sparse.spmatrix) -> None:
-        self._W = sparse.csc_matrix(W, dtype=float)
-        self._identity = sparse.identity(W.shape[0], format="csc")
-        self._ordered = False
-
-    def log_abs_det(self, rho: float) -> float:
-        matrix = (self._identity - rho * self._W).tocsc()
-        spec = "NATURAL" if self._ordered else LU_ORDERING
-        try:
-            lu = splu(
-                matrix,
-                permc_spec=spec,
-                diag_pivot_thresh=LU_PIVOT_THRESHOLD,
-                options={"SymmetricMode": True},
-            )
-        except RuntimeError as error:
-            raise EstimationError(
-                f"sparse LU of I - rho W failed at rho = {rho!r} ({error}): the matrix is "
-                "singular there; check the bounds of rho against the spectrum of W"
-            ) from error
-        diagonal = np.abs(lu.U.diagonal())
-        if not np.all(diagonal > 0.0) or not np.all(np.isfinite(diagonal)):
-            raise EstimationError(
-                f"sparse LU of I - rho W at rho = {rho!r} has a zero or non-finite pivot: "
-                "the matrix is singular there"
-            )
-        if not self._ordered:
-            order = np.argsort(lu.perm_c)
-            self._W = self._W[order][:, order].tocsc()
-            self._ordered = True
-        return float(np.sum(np.log(diagonal)))
-
-
-def _lu_value(factor: _LUFactoriser, rho: float, drop_unit_root: bool) -> float:
+def _lu_value(factor: SystemLogDeterminant, rho: float, drop_unit_root: bool) -> float:
     if rho == 0.0:
         return 0.0
     value = factor.log_abs_det(float(rho))
@@ -611,8 +557,8 @@ class ChebyshevLogDeterminant(LogDeterminant):
         # Traces are invariant to the order of units: order them for fast products.
         W = locally_ordered(W)
         M = ((2.0 * W - (a + b) * sparse.identity(n, format="csr")) / (b - a)).tocsr()
-        samples = _hutchinson_traces(M, order, probes, np.random.default_rng(seed))
-        exact = _exact_traces(M, min(order, CHEBYSHEV_EXACT_TRACES))
+        samples = chebyshev_trace_samples(M, order, probes, np.random.default_rng(seed))
+        exact = chebyshev_traces(M, min(order, CHEBYSHEV_EXACT_TRACES))
         samples[:, : exact.shape[0]] = exact
         traces = samples.mean(axis=0)
         covariance = np.atleast_2d(np.cov(samples, rowvar=False))
@@ -730,37 +676,6 @@ def _series_parts(
     # alpha > |beta| inside the bounds, so alpha + D > 0 and |q| < 1.
     q = beta / (alpha + root)
     return alpha, beta, root, q
-
-
-def _exact_traces(M: sparse.csr_matrix, top: int) -> np.ndarray:
-    """``tr T_j(M)`` for ``j <= top`` (``top <= 4``) from ``tr(AB) = sum(A * B')``."""
-    n = M.shape[0]
-    traces = [float(n), float(M.diagonal().sum())]
-    if top >= 2:
-        T2 = (2.0 * (M @ M) - sparse.identity(n, format="csr")).tocsr()
-        traces.append(float(T2.diagonal().sum()))
-        traces.append(2.0 * float(M.multiply(T2.T).sum()) - traces[1])
-        traces.append(2.0 * float(T2.multiply(T2.T).sum()) - n)
-    return np.array(traces[: top + 1])
-
-
-def _hutchinson_traces(
-    M: sparse.csr_matrix, order: int, probes: int, rng: np.random.Generator
-) -> np.ndarray:
-    """Per-probe ``z' T_j(M) z``, shape ``(probes, order + 1)``, Rademacher ``z``."""
-    n = M.shape[0]
-    samples = np.empty((probes, order + 1))
-    block = max(1, min(probes, CHEBYSHEV_BLOCK_ELEMENTS // n))
-    for start in range(0, probes, block):
-        width = min(block, probes - start)
-        z = rng.integers(0, 2, size=(n, width)).astype(float) * 2.0 - 1.0
-        previous, current = z, M @ z
-        samples[start : start + width, 0] = n
-        samples[start : start + width, 1] = np.einsum("ij,ij->j", z, current)
-        for j in range(2, order + 1):
-            previous, current = current, 2.0 * (M @ current) - previous
-            samples[start : start + width, j] = np.einsum("ij,ij->j", z, current)
-    return samples
 
 
 def automatic_method(n: int) -> str:

@@ -22,6 +22,8 @@ import numpy as np
 from scipy import sparse
 from scipy.sparse.linalg import splu
 
+from bayes_ccd.exceptions import EstimationError
+
 #: Elements of the batched dense systems solved at once (bounds memory: 128 MB).
 _SOLVE_ELEMENTS: Final = 2**24
 #: Above this many units one sparse LU per draw beats batched dense solves.
@@ -71,6 +73,58 @@ def locally_ordered(W: sparse.csr_matrix) -> sparse.csr_matrix:
     """``P W P'`` with the units in :func:`locality_order`."""
     perm = locality_order(W)
     return sparse.csr_matrix(W)[perm][:, perm].tocsr()
+
+
+#: SuperLU's threshold for keeping a diagonal pivot. ``I - rho W`` is diagonally dominant
+#: for row-stochastic ``W`` and ``|rho| < 1`` and similar to a positive definite matrix for
+#: symmetric-similar ``W``: the diagonal nearly always stays, and the symmetric ordering
+#: with it, while a tiny pivot still triggers row exchanges for an unusual ``W``.
+LU_PIVOT_THRESHOLD: Final = 0.01
+#: Fill-reducing ordering; measured faster than COLAMD on kNN graphs (N = 100,000:
+#: 1.5 s and 3.1e6 factor entries against 2.8 s and 6.8e6).
+LU_ORDERING: Final = "MMD_AT_PLUS_A"
+
+
+class SystemLogDeterminant:
+    """``log|det(I - rho W)|`` by SuperLU with one fill-reducing ordering for all ``rho``.
+
+    The sparsity pattern of ``I - rho W`` does not depend on ``rho``, so the ordering is
+    computed once (first call) and ``W`` is permuted symmetrically; later factorisations
+    skip the ordering (measured: 0.8 s instead of 1.5 s at N = 100,000).
+    """
+
+    def __init__(self, W: sparse.spmatrix) -> None:
+        self._W = sparse.csc_matrix(W, dtype=float)
+        self._identity = sparse.identity(W.shape[0], format="csc")
+        self._ordered = False
+
+    def log_abs_det(self, rho: float) -> float:
+        """Return ``log|det(I - rho W)|`` from the pivots of one factorisation."""
+        matrix = (self._identity - rho * self._W).tocsc()
+        spec = "NATURAL" if self._ordered else LU_ORDERING
+        try:
+            lu = splu(
+                matrix,
+                permc_spec=spec,
+                diag_pivot_thresh=LU_PIVOT_THRESHOLD,
+                options={"SymmetricMode": True},
+            )
+        except RuntimeError as error:
+            raise EstimationError(
+                f"sparse LU of I - rho W failed at rho = {rho!r} ({error}): the matrix is "
+                "singular there; check the bounds of rho against the spectrum of W"
+            ) from error
+        diagonal = np.abs(lu.U.diagonal())
+        if not np.all(diagonal > 0.0) or not np.all(np.isfinite(diagonal)):
+            raise EstimationError(
+                f"sparse LU of I - rho W at rho = {rho!r} has a zero or non-finite pivot: "
+                "the matrix is singular there"
+            )
+        if not self._ordered:
+            order = np.argsort(lu.perm_c)
+            self._W = self._W[order][:, order].tocsc()
+            self._ordered = True
+        return float(np.sum(np.log(diagonal)))
 
 
 def system_factor(W: np.ndarray | sparse.csr_matrix, rho: float) -> object:

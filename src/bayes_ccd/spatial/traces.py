@@ -21,6 +21,10 @@ estimates ``z' W^j z / N`` with Rademacher probes ``z``, the approach of Barry &
 :meth:`TraceSpectrum.standard_errors` reports the Monte Carlo error and
 :meth:`TraceSpectrum.truncation_bound` bounds the truncation error.
 
+Rademacher probes estimate the traces of the Chebyshev polynomials ``T_j`` of a scaled
+``W`` (:func:`chebyshev_trace_samples`) for the log-determinant of
+:class:`~bayes_ccd.spatial.logdet.ChebyshevLogDeterminant` (Pace & LeSage 2004).
+
 References
 ----------
 Barry, R. P. & Pace, R. K. (1999). Monte Carlo estimates of the log determinant of large
@@ -32,6 +36,9 @@ Laplacian smoothing splines. *Communications in Statistics - Simulation and Comp
 
 LeSage, J. P. & Pace, R. K. (2009). *Introduction to Spatial Econometrics*. Chapman &
 Hall/CRC.
+
+Pace, R. K. & LeSage, J. P. (2004). Chebyshev approximation of log-determinants of
+spatial weight matrices. *Computational Statistics & Data Analysis* 45, 179-196.
 """
 
 from __future__ import annotations
@@ -404,3 +411,42 @@ class TraceSpectrum:
             "seconds": float(est.seconds),
             "n": est.n,
         }
+
+
+def chebyshev_traces(M: scipy.sparse.csr_matrix, top: int) -> np.ndarray:
+    """Return ``tr T_j(M)`` for ``j <= top <= 4`` exactly, from ``tr(AB) = sum(A * B')``.
+
+    ``T_j`` are the Chebyshev polynomials of :class:`~bayes_ccd.spatial.logdet.
+    ChebyshevLogDeterminant`; the higher traces come from :func:`chebyshev_trace_samples`.
+    """
+    n = M.shape[0]
+    traces = [float(n), float(M.diagonal().sum())]
+    if top >= 2:
+        T2 = (2.0 * (M @ M) - scipy.sparse.identity(n, format="csr")).tocsr()
+        traces.append(float(T2.diagonal().sum()))
+        traces.append(2.0 * float(M.multiply(T2.T).sum()) - traces[1])
+        traces.append(2.0 * float(T2.multiply(T2.T).sum()) - n)
+    return np.array(traces[: top + 1])
+
+
+def chebyshev_trace_samples(
+    M: scipy.sparse.csr_matrix, order: int, probes: int, rng: np.random.Generator
+) -> np.ndarray:
+    """Per-probe ``z' T_j(M) z``, shape ``(probes, order + 1)``, Rademacher ``z``.
+
+    Hutchinson estimates of the Chebyshev traces by the three-term recurrence
+    ``T_j(M) z = 2 M T_{j-1}(M) z - T_{j-2}(M) z`` on a block of probes.
+    """
+    n = M.shape[0]
+    samples = np.empty((probes, order + 1))
+    block = max(1, min(probes, _BLOCK_ELEMENTS // n))
+    for start in range(0, probes, block):
+        width = min(block, probes - start)
+        z = rng.integers(0, 2, size=(n, width)).astype(float) * 2.0 - 1.0
+        previous, current = z, M @ z
+        samples[start : start + width, 0] = n
+        samples[start : start + width, 1] = np.einsum("ij,ij->j", z, current)
+        for j in range(2, order + 1):
+            previous, current = current, 2.0 * (M @ current) - previous
+            samples[start : start + width, j] = np.einsum("ij,ij->j", z, current)
+    return samples
