@@ -6,7 +6,7 @@ checks that the message is one line, that there is no traceback and that no outp
 (directory, or partial sibling) is left behind. :data:`WARNINGS` lists inputs that are
 usable but must be said; :func:`test_fuzz` feeds randomly corrupted panels and weights.
 
-Counts: 32 bad inputs in the catalogue (and the read-only ``--out``, simulated), 4
+Counts: 35 bad inputs in the catalogue (and the read-only ``--out``, simulated), 4
 usable inputs that warn, 38 fuzz cases in the fast tier (each of the 19 corruptions
 twice) and 300 in the ``slow`` tier.
 """
@@ -394,6 +394,33 @@ CATALOGUE: list[tuple] = [
         2,
         "no saved fit",
     ),
+    # --- simulate ---
+    (
+        "simulate-theta-length",
+        command("simulate", "--weights", "bundled:province-contiguity", "--theta", "0.1,0.2"),
+        2,
+        "--theta has 2 values and --beta 4: one each per covariate",
+    ),
+    (
+        "simulate-theta-sar",
+        command(
+            "simulate",
+            "--weights",
+            "bundled:province-contiguity",
+            "--model",
+            "sar",
+            "--theta",
+            "0.1",
+        ),
+        2,
+        "--theta belongs to the Durbin models (sdm, sdem), not sar",
+    ),
+    (
+        "simulate-rho-outside",
+        command("simulate", "--weights", "bundled:province-contiguity", "--rho", "1.0"),
+        2,
+        "--rho 1.0 is outside (",
+    ),
 ]
 
 
@@ -443,7 +470,7 @@ def test_an_out_in_a_place_that_cannot_be_written_is_one_line(tmp_path, capsys, 
 
 
 def test_the_catalogue_covers_every_case_of_the_issue():
-    assert len(CATALOGUE) == 32 and len(WARNINGS) == 4 and FAST_CASES == 38
+    assert len(CATALOGUE) == 35 and len(WARNINGS) == 4 and FAST_CASES == 38
 
 
 # --- usable inputs that must be said --------------------------------------------------------

@@ -109,7 +109,7 @@ _EXPORTS: dict[str, tuple[str, ...]] = {
     "bayes_ccd.spatial.model": ("SpatialPanel",),
     "bayes_ccd.spatial.arrays": ("PanelArrays",),
     "bayes_ccd.spatial.design": ("ModelSpec",),
-    "bayes_ccd.spatial.simulate": ("simulate_panel",),
+    "bayes_ccd.spatial.simulate": ("simulate_panel", "true_effects"),
     "bayes_ccd.spatial.effects": ("direct_effects", "indirect_effects", "total_effects"),
     "bayes_ccd.spatial.results": ("FitCollection",),
     "bayes_ccd.spatial.mle": ("MLEFit",),

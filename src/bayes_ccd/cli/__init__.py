@@ -32,6 +32,7 @@ COMMANDS = (
     "dea",
     "qca",
     "demo_data",
+    "simulate",
 )
 
 

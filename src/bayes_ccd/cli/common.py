@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from bayes_ccd.settings import Settings
+from bayes_ccd.settings import Settings, WeightsSettings
 
 #: When the command started, for the elapsed time of every progress message.
 _STARTED = time.perf_counter()
@@ -106,3 +106,28 @@ def settings_from[S: Settings](
     elif not isinstance(fields, Mapping):
         fields = {name: name for name in fields}
     return (base or settings()).replace(**{name: getattr(args, d) for name, d in fields.items()})
+
+
+#: ``[weights]`` settings -> the ``dest`` of their flags (:func:`add_weights_arguments`).
+WEIGHTS_FLAGS: dict[str, str] = {
+    "source": "weights",
+    "transform": "weights_transform",
+    "coordinates": "coordinates",
+    "contiguity": "contiguity",
+    "boundary_id": "boundary_id",
+}
+
+
+def add_weights_arguments(parser: argparse.ArgumentParser, help: str) -> None:
+    """Add ``--weights`` (required, described by ``help``) and the flags that build W."""
+    parser.add_argument("--weights", required=True, help=help)
+    add_setting(
+        parser, WeightsSettings, "transform", "--weights-transform", dest="weights_transform"
+    )
+    for name in ("coordinates", "contiguity", "boundary_id"):
+        add_setting(parser, WeightsSettings, name)
+
+
+def weights_settings_from(args: argparse.Namespace) -> WeightsSettings:
+    """Return the ``[weights]`` settings of :func:`add_weights_arguments`' flags."""
+    return settings_from(args, WeightsSettings, fields=WEIGHTS_FLAGS)

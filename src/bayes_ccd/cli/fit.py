@@ -6,7 +6,15 @@ import argparse
 from pathlib import Path
 from typing import Any
 
-from bayes_ccd.cli.common import add_setting, input_paths, progress, settings_from, split_list
+from bayes_ccd.cli.common import (
+    add_setting,
+    add_weights_arguments,
+    input_paths,
+    progress,
+    settings_from,
+    split_list,
+    weights_settings_from,
+)
 from bayes_ccd.exceptions import ConfigError
 from bayes_ccd.settings import (
     BayesSettings,
@@ -14,7 +22,6 @@ from bayes_ccd.settings import (
     MLESettings,
     RegressionSettings,
     RunSettings,
-    WeightsSettings,
 )
 
 NAME = "fit"
@@ -60,19 +67,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         default=[],
         help="comma-separated covariates to log-transform (named ln_<col>)",
     )
-    parser.add_argument(
-        "--weights",
-        required=True,
-        help="spatial weights: square CSV, edge list CSV, GAL, bundled:province-contiguity, "
+    add_weights_arguments(
+        parser,
+        "spatial weights: square CSV, edge list CSV, GAL, bundled:province-contiguity, "
         "or a builder: contiguity:2, knn:6, inverse-distance[:power=2,cutoff=1000], "
         "distance-band:800, economic:<column>[,geo=contiguity|inverse-distance]",
     )
-    add_setting(
-        parser, WeightsSettings, "transform", "--weights-transform", dest="weights_transform"
-    )
-    add_setting(parser, WeightsSettings, "coordinates")
-    add_setting(parser, WeightsSettings, "contiguity")
-    add_setting(parser, WeightsSettings, "boundary_id")
     for name in ("model", "fe", "transform", "logdet"):
         add_setting(parser, RegressionSettings, name)
     add_setting(parser, DataSettings, "missing")
@@ -139,17 +139,7 @@ def run(args: argparse.Namespace) -> int:
     regression = settings_from(
         args, RegressionSettings, fields=("model", "fe", "transform", "logdet")
     )
-    weights_settings = settings_from(
-        args,
-        WeightsSettings,
-        fields={
-            "source": "weights",
-            "transform": "weights_transform",
-            "coordinates": "coordinates",
-            "contiguity": "contiguity",
-            "boundary_id": "boundary_id",
-        },
-    )
+    weights_settings = weights_settings_from(args)
     seed = settings_from(args, RunSettings, fields=("seed",)).seed
     data_settings = settings_from(args, DataSettings, fields=("missing", "gaps"))
     missing = data_settings.missing

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -236,9 +237,11 @@ def read_panel(
     """Read a long-format CSV panel and validate it (see :func:`validate_panel`).
 
     Line numbers in error messages are those of the file (the header is line 1);
-    ``notice`` is carried by the panel into every output made from it. Periods that are
-    not equally spaced are warned about (``gaps="warn"``) or refused (``"error"``), see
-    :func:`check_spacing`: a panel read for the analysis treats them as steps.
+    ``notice`` is carried by the panel into every output made from it; without one, a
+    file this package simulated carries the notice of its ``<stem>.meta.json``
+    (:func:`synthetic_notice`). Periods that are not equally spaced are warned about
+    (``gaps="warn"``) or refused (``"error"``), see :func:`check_spacing`: a panel read
+    for the analysis treats them as steps.
     """
     raw = read_csv_cells(path, what="panel file")
     panel = validate_panel(
@@ -253,7 +256,26 @@ def read_panel(
         lines=raw.index.to_numpy(),
     )
     check_spacing(panel.periods, gaps=gaps, source=str(path))
+    notice = notice or synthetic_notice(path)
     return dataclasses.replace(panel, notice=notice) if notice else panel
+
+
+def synthetic_notice(path: str | Path) -> str:
+    """Return the notice of a synthetic panel from its ``<stem>.meta.json``, or ``""``.
+
+    ``bayes-ccd demo-data`` and ``bayes-ccd simulate`` write ``{"synthetic": true,
+    "notice": ...}`` next to the CSV, so that whatever is made from a copy of such a file
+    still says that its data are invented.
+    """
+    path = Path(path)
+    meta = path.with_name(f"{path.stem}.meta.json")
+    try:
+        facts = json.loads(meta.read_text("utf-8"))
+    except (OSError, ValueError):
+        return ""
+    if not isinstance(facts, dict) or facts.get("synthetic") is not True:
+        return ""
+    return str(facts.get("notice") or "SYNTHETIC data")
 
 
 def validate_panel(

@@ -158,6 +158,22 @@ class PanelArrays:
             for u, p, c, v in self.filled[list(FILLED_COLUMNS)].itertuples(index=False)
         ]
 
+    def to_frame(self, unit: str = UNIT, time: str = PERIOD) -> pd.DataFrame:
+        """Return the panel as a long table ``unit, time, y, x...``, by unit then period.
+
+        The layout :func:`bayes_ccd.data.panel.read_panel` reads back (column names
+        :attr:`y_name` and :attr:`x_names`).
+        """
+        n_periods, n_units = self.y.shape
+        columns: dict[str, Any] = {
+            unit: np.repeat(np.asarray(self.units, dtype=object), n_periods),
+            time: np.tile(np.asarray(self.periods), n_units),
+            self.y_name: self.y.T.reshape(-1),
+        }
+        flat = self.x.transpose(1, 0, 2).reshape(n_units * n_periods, -1)
+        columns.update({name: flat[:, k] for k, name in enumerate(self.x_names)})
+        return pd.DataFrame(columns)
+
     def subset(self, units: Sequence[str]) -> PanelArrays:
         """Return the arrays restricted to ``units`` (in the given order)."""
         index = pd.Index(self.units).get_indexer([str(u) for u in units])

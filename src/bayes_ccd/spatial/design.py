@@ -478,16 +478,24 @@ class SpatialPanelDesign:
         The eigen-decomposition of a dense ``W``; for a sparse ``W`` the Monte Carlo
         traces of its powers (LeSage & Pace 2009, ch. 4), whose error the effects report.
         """
-        if is_sparse(self.W):
-            from bayes_ccd.spatial.traces import TraceSpectrum, trace_powers
+        return effects_spectrum(self.W, self.weights)
 
-            return TraceSpectrum(trace_powers(self.W), self.weights.is_row_stochastic)
-        from bayes_ccd.spatial.effects import spectrum
 
-        eigenvalues = self.weights.eigenvalues
-        return spectrum(
-            self.W, eigenvalues=eigenvalues, row_stochastic=self.weights.is_row_stochastic
-        )
+def effects_spectrum(
+    W: np.ndarray | sparse.csr_matrix, weights: SpatialWeights
+) -> Spectrum | TraceSpectrum:
+    """Return what the LeSage-Pace effects need of ``W`` (dense or sparse) of ``weights``.
+
+    The eigen-decomposition of a dense ``W``; for a sparse ``W`` the Monte Carlo traces
+    of its powers (LeSage & Pace 2009, ch. 4).
+    """
+    if is_sparse(W):
+        from bayes_ccd.spatial.traces import TraceSpectrum, trace_powers
+
+        return TraceSpectrum(trace_powers(W), weights.is_row_stochastic)
+    from bayes_ccd.spatial.effects import spectrum
+
+    return spectrum(W, eigenvalues=weights.eigenvalues, row_stochastic=weights.is_row_stochastic)
 
 
 def build_design(
