@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
 from typing import Final, NamedTuple
 
 import numpy as np
@@ -293,7 +292,7 @@ class SparseLULogDeterminant(LogDeterminant):
         grid_size: int = LU_GRID_SIZE,
         check_size: int = LU_CHECK_SIZE,
     ) -> SparseLULogDeterminant:
-        """Factorise ``I - rho W`` at ``grid_size + check_size`` points and fit the spline.
+        """Factorise ``I - rho W`` at ``grid_size + check_size`` points (and a tail's) and fit.
 
         Raises
         ------
@@ -310,13 +309,16 @@ class SparseLULogDeterminant(LogDeterminant):
         nodes = _lu_nodes(*bounds, grid_size)
         base = int(nodes.shape[0])
         exact = values(nodes)
-        fit = _best_fit(nodes, exact, values, bounds, drop_unit_root, check_size)
+        mids = _check_midpoints(nodes, check_size)
+        checks = values(mids)
+        fit = _best_fit(nodes, exact, mids, checks, bounds, drop_unit_root)
         tails = [side for side in (0, 1) if fit.side_errors[side] > LU_TAIL_TOLERANCE * n]
         if tails:
-            added = np.setdiff1d(_tail_nodes(bounds, tails), nodes)
+            # The check points stay: still between nodes, they test the new spline too.
+            added = np.setdiff1d(_tail_nodes(bounds, tails), np.concatenate([nodes, mids]))
             nodes, order = np.unique(np.concatenate([nodes, added]), return_index=True)
             exact = np.concatenate([exact, values(added)])[order]
-            fit = _best_fit(nodes, exact, values, bounds, drop_unit_root, check_size)
+            fit = _best_fit(nodes, exact, mids, checks, bounds, drop_unit_root)
         return cls(
             n,
             bounds,
@@ -395,14 +397,12 @@ class _Fit(NamedTuple):
 def _best_fit(
     nodes: np.ndarray,
     exact: np.ndarray,
-    values: Callable[[np.ndarray], np.ndarray],
+    mids: np.ndarray,
+    checks: np.ndarray,
     bounds: tuple[float, float],
     drop_unit_root: bool,
-    check_size: int,
 ) -> _Fit:
     """Fit the spline for every choice of singular terms; keep the smallest error."""
-    mids = _check_midpoints(nodes, check_size)
-    checks = values(mids)
     lo, hi = bounds
     near = LU_TAIL_WIDTH * (hi - lo)
     best: _Fit | None = None
