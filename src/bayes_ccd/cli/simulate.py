@@ -9,6 +9,7 @@ true parameters and effects go to ``<stem>.meta.json`` next to the CSV.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 from pathlib import Path
 
@@ -34,11 +35,14 @@ DEFAULT_THETA = "0.2,0.1,-0.2,0.1"
 
 def _floats(text: str) -> list[float]:
     try:
-        return [float(item) for item in split_list(text)]
+        values = [float(item) for item in split_list(text)]
     except ValueError as error:
         raise argparse.ArgumentTypeError(
             f"not a comma-separated list of numbers: {text!r}"
         ) from error
+    if not values or not all(math.isfinite(v) for v in values):
+        raise argparse.ArgumentTypeError(f"not a list of finite numbers: {text!r}")
+    return values
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -79,6 +83,7 @@ def run(args: argparse.Namespace) -> int:
     regression = settings_from(args, RegressionSettings, fields=("model", "fe"))
     weights_settings = weights_settings_from(args)
     seed = settings_from(args, RunSettings, fields=("seed",)).seed
+    # The Durbin models of spatial.design, named here so that the check imports no numpy.
     durbin = regression.model in ("sdm", "sdem")
     theta = args.theta if args.theta is not None else (_floats(DEFAULT_THETA) if durbin else None)
     if theta is not None and not durbin:
@@ -98,18 +103,12 @@ def run(args: argparse.Namespace) -> int:
         if path.exists():
             raise OutputError(f"{path} exists; choose a new file name")
 
-    from bayes_ccd.data.builders import weights_from_spec
+    from bayes_ccd.data.builders import weights_from_settings
     from bayes_ccd.report.output import run_metadata, write_json
     from bayes_ccd.spatial.simulate import SIMULATED_NOTICE, simulate_panel, true_effects
 
     progress(f"building the weights {weights_settings.source}")
-    weights = weights_from_spec(
-        weights_settings.source,
-        coordinates=weights_settings.coordinates,
-        contiguity=weights_settings.contiguity,
-        boundary_id=weights_settings.boundary_id,
-        transform=weights_settings.transform,  # type: ignore[arg-type]
-    )
+    weights = weights_from_settings(weights_settings)
     lower, upper = weights.rho_bounds()
     if not lower < args.rho < upper:
         raise ConfigError(
@@ -150,7 +149,11 @@ def run(args: argparse.Namespace) -> int:
         arrays.to_frame().to_csv(staged[0], index=False)
         write_json(meta, staged[1])
         os.replace(staged[1], meta_path)
-        os.replace(staged[0], args.out)
+        try:
+            os.replace(staged[0], args.out)
+        except OSError:
+            meta_path.unlink(missing_ok=True)
+            raise
     finally:
         for path in staged:
             path.unlink(missing_ok=True)

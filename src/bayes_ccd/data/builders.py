@@ -493,16 +493,17 @@ def economic_weights(
 
 
 def weights_from_settings(
-    settings: WeightsSettings, panel: Panel, *, boundary_id: str | None = None
+    settings: WeightsSettings, panel: Panel | None = None, *, boundary_id: str | None = None
 ) -> SpatialWeights:
     """Return the weights ``[weights]`` (or its command-line flags) names for ``panel``.
 
     :func:`weights_from_spec` with the settings' source, coordinates, contiguity,
-    boundary id (``boundary_id`` overrides it) and transform, over the panel's units.
+    boundary id (``boundary_id`` overrides it) and transform, over the panel's units
+    (without a panel: every unit the source has, e.g. for ``bayes-ccd simulate``).
     """
     return weights_from_spec(
         settings.source,
-        units=panel.units,
+        units=None if panel is None else panel.units,
         panel=panel,
         coordinates=settings.coordinates,
         contiguity=settings.contiguity,
